@@ -1,0 +1,51 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance } from "fastify";
+import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { authRoutes } from "./auth/auth.routes.ts";
+import type { Auth } from "./auth/auth.ts";
+import { registerRequestUser } from "./auth/request-user.ts";
+import type { Config } from "./config.ts";
+import type { Database } from "./db/client.ts";
+import { registerProblemHandlers } from "./http/problem.ts";
+import { healthRoutes } from "./ops/health.routes.ts";
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  auth: Auth;
+  /** Overrides the pino logger options (tests pass `false` or a stream). */
+  logger?: boolean | object;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** Builds the whole HTTP application without listening: tests `inject` into the real thing. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database, auth } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-auth-token"]'],
+    },
+    bodyLimit: config.http.bodyLimit,
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // Close idle keep-alive sockets on close() instead of waiting out their timeout.
+    forceCloseConnections: "idle",
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  registerProblemHandlers(app);
+  registerRequestUser(app, auth);
+
+  await app.register(healthRoutes, { database });
+  await app.register(authRoutes, { auth });
+  return app;
+}

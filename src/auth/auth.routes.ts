@@ -1,0 +1,67 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, type ErrorCode } from "../errors.ts";
+import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
+
+/**
+ * Mounts Better Auth's handler at /api/auth/* so its own validation and rate limiting
+ * apply. The body is passed through untouched (raw bytes), as a Web Request.
+ */
+export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+
+  app.route({
+    method: ["GET", "POST"],
+    url: "/api/auth/*",
+    config: { auth: "public" },
+    handler: (request, reply) => forward(opts.auth, request, reply),
+  });
+}
+
+async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value === undefined || key === CLIENT_IP_HEADER) continue;
+    headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+  }
+  headers.set(CLIENT_IP_HEADER, request.ip);
+  const url = new URL(request.url, auth.options.baseURL as string);
+  const body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
+  const response = await auth.handler(
+    new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),
+  );
+  if (response.status >= 400) throw await authError(response);
+  reply.status(response.status);
+  response.headers.forEach((value, key) => {
+    if (key !== "set-cookie") reply.header(key, value);
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) reply.header("set-cookie", cookies);
+  reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
+}
+
+/** Better Auth's own error bodies become our problem responses, keeping its code. */
+async function authError(response: Response): Promise<AppError> {
+  let body: { code?: unknown; message?: unknown } = {};
+  try {
+    body = (await response.json()) as typeof body;
+  } catch {
+    // not JSON: keep the status alone
+  }
+  const code =
+    AUTH_STATUS_CODES[response.status] ??
+    (response.status >= 500 ? "internal_error" : "validation_failed");
+  const detail = typeof body.message === "string" ? body.message : undefined;
+  const authCode = typeof body.code === "string" ? body.code : undefined;
+  return new AppError(code, detail, authCode ? { extra: { auth_code: authCode } } : undefined);
+}
+
+const AUTH_STATUS_CODES: Record<number, ErrorCode> = {
+  400: "validation_failed",
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  409: "conflict",
+  422: "conflict",
+  429: "rate_limited",
+};

@@ -1,0 +1,42 @@
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { bearer } from "better-auth/plugins/bearer";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { account, rateLimit, session, user, verification } from "../db/schema.ts";
+
+/** Header we set from the socket address; Better Auth reads the client IP only from headers. */
+export const CLIENT_IP_HEADER = "x-tasktalk-client-ip";
+
+/** Better Auth on our database: email + password, bearer tokens for API clients. */
+export function createAuth(db: Db, config: Config["auth"]) {
+  return betterAuth({
+    appName: "Tasktalk",
+    baseURL: config.baseURL,
+    basePath: "/api/auth",
+    secret: config.secret,
+    trustedOrigins: [...config.trustedOrigins],
+    database: drizzleAdapter(db, {
+      provider: "pg",
+      schema: { user, session, account, verification, rateLimit },
+    }),
+    emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
+    plugins: [bearer()],
+    telemetry: { enabled: false },
+    rateLimit: {
+      enabled: config.rateLimit,
+      storage: "database", // shared by every instance, unlike process memory
+      window: 60,
+      max: 100,
+      customRules: {
+        "/sign-in/email": { window: 60, max: 10 },
+        "/sign-up/email": { window: 60, max: 10 },
+      },
+    },
+    advanced: {
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
+  });
+}
+
+export type Auth = ReturnType<typeof createAuth>;

@@ -1,0 +1,212 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+/**
+ * The whole environment, validated once. Nothing else in the codebase reads process.env:
+ * every setting a module needs arrives through this object.
+ */
+const int = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(3000, 0, 65535),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+        .optional(),
+    )
+    .optional(),
+  DATA_DIR: z.string().min(1).default("./data"),
+  PG_POOL_MAX: int(10, 1, 1000),
+  PG_CONNECT_TIMEOUT_MS: int(5000, 100, 120_000),
+  PG_IDLE_TIMEOUT_MS: int(10_000, 0, 3_600_000),
+  /** Sent as startup parameters; set to 0 behind poolers that reject them (see README). */
+  PG_STATEMENT_TIMEOUT_MS: int(15_000, 0, 3_600_000),
+  PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 0, 3_600_000),
+  BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  BETTER_AUTH_URL: optionalUrl,
+  TRUSTED_ORIGINS: z.string().default(""),
+  AUTH_RATE_LIMIT: bool(true),
+  SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
+  BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+  LLM_PROVIDER: z.enum(["offline", "openai-compatible"]).default("offline"),
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().optional(),
+  LLM_MAX_STEPS: int(6, 1, 50),
+  LLM_MAX_OUTPUT_TOKENS: int(1024, 16, 100_000),
+  LLM_TIMEOUT_MS: int(60_000, 1000, 600_000),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: int(20_000, 100, 600_000),
+  LLM_MAX_RETRIES: int(2, 0, 10),
+  HISTORY_MAX_MESSAGES: int(40, 1, 1000),
+  HISTORY_MAX_CHARS: int(24_000, 500, 1_000_000),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  readonly env: "development" | "production" | "test";
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: string;
+  readonly database:
+    | {
+        readonly kind: "pglite";
+        readonly dataDir: string;
+      }
+    | {
+        readonly kind: "pg";
+        readonly url: string;
+        readonly poolMax: number;
+        readonly connectTimeoutMs: number;
+        readonly idleTimeoutMs: number;
+        readonly statementTimeoutMs: number;
+        readonly idleInTransactionTimeoutMs: number;
+      };
+  readonly dataDir: string;
+  readonly auth: {
+    readonly secret: string;
+    readonly baseURL: string;
+    readonly trustedOrigins: readonly string[];
+    readonly rateLimit: boolean;
+  };
+  readonly http: { readonly bodyLimit: number; readonly shutdownDrainMs: number };
+  readonly llm: {
+    readonly provider: "offline" | "openai-compatible";
+    readonly baseURL: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly model: string;
+    readonly maxSteps: number;
+    readonly maxOutputTokens: number;
+    readonly timeoutMs: number;
+    readonly firstTokenTimeoutMs: number;
+    readonly maxRetries: number;
+  };
+  readonly history: { readonly maxMessages: number; readonly maxChars: number };
+}
+
+export class ConfigError extends Error {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join("\n")}`);
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+/**
+ * Parses the environment into a frozen Config, listing every bad variable at once.
+ * In development a missing BETTER_AUTH_SECRET is generated and persisted in DATA_DIR so
+ * sessions survive restarts.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const issues: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      issues.push(`${issue.path.join(".") || "(environment)"}: ${issue.message}`);
+    }
+    throw new ConfigError(issues);
+  }
+  const e = parsed.data;
+  if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET) {
+    issues.push("BETTER_AUTH_SECRET: required when NODE_ENV=production (at least 32 characters)");
+  }
+  if (e.LLM_PROVIDER === "openai-compatible") {
+    if (!e.LLM_BASE_URL) issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible");
+    if (!e.LLM_MODEL) issues.push("LLM_MODEL: required when LLM_PROVIDER=openai-compatible");
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  const dataDir = resolve(e.DATA_DIR);
+  const baseURL = e.BETTER_AUTH_URL ?? `http://${e.HOST}:${e.PORT}`;
+  const config: Config = {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    dataDir,
+    database: e.DATABASE_URL
+      ? {
+          kind: "pg",
+          url: e.DATABASE_URL,
+          poolMax: e.PG_POOL_MAX,
+          connectTimeoutMs: e.PG_CONNECT_TIMEOUT_MS,
+          idleTimeoutMs: e.PG_IDLE_TIMEOUT_MS,
+          statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+          idleInTransactionTimeoutMs: e.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        }
+      : { kind: "pglite", dataDir },
+    auth: {
+      secret: e.BETTER_AUTH_SECRET ?? devSecret(dataDir),
+      baseURL,
+      trustedOrigins: [
+        new URL(baseURL).origin,
+        ...e.TRUSTED_ORIGINS.split(",")
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ],
+      rateLimit: e.AUTH_RATE_LIMIT,
+    },
+    http: { bodyLimit: e.BODY_LIMIT_BYTES, shutdownDrainMs: e.SHUTDOWN_DRAIN_MS },
+    llm: {
+      provider: e.LLM_PROVIDER,
+      baseURL: e.LLM_BASE_URL,
+      apiKey: e.LLM_API_KEY,
+      model: e.LLM_MODEL ?? "offline",
+      maxSteps: e.LLM_MAX_STEPS,
+      maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
+      timeoutMs: e.LLM_TIMEOUT_MS,
+      firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      maxRetries: e.LLM_MAX_RETRIES,
+    },
+    history: { maxMessages: e.HISTORY_MAX_MESSAGES, maxChars: e.HISTORY_MAX_CHARS },
+  };
+  return deepFreeze(config);
+}
+
+/** A development secret, generated once and kept beside the data so restarts keep sessions. */
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, ".auth-secret");
+  try {
+    const existing = readFileSync(file, "utf8").trim();
+    if (existing.length >= 32) return existing;
+  } catch {
+    // not there yet: create below
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

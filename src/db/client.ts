@@ -1,0 +1,117 @@
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import pg from "pg";
+import type { Logger } from "pino";
+import type { Config } from "../config.ts";
+import { type DirLock, lockDataDir } from "./lock.ts";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+/** The database handle every repository receives (a transaction handle is one too). */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle: functions that must run inside a transaction ask for this type. */
+export type Tx = PgTransaction<PgQueryResultHKT, Schema>;
+
+export interface PoolStats {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+export interface Database {
+  readonly kind: "pglite" | "pg";
+  readonly db: Db;
+  /** One round trip; returns its latency in ms. */
+  ping(): Promise<number>;
+  poolStats(): PoolStats | undefined;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(
+  config: Config["database"],
+  logger?: Pick<Logger, "warn" | "error">,
+): Promise<Database> {
+  return config.kind === "pglite" ? openPglite(config.dataDir) : openPg(config, logger);
+}
+
+async function openPglite(dataDir: string): Promise<Database> {
+  const inMemory = dataDir.startsWith("memory://");
+  const lock: DirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
+  let client: PGlite;
+  try {
+    client = await PGlite.create(inMemory ? undefined : dataDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  return {
+    kind: "pglite",
+    db,
+    ping: () => timed(db),
+    poolStats: () => undefined,
+    async close() {
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
+  };
+}
+
+async function openPg(
+  config: Extract<Config["database"], { kind: "pg" }>,
+  logger?: Pick<Logger, "warn" | "error">,
+): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: config.poolMax,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    idleTimeoutMillis: config.idleTimeoutMs,
+    application_name: "tasktalk",
+    // Startup parameters, not session SETs: safe through transaction-mode poolers that
+    // accept them (PgBouncer needs ignore_startup_parameters; 0 leaves them out).
+    ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
+    ...(config.idleInTransactionTimeoutMs > 0
+      ? { idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs }
+      : {}),
+  });
+  // Without this listener a server-side drop of an idle connection crashes the process.
+  pool.on("error", (error) => {
+    logger?.warn({ err: error, category: "database" }, "idle database connection failed");
+  });
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  let closed = false;
+  return {
+    kind: "pg",
+    db,
+    ping: () => timed(db),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: config.poolMax,
+    }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}
+
+async function timed(db: Db): Promise<number> {
+  const start = performance.now();
+  await db.execute(sql`select 1`);
+  return performance.now() - start;
+}
+
+/** Rows of a raw `db.execute` result; both drivers return `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (result as { rows: T[] }).rows;
+}

@@ -1,0 +1,102 @@
+import { AppError, type ErrorCode } from "../errors.ts";
+
+/** What kind of failure a database error is, which decides retry and HTTP status. */
+export type DbErrorCategory =
+  | "serialization" // 40001 / 40P01: the transaction was rolled back; retrying is safe
+  | "connection" // the server is gone or unreachable; safe to retry only before COMMIT
+  | "timeout" // statement or lock timeout
+  | "constraint" // unique / foreign key: the request conflicts with stored data
+  | "input" // the data cannot be represented (bad uuid text, too long, not null)
+  | "unknown";
+
+export interface DbErrorInfo {
+  category: DbErrorCategory;
+  code: ErrorCode;
+  sqlstate: string | undefined;
+}
+
+const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
+  "40001": ["serialization", "transaction_conflict"],
+  "40P01": ["serialization", "transaction_conflict"],
+  "57014": ["timeout", "database_timeout"],
+  "55P03": ["timeout", "database_timeout"],
+  "57P01": ["connection", "database_unavailable"],
+  "57P02": ["connection", "database_unavailable"],
+  "57P03": ["connection", "database_unavailable"],
+  "53300": ["connection", "database_unavailable"],
+  "23505": ["constraint", "conflict"],
+  "23503": ["constraint", "conflict"],
+  "23P01": ["constraint", "conflict"],
+  "22P02": ["input", "validation_failed"],
+  "22001": ["input", "validation_failed"],
+  "22003": ["input", "validation_failed"],
+  "22007": ["input", "validation_failed"],
+  "22008": ["input", "validation_failed"],
+  "22021": ["input", "validation_failed"],
+  "23502": ["input", "validation_failed"],
+  "23514": ["input", "validation_failed"],
+};
+
+const CONNECTION_ERRNOS = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+
+// Driver failures that carry no SQLSTATE (node-postgres and PGlite wording).
+const CONNECTION_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /query read timeout/i,
+  /not queryable/i,
+  /cannot use a pool after calling end/i,
+  /client was closed/i,
+  /pglite is closed/i,
+  /connection (?:is )?closed/i,
+  /server closed the connection/i,
+];
+
+/** Classifies any error thrown by a query, looking through wrappers (Drizzle wraps pg errors). */
+export function classifyDbError(error: unknown): DbErrorInfo | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 6; depth++) {
+    if (typeof e !== "object") break;
+    const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === "string") {
+      if (/^[0-9A-Z]{5}$/.test(code)) {
+        const known = BY_SQLSTATE[code];
+        if (known) return { category: known[0], code: known[1], sqlstate: code };
+        if (code.startsWith("08")) {
+          return { category: "connection", code: "database_unavailable", sqlstate: code };
+        }
+        return { category: "unknown", code: "internal_error", sqlstate: code };
+      }
+      if (CONNECTION_ERRNOS.has(code)) {
+        return { category: "connection", code: "database_unavailable", sqlstate: undefined };
+      }
+    }
+    if (typeof message === "string" && CONNECTION_MESSAGES.some((re) => re.test(message))) {
+      return { category: "connection", code: "database_unavailable", sqlstate: undefined };
+    }
+    e = cause;
+  }
+  return undefined;
+}
+
+/** Turns a database error into the AppError clients see, keeping the original as cause. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const info = classifyDbError(error);
+  if (!info) return new AppError("internal_error", undefined, { cause: error });
+  const detail =
+    info.category === "constraint"
+      ? "The request conflicts with data already stored"
+      : info.category === "input"
+        ? "A value in the request cannot be stored"
+        : undefined;
+  return new AppError(info.code, detail, { cause: error, extra: { category: info.category } });
+}

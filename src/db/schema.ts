@@ -1,0 +1,170 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const timestamps = {
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+};
+
+// ---- Better Auth tables (field names are what Better Auth expects; columns are ours) ----
+
+export const user = pgTable("user", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  email: text("email").notNull().unique(),
+  emailVerified: boolean("email_verified").notNull().default(false),
+  image: text("image"),
+  ...timestamps,
+});
+
+export const session = pgTable(
+  "session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    token: text("token").notNull().unique(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    ...timestamps,
+  },
+  (t) => [index("session_user_id_idx").on(t.userId)],
+);
+
+export const account = pgTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: timestamp("access_token_expires_at", { withTimezone: true }),
+    refreshTokenExpiresAt: timestamp("refresh_token_expires_at", { withTimezone: true }),
+    scope: text("scope"),
+    password: text("password"),
+    ...timestamps,
+  },
+  (t) => [index("account_user_id_idx").on(t.userId)],
+);
+
+export const verification = pgTable(
+  "verification",
+  {
+    id: text("id").primaryKey(),
+    identifier: text("identifier").notNull(),
+    value: text("value").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    ...timestamps,
+  },
+  (t) => [index("verification_identifier_idx").on(t.identifier)],
+);
+
+/** Better Auth's rate-limit counters, kept in the database so every instance shares them. */
+export const rateLimit = pgTable("rate_limit", {
+  id: text("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  count: integer("count").notNull(),
+  lastRequest: bigint("last_request", { mode: "number" }).notNull(),
+});
+
+// ---- Tasktalk tables: every one carries user_id, every query filters by it ----
+
+export const conversations = pgTable(
+  "conversations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    title: text("title").notNull().default("New conversation"),
+    model: text("model"),
+    lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+    /** The turn now generating a reply, if any: a lease that expires, so a crash frees it. */
+    activeTurnId: uuid("active_turn_id"),
+    activeTurnExpiresAt: timestamp("active_turn_expires_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index("conversations_user_updated_idx").on(t.userId, t.updatedAt.desc(), t.id.desc())],
+);
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    role: text("role", { enum: ["user", "assistant", "tool", "system"] }).notNull(),
+    content: text("content").notNull(),
+    toolCalls: jsonb("tool_calls").$type<StoredToolCall[]>(),
+    /** For an assistant message: the user message it answers. */
+    replyTo: uuid("reply_to"),
+    /** complete | error | truncated: how the message ended. */
+    status: text("status", { enum: ["complete", "error", "truncated"] })
+      .notNull()
+      .default("complete"),
+    clientMessageId: uuid("client_message_id"),
+    usage: jsonb("usage").$type<Record<string, number | undefined>>(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
+    uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
+    uniqueIndex("messages_reply_to_uq").on(t.replyTo),
+    check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),
+  ],
+);
+
+export interface StoredToolCall {
+  name: string;
+  arguments: unknown;
+  result: unknown;
+}
+
+export const tasks = pgTable(
+  "tasks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    completed: boolean("completed").notNull().default(false),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+    /** Bumped by every change; PATCH with If-Match compares it (no silent lost update). */
+    version: integer("version").notNull().default(1),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("tasks_user_number_uq").on(t.userId, t.number)],
+);
+
+/** The last task number handed out per user: numbers are never reused, even after deletes. */
+export const taskCounters = pgTable("task_counters", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  lastNumber: integer("last_number").notNull().default(0),
+});

@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { AppError } from "../errors.ts";
+import type { Db, Tx } from "./client.ts";
+import { classifyDbError, toAppError } from "./db-errors.ts";
+
+export interface RetryOptions {
+  /** Total attempts including the first (default 3). */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** Called before each retry: for logs and metrics. */
+  onRetry?: (info: { attempt: number; error: unknown; delayMs: number }) => void;
+  isolationLevel?: "read committed" | "repeatable read" | "serializable";
+}
+
+const DEFAULTS = { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 400 };
+
+/**
+ * Runs one use case in one transaction, retrying the WHOLE transaction only when that is
+ * known to be safe: serialization failures and deadlocks (always rolled back), and lost
+ * connections that happened before COMMIT was sent. A connection lost during COMMIT has
+ * an unknown outcome and is never retried blindly: idempotency keys make that case safe.
+ * Inside `fn` use only the `tx` handle (on PGlite the outer handle would deadlock).
+ */
+export async function inTransaction<T>(
+  db: Db,
+  fn: (tx: Tx) => Promise<T>,
+  options: RetryOptions = {},
+): Promise<T> {
+  const config = isolation(options.isolationLevel);
+  return retrying(async (state) => {
+    state.committing = false;
+    return db.transaction(async (tx) => {
+      const result = await fn(tx as Tx);
+      state.committing = true; // from here on, a lost connection may have committed
+      return result;
+    }, config);
+  }, options);
+}
+
+/**
+ * Runs a read (or any idempotent statement) outside an explicit transaction, retrying
+ * transient failures. Writes belong in inTransaction.
+ */
+export function retryingRead<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  return retrying(() => fn(), options);
+}
+
+async function retrying<T>(
+  attemptFn: (state: { committing: boolean }) => Promise<T>,
+  options: RetryOptions,
+): Promise<T> {
+  const { maxAttempts, baseDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
+  for (let attempt = 1; ; attempt++) {
+    const state = { committing: false };
+    try {
+      return await attemptFn(state);
+    } catch (error) {
+      if (error instanceof AppError) throw error; // a decision of ours, not a fault
+      const info = classifyDbError(error);
+      const transient =
+        info?.category === "serialization" ||
+        (info?.category === "connection" && !state.committing);
+      if (!transient || attempt >= maxAttempts) throw toAppError(error);
+      // Capped exponential backoff with full jitter, so retrying clients spread out.
+      const delayMs = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+      options.onRetry?.({ attempt, error, delayMs });
+      await sleep(delayMs);
+    }
+  }
+}
+
+function isolation(level: RetryOptions["isolationLevel"]) {
+  return level ? { isolationLevel: level } : undefined;
+}

@@ -1,0 +1,70 @@
+/**
+ * The closed list of error codes the API can answer with, and the one table that maps
+ * each to an HTTP status. Every error that reaches a client passes through here.
+ */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, title: "The request is not valid" },
+  invalid_json: { status: 400, title: "The body is not valid JSON" },
+  invalid_id: { status: 400, title: "The id is not valid" },
+  unauthorized: { status: 401, title: "Sign in required" },
+  forbidden: { status: 403, title: "Not allowed" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict with the current state" },
+  turn_in_progress: { status: 409, title: "A reply is still being generated" },
+  payload_too_large: { status: 413, title: "The body is too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported content type" },
+  idempotency_mismatch: { status: 422, title: "Idempotency key reused with a different request" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Internal error" },
+  model_error: { status: 502, title: "The language model failed" },
+  database_unavailable: { status: 503, title: "The database is unavailable" },
+  database_timeout: { status: 503, title: "The database took too long" },
+  transaction_conflict: { status: 503, title: "Too much contention; try again" },
+  shutting_down: { status: 503, title: "The server is shutting down" },
+  model_timeout: { status: 504, title: "The language model took too long" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes for which a client may simply try again later: answered with Retry-After. */
+export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
+  "database_unavailable",
+  "database_timeout",
+  "transaction_conflict",
+  "shutting_down",
+  "rate_limited",
+]);
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string;
+  /** Extra members for the problem body (e.g. the candidate ids of an ambiguous request). */
+  readonly extra: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    options?: { cause?: unknown; extra?: Record<string, unknown> },
+  ) {
+    const entry = ERROR_CODES[code];
+    super(
+      detail ?? entry.title,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "AppError";
+    this.code = code;
+    this.status = entry.status;
+    this.detail = detail ?? entry.title;
+    this.extra = options?.extra;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+export function statusOf(code: ErrorCode): number {
+  return ERROR_CODES[code].status;
+}

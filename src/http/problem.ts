@@ -1,0 +1,107 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { classifyDbError, toAppError } from "../db/db-errors.ts";
+import { AppError, ERROR_CODES, type ErrorCode, RETRYABLE_CODES } from "../errors.ts";
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  request_id: string;
+  [extra: string]: unknown;
+}
+
+/** The one place where any error becomes an HTTP answer (application/problem+json). */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toHttpError(error);
+    logError(request, error, appError);
+    return sendProblem(reply, request, appError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      request,
+      new AppError("not_found", `No route for ${request.method} ${request.url.split("?")[0]}`),
+    ),
+  );
+}
+
+export function problemBody(requestId: string, error: AppError): Problem {
+  return {
+    type: `urn:tasktalk:error:${error.code}`,
+    title: ERROR_CODES[error.code].title,
+    status: error.status,
+    detail: error.detail,
+    code: error.code,
+    request_id: requestId,
+    ...error.extra,
+  };
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError) {
+  if (RETRYABLE_CODES.has(error.code))
+    reply.header("retry-after", error.code === "rate_limited" ? "60" : "1");
+  if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="tasktalk"');
+  return reply
+    .status(error.status)
+    .type("application/problem+json")
+    .send(problemBody(request.id, error));
+}
+
+/** Maps framework, validation and database errors onto the closed list of codes. */
+export function toHttpError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const detail = error.validation
+      .slice(0, 5)
+      .map((v) => `${v.instancePath || error.validationContext || "body"}: ${v.message}`)
+      .join("; ");
+    return new AppError("validation_failed", detail, { cause: error });
+  }
+  if (classifyDbError(error)) return toAppError(error);
+  const fe = error as Partial<FastifyError>;
+  const byCode = fe.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (byCode) return new AppError(byCode, fe.message, { cause: error });
+  if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+    const code = STATUS_CODES[fe.statusCode] ?? "validation_failed";
+    return new AppError(code, fe.message, { cause: error });
+  }
+  return new AppError("internal_error", undefined, { cause: error });
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: "unsupported_media_type",
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: "validation_failed",
+  FST_ERR_CTP_EMPTY_JSON_BODY: "invalid_json",
+  FST_ERR_CTP_INVALID_JSON_BODY: "invalid_json",
+  FST_ERR_BAD_URL: "validation_failed",
+  FST_ERR_VALIDATION: "validation_failed",
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  401: "unauthorized",
+  403: "forbidden",
+  404: "not_found",
+  405: "method_not_allowed",
+  409: "conflict",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+  429: "rate_limited",
+};
+
+function logError(request: FastifyRequest, original: unknown, error: AppError): void {
+  const category =
+    (error.extra?.category as string | undefined) ??
+    (error.status >= 500
+      ? "server"
+      : error.status === 401 || error.status === 403
+        ? "auth"
+        : "client");
+  const fields = { err: original, code: error.code, status: error.status, category };
+  if (error.status >= 500) request.log.error(fields, error.detail);
+  else request.log.info(fields, error.detail);
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance } from "fastify";
+import type { Database } from "../db/client.ts";
+import { appliedMigrations, EXPECTED_MIGRATIONS } from "../db/migrate.ts";
+import { AppError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+
+const startedAt = Date.now();
+
+interface Readiness {
+  ready: boolean;
+  dbLatencyMs?: number;
+  migrations: { applied: number; expected: number };
+  error?: string;
+}
+
+/** Liveness says the process answers; readiness makes a database round trip. */
+export async function healthRoutes(app: FastifyInstance, opts: { database: Database }) {
+  const { database } = opts;
+
+  async function readiness(): Promise<Readiness> {
+    const start = performance.now();
+    try {
+      const applied = await appliedMigrations(database.db);
+      const ready = applied >= EXPECTED_MIGRATIONS;
+      return {
+        ready,
+        dbLatencyMs: round(performance.now() - start),
+        migrations: { applied, expected: EXPECTED_MIGRATIONS },
+        ...(ready ? {} : { error: "migrations not applied" }),
+      };
+    } catch (error) {
+      app.log.warn({ err: error, category: "database" }, "readiness check failed");
+      return {
+        ready: false,
+        migrations: { applied: 0, expected: EXPECTED_MIGRATIONS },
+        error: "database unreachable",
+      };
+    }
+  }
+
+  app.get("/health/live", { config: { auth: "public" }, logLevel: "warn" }, async () => ({
+    status: "ok",
+  }));
+
+  app.get(
+    "/health/ready",
+    { config: { auth: "public" }, logLevel: "warn" },
+    async (_request, reply) => {
+      const r = await readiness();
+      if (!r.ready) throw new AppError("database_unavailable", `Not ready: ${r.error}`);
+      reply.header("cache-control", "no-store");
+      return { status: "ready", db_latency_ms: r.dbLatencyMs };
+    },
+  );
+
+  app.get("/health", { config: { auth: "public" }, logLevel: "warn" }, async (_request, reply) => {
+    const r = await readiness();
+    const pool = database.poolStats();
+    reply.status(r.ready ? 200 : 503).header("cache-control", "no-store");
+    return {
+      status: r.ready ? "ok" : "unavailable",
+      version: VERSION,
+      uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      database: {
+        kind: database.kind,
+        ready: r.ready,
+        latency_ms: r.dbLatencyMs ?? null,
+        migrations: r.migrations,
+        ...(r.error ? { error: r.error } : {}),
+        ...(pool ? { pool } : {}),
+      },
+      memory_rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
+    };
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
