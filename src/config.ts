@@ -92,6 +92,7 @@ export interface Config {
     readonly baseURL: string;
     readonly trustedOrigins: readonly string[];
     readonly rateLimit: boolean;
+    readonly logLevel: string;
   };
   readonly http: { readonly bodyLimit: number; readonly shutdownDrainMs: number };
   readonly llm: {
@@ -170,6 +171,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           .filter(Boolean),
       ],
       rateLimit: e.AUTH_RATE_LIMIT,
+      logLevel: e.LOG_LEVEL,
     },
     http: { bodyLimit: e.BODY_LIMIT_BYTES, shutdownDrainMs: e.SHUTDOWN_DRAIN_MS },
     llm: {

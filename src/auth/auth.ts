@@ -23,6 +23,7 @@ export function createAuth(db: Db, config: Config["auth"]) {
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
     plugins: [bearer()],
     telemetry: { enabled: false },
+    logger: { disabled: config.logLevel === "silent", level: "warn" },
     rateLimit: {
       enabled: config.rateLimit,
       storage: "database", // shared by every instance, unlike process memory

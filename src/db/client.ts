@@ -81,10 +81,13 @@ async function openPg(
       ? { idle_in_transaction_session_timeout: config.idleInTransactionTimeoutMs }
       : {}),
   });
-  // Without this listener a server-side drop of an idle connection crashes the process.
-  pool.on("error", (error) => {
-    logger?.warn({ err: error, category: "database" }, "idle database connection failed");
-  });
+  // Without these listeners a server-side drop of a connection (idle, or checked out
+  // between queries) is an unhandled 'error' event, which crashes the process.
+  const onConnectionError = (error: Error) => {
+    logger?.warn({ err: error, category: "database" }, "database connection failed");
+  };
+  pool.on("error", onConnectionError);
+  pool.on("connect", (client) => client.on("error", onConnectionError));
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   let closed = false;
   return {

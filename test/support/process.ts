@@ -1,0 +1,64 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  if (!address || typeof address !== "object") throw new Error("no port");
+  return address.port;
+}
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  url: string;
+  output(): string;
+  /** Resolves with the exit code once the process has ended. */
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** Starts `node src/main.ts` as a real process (the same Node that runs the tests). */
+export function runMain(env: Record<string, string>): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const proc = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", NODE_ENV: "test", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr?.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => proc.on("exit", (code) => resolve(code)));
+  return { proc, output: () => out, exited };
+}
+
+/** Starts the server process and waits until it says it is ready (or fails). */
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const run = runMain({ HOST: "127.0.0.1", ...env, PORT: String(port) });
+  const deadline = Date.now() + timeoutMs;
+  while (!run.output().includes("Tasktalk ready")) {
+    const code = await Promise.race([run.exited, new Promise<"wait">((r) => setTimeout(() => r("wait"), 50))]);
+    if (code !== "wait") throw new Error(`server exited (${code}) before ready:\n${run.output()}`);
+    if (Date.now() > deadline) {
+      run.proc.kill("SIGKILL");
+      throw new Error(`server not ready in ${timeoutMs} ms:\n${run.output()}`);
+    }
+  }
+  return {
+    ...run,
+    url: `http://127.0.0.1:${port}`,
+    kill: (signal = "SIGTERM") => {
+      run.proc.kill(signal);
+    },
+  };
+}

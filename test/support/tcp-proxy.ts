@@ -1,0 +1,69 @@
+import { createServer, type Server, type Socket, connect } from "node:net";
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real server, for fault tests: cut every open
+ * connection (like a network drop or pg_terminate_backend), or refuse new ones (like a
+ * server that is down), then come back.
+ */
+export interface TcpProxy {
+  port: number;
+  /** Destroys every proxied connection now. */
+  cutAll(): void;
+  /** New connections are refused (and existing ones cut) until up(). */
+  down(): Promise<void>;
+  up(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTcpProxy(targetPort: number, targetHost = "127.0.0.1"): Promise<TcpProxy> {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  let port = 0;
+
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = createServer((client) => {
+        const upstream = connect(targetPort, targetHost);
+        for (const sock of [client, upstream]) {
+          sockets.add(sock);
+          sock.on("close", () => sockets.delete(sock));
+          sock.on("error", () => {
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      s.once("error", reject);
+      s.listen(port, "127.0.0.1", () => {
+        const address = s.address();
+        if (address && typeof address === "object") port = address.port;
+        server = s;
+        resolve();
+      });
+    });
+
+  const cutAll = () => {
+    for (const sock of sockets) sock.destroy();
+    sockets.clear();
+  };
+
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      cutAll();
+      if (!server) return resolve();
+      server.close(() => resolve());
+      server = undefined;
+    });
+
+  await listen();
+  return {
+    get port() {
+      return port;
+    },
+    cutAll,
+    down: stop,
+    up: listen,
+    close: stop,
+  };
+}
