@@ -4,9 +4,13 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
+import { chatRoutes } from "./chat/chat.routes.ts";
+import type { TurnDeps } from "./chat/turn.service.ts";
 import type { Config } from "./config.ts";
+import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
 import { registerProblemHandlers } from "./http/problem.ts";
+import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 
 export interface AppDeps {
@@ -47,5 +51,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth });
+  await app.register(conversationRoutes, { database });
+  const turn: TurnDeps = {
+    model: createLanguageModel(config.llm),
+    modelName: modelName(config.llm),
+    llm: config.llm,
+    history: config.history,
+  };
+  await app.register(chatRoutes, { database, turn });
+  await app.register((await import("./tasks/task.routes.ts")).taskRoutes, { database });
   return app;
 }

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict with the current state" },
   turn_in_progress: { status: 409, title: "A reply is still being generated" },
+  precondition_failed: { status: 412, title: "The resource changed since you read it" },
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_mismatch: { status: 422, title: "Idempotency key reused with a different request" },

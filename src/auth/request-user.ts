@@ -56,3 +56,9 @@ export async function sessionUser(auth: Auth, request: FastifyRequest): Promise<
   if (!result) throw new AppError("unauthorized", "The session is missing, expired or invalid");
   return { id: result.user.id, email: result.user.email, name: result.user.name };
 }
+
+/** The signed-in user of a request on an authenticated route. */
+export function requireUser(request: FastifyRequest): RequestUser {
+  if (!request.user) throw new AppError("unauthorized");
+  return request.user;
+}

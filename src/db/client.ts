@@ -14,6 +14,8 @@ export type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 /** A transaction handle: functions that must run inside a transaction ask for this type. */
 export type Tx = PgTransaction<PgQueryResultHKT, Schema>;
+/** What a repository function runs on: the database, or a transaction inside it. */
+export type Executor = Db | Tx;
 
 export interface PoolStats {
   total: number;

@@ -13,6 +13,8 @@ export interface DbErrorInfo {
   category: DbErrorCategory;
   code: ErrorCode;
   sqlstate: string | undefined;
+  /** True when the statement can't have reached the server (no connection was made). */
+  notSent?: boolean;
 }
 
 const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
@@ -22,8 +24,8 @@ const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
   "55P03": ["timeout", "database_timeout"],
   "57P01": ["connection", "database_unavailable"],
   "57P02": ["connection", "database_unavailable"],
-  "57P03": ["connection", "database_unavailable"],
-  "53300": ["connection", "database_unavailable"],
+  "57P03": ["connection", "database_unavailable"], // cannot connect now (starting up)
+  "53300": ["connection", "database_unavailable"], // too many connections
   "23505": ["constraint", "conflict"],
   "23503": ["constraint", "conflict"],
   "23P01": ["constraint", "conflict"],
@@ -69,18 +71,34 @@ export function classifyDbError(error: unknown): DbErrorInfo | undefined {
     if (typeof code === "string") {
       if (/^[0-9A-Z]{5}$/.test(code)) {
         const known = BY_SQLSTATE[code];
-        if (known) return { category: known[0], code: known[1], sqlstate: code };
+        if (known) {
+          const notSent =
+            code === "57P03" || code === "53300" || code === "08001" || code === "08004";
+          return {
+            category: known[0],
+            code: known[1],
+            sqlstate: code,
+            ...(notSent ? { notSent } : {}),
+          };
+        }
         if (code.startsWith("08")) {
           return { category: "connection", code: "database_unavailable", sqlstate: code };
         }
         return { category: "unknown", code: "internal_error", sqlstate: code };
       }
       if (CONNECTION_ERRNOS.has(code)) {
-        return { category: "connection", code: "database_unavailable", sqlstate: undefined };
+        const notSent = code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN";
+        return {
+          category: "connection",
+          code: "database_unavailable",
+          sqlstate: undefined,
+          notSent,
+        };
       }
     }
     if (typeof message === "string" && CONNECTION_MESSAGES.some((re) => re.test(message))) {
-      return { category: "connection", code: "database_unavailable", sqlstate: undefined };
+      const notSent = /trying to connect|after calling end/i.test(message);
+      return { category: "connection", code: "database_unavailable", sqlstate: undefined, notSent };
     }
     e = cause;
   }

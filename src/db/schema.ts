@@ -137,6 +137,8 @@ export const messages = pgTable(
 );
 
 export interface StoredToolCall {
+  /** The model's tool call id, kept so the history can be replayed to the model. */
+  id?: string;
   name: string;
   arguments: unknown;
   result: unknown;

@@ -40,10 +40,22 @@ export async function inTransaction<T>(
 
 /**
  * Runs a read (or any idempotent statement) outside an explicit transaction, retrying
- * transient failures. Writes belong in inTransaction.
+ * transient failures.
  */
 export function retryingRead<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   return retrying(() => fn(), options);
+}
+
+/**
+ * Runs ONE write statement (atomic by itself) without BEGIN/COMMIT round trips. It is
+ * retried only when it certainly did not take effect: a serialization failure, or a
+ * connection that was never made. A connection lost after sending is an unknown outcome.
+ */
+export function retryingWrite<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  return retrying((state) => {
+    state.committing = true;
+    return fn();
+  }, options);
 }
 
 async function retrying<T>(

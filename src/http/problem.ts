@@ -59,7 +59,9 @@ export function toHttpError(error: unknown): AppError {
       .slice(0, 5)
       .map((v) => `${v.instancePath || error.validationContext || "body"}: ${v.message}`)
       .join("; ");
-    return new AppError("validation_failed", detail, { cause: error });
+    // Path parameters are ids: a malformed one is `invalid_id`, whatever the route.
+    const code = error.validationContext === "params" ? "invalid_id" : "validation_failed";
+    return new AppError(code, detail, { cause: error });
   }
   if (classifyDbError(error)) return toAppError(error);
   const fe = error as Partial<FastifyError>;

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { requireUser } from "../auth/request-user.ts";
+import type { UserContext } from "../context.ts";
+import type { Database } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import { streamTurn } from "./sse.ts";
+import { runTurn, startTurn, type TurnDeps } from "./turn.service.ts";
+import { turnJson } from "./turn-json.ts";
+
+export const MESSAGE_MAX = 8000;
+
+const ChatBody = z.strictObject({
+  message: z.string().trim().min(1, "message must not be empty").max(MESSAGE_MAX),
+  conversation_id: z.uuid().optional(),
+  client_message_id: z.uuid().optional(),
+});
+type ChatBody = z.infer<typeof ChatBody>;
+
+/** POST /api/chat and the seed's POST /api/{user_id}/chat: one turn, as JSON or SSE. */
+export async function chatRoutes(
+  app: FastifyInstance,
+  opts: { database: Database; turn: TurnDeps },
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply, body: ChatBody) => {
+    const ctx: UserContext = { db: opts.database.db, userId: requireUser(request).id };
+    const input = {
+      message: body.message,
+      conversationId: body.conversation_id,
+      clientMessageId: body.client_message_id,
+    };
+    const started = await startTurn(ctx, opts.turn, input);
+    if (wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
+    if (started.kind === "replay") {
+      return turnJson({ ...started, reply: started.reply, error: undefined });
+    }
+    const outcome = await runTurn(ctx, opts.turn, started);
+    if (outcome.error) {
+      throw new AppError(outcome.error.code, outcome.error.detail, {
+        cause: outcome.error,
+        extra: {
+          conversation_id: outcome.conversationId,
+          user_message_id: outcome.userMessage.id,
+          ...(outcome.reply
+            ? { message_id: outcome.reply.id, partial_response: outcome.reply.content }
+            : {}),
+        },
+      });
+    }
+    return turnJson(outcome);
+  };
+
+  r.post("/api/chat", { schema: { body: ChatBody } }, (request, reply) =>
+    handle(request, reply, request.body),
+  );
+
+  r.post(
+    "/api/:user_id/chat",
+    { schema: { params: z.strictObject({ user_id: z.string().min(1).max(200) }), body: ChatBody } },
+    (request, reply) => {
+      if (request.params.user_id !== requireUser(request).id) {
+        throw new AppError("forbidden", "user_id in the path must be the signed-in user");
+      }
+      return handle(request, reply, request.body);
+    },
+  );
+}
+
+function wantsStream(request: FastifyRequest): boolean {
+  return (request.headers.accept ?? "").includes("text/event-stream");
+}

@@ -1,0 +1,402 @@
+import { randomUUID } from "node:crypto";
+import {
+  APICallError,
+  type LanguageModel,
+  RetryError,
+  stepCountIs,
+  streamText,
+  type TextStreamPart,
+  type ToolSet,
+} from "ai";
+import type { Config } from "../config.ts";
+import type { UserContext } from "../context.ts";
+import * as repo from "../conversations/conversation.repository.ts";
+import {
+  DEFAULT_TITLE,
+  type Message,
+  type MessageStatus,
+  titleFrom,
+} from "../conversations/conversation.ts";
+import type { Tx } from "../db/client.ts";
+import type { StoredToolCall } from "../db/schema.ts";
+import { inTransaction, retryingRead } from "../db/transaction.ts";
+import { AppError, type ErrorCode } from "../errors.ts";
+import { toAiSdkTools } from "../tools/ai-sdk.ts";
+import { toModelMessages } from "./history.ts";
+import { SYSTEM_PROMPT } from "./prompts.ts";
+
+export interface TurnInput {
+  message: string;
+  conversationId?: string | undefined;
+  clientMessageId?: string | undefined;
+}
+
+export interface TurnDeps {
+  model: LanguageModel;
+  modelName: string;
+  llm: Config["llm"];
+  history: Config["history"];
+}
+
+/** A turn that has its user message stored and holds the conversation's lease. */
+export interface StartedTurn {
+  kind: "run";
+  turnId: string;
+  conversationId: string;
+  userMessage: Message;
+}
+
+/** A repeated send whose reply is already stored: answered from the database. */
+export interface ReplayedTurn {
+  kind: "replay";
+  conversationId: string;
+  userMessage: Message;
+  reply: Message;
+}
+
+export interface TurnOutcome {
+  conversationId: string;
+  userMessage: Message;
+  /** undefined when the model failed before producing anything (nothing stored). */
+  reply: Message | undefined;
+  error: AppError | undefined;
+}
+
+/**
+ * Step A of the turn (one short transaction): create or lease the conversation, take the
+ * next seq and store the user message. A repeated client_message_id returns the stored
+ * turn, or re-runs it when the first attempt died before replying.
+ */
+export async function startTurn(
+  ctx: UserContext,
+  deps: TurnDeps,
+  input: TurnInput,
+): Promise<StartedTurn | ReplayedTurn> {
+  try {
+    return await inTransaction(ctx.db, (tx) => startInTx(tx, ctx.userId, deps, input));
+  } catch (error) {
+    // Two sends with one client_message_id raced: the loser now sees the winner's row.
+    if (error instanceof AppError && error.code === "conflict" && input.clientMessageId) {
+      return inTransaction(ctx.db, (tx) => startInTx(tx, ctx.userId, deps, input));
+    }
+    throw error;
+  }
+}
+
+async function startInTx(
+  tx: Tx,
+  userId: string,
+  deps: TurnDeps,
+  input: TurnInput,
+): Promise<StartedTurn | ReplayedTurn> {
+  const turnId = randomUUID();
+  const leaseMs = deps.llm.timeoutMs + 30_000;
+  if (input.clientMessageId) {
+    const existing = await repo.findMessageByClientId(tx, userId, input.clientMessageId);
+    if (existing) {
+      if (
+        existing.role !== "user" ||
+        existing.content !== input.message ||
+        (input.conversationId && input.conversationId !== existing.conversationId)
+      ) {
+        throw new AppError(
+          "idempotency_mismatch",
+          "This client_message_id was already used for a different message",
+        );
+      }
+      const reply = await repo.findReply(tx, userId, existing.id);
+      if (reply)
+        return {
+          kind: "replay",
+          conversationId: existing.conversationId,
+          userMessage: existing,
+          reply,
+        };
+      const lease = await repo.leaseTurn(tx, {
+        userId,
+        conversationId: existing.conversationId,
+        turnId,
+        leaseMs,
+        seqs: 0,
+      });
+      if (!lease) throw new AppError("turn_in_progress", "This message is still being answered");
+      return {
+        kind: "run",
+        turnId,
+        conversationId: existing.conversationId,
+        userMessage: existing,
+      };
+    }
+  }
+  let conversationId: string;
+  let seq: number;
+  if (input.conversationId) {
+    const lease = await repo.leaseTurn(tx, {
+      userId,
+      conversationId: input.conversationId,
+      turnId,
+      leaseMs,
+      seqs: 1,
+    });
+    if (!lease) {
+      const exists = await repo.findConversation(tx, userId, input.conversationId);
+      if (!exists) throw new AppError("not_found", "Conversation not found");
+      throw new AppError(
+        "turn_in_progress",
+        "A reply is still being generated in this conversation; retry shortly",
+      );
+    }
+    conversationId = input.conversationId;
+    seq = lease.lastSeq;
+  } else {
+    const title = titleFrom(input.message) || DEFAULT_TITLE;
+    const created = await repo.insertConversationForTurn(tx, {
+      userId,
+      title,
+      model: deps.modelName,
+      turnId,
+      leaseMs,
+      seqs: 1,
+    });
+    conversationId = created.id;
+    seq = 1;
+  }
+  const userMessage = await repo.insertMessage(tx, {
+    conversationId,
+    userId,
+    seq,
+    role: "user",
+    content: input.message,
+    clientMessageId: input.clientMessageId ?? null,
+  });
+  return { kind: "run", turnId, conversationId, userMessage };
+}
+
+/** Receives the model's stream as it happens (SSE); never required for correctness. */
+export type PartListener = (part: TextStreamPart<ToolSet>) => void;
+
+/**
+ * Steps 4–6: read the bounded window, run the agent with NO transaction or pooled
+ * connection held, then store the reply (one short transaction). Generation is bounded by
+ * steps, output size and wall clock, and is not cancelled when the client goes away.
+ */
+export async function runTurn(
+  ctx: UserContext,
+  deps: TurnDeps,
+  turn: StartedTurn,
+  listener?: PartListener,
+): Promise<TurnOutcome> {
+  const window = await retryingRead(() =>
+    repo.historyWindow(
+      ctx.db,
+      ctx.userId,
+      turn.conversationId,
+      turn.userMessage.seq,
+      deps.history.maxMessages,
+    ),
+  );
+  const messages = toModelMessages(window, deps.history.maxChars);
+  const generated = await generate(ctx, deps, messages, listener);
+
+  if (generated.error && generated.text.length === 0 && generated.toolCalls.length === 0) {
+    // Nothing happened: free the conversation; the same client_message_id can be re-sent.
+    await retryingRead(() =>
+      repo.releaseTurn(ctx.db, ctx.userId, turn.conversationId, turn.turnId),
+    ).catch(() => {});
+    return {
+      conversationId: turn.conversationId,
+      userMessage: turn.userMessage,
+      reply: undefined,
+      error: generated.error,
+    };
+  }
+  const reply = await storeReply(ctx, turn, generated);
+  return {
+    conversationId: turn.conversationId,
+    userMessage: turn.userMessage,
+    reply,
+    error: generated.error,
+  };
+}
+
+interface Generated {
+  text: string;
+  toolCalls: StoredToolCall[];
+  status: MessageStatus;
+  usage: Record<string, number | undefined>;
+  error: AppError | undefined;
+}
+
+async function generate(
+  ctx: UserContext,
+  deps: TurnDeps,
+  messages: ReturnType<typeof toModelMessages>,
+  listener?: PartListener,
+): Promise<Generated> {
+  const { llm } = deps;
+  const limiter = new AbortController();
+  const maxChars = llm.maxOutputTokens * 8; // a model that ignores max_tokens is still cut
+  const result = streamText({
+    model: deps.model,
+    system: SYSTEM_PROMPT,
+    messages,
+    tools: toAiSdkTools(ctx),
+    stopWhen: stepCountIs(llm.maxSteps),
+    maxOutputTokens: llm.maxOutputTokens,
+    maxRetries: llm.maxRetries,
+    abortSignal: limiter.signal,
+    timeout: { totalMs: llm.timeoutMs, firstChunkMs: llm.firstTokenTimeoutMs },
+    onError: () => {}, // errors arrive as stream parts below
+  });
+
+  const steps: string[] = [];
+  let stepText = "";
+  let totalChars = 0;
+  const calls = new Map<string, StoredToolCall>();
+  let finishReason: string | undefined;
+  let usage: Record<string, number | undefined> = {};
+  let error: AppError | undefined;
+  let cut = false;
+
+  try {
+    for await (const part of result.fullStream) {
+      listener?.(part);
+      switch (part.type) {
+        case "text-delta":
+          stepText += part.text;
+          totalChars += part.text.length;
+          if (totalChars > maxChars && !cut) {
+            cut = true;
+            limiter.abort(new Error("output limit"));
+          }
+          break;
+        case "tool-call":
+          calls.set(part.toolCallId, {
+            id: part.toolCallId,
+            name: part.toolName,
+            arguments: part.input,
+            result: null,
+          });
+          break;
+        case "tool-result": {
+          const call = calls.get(part.toolCallId);
+          if (call) call.result = part.output;
+          break;
+        }
+        case "tool-error": {
+          const call = calls.get(part.toolCallId);
+          if (call) call.result = { error: { code: "tool_error", message: messageOf(part.error) } };
+          break;
+        }
+        case "finish-step":
+          if (stepText) steps.push(stepText);
+          stepText = "";
+          break;
+        case "finish":
+          finishReason = part.finishReason;
+          usage = { ...part.totalUsage } as unknown as Record<string, number | undefined>;
+          break;
+        case "abort":
+          if (!cut) error = new AppError("model_timeout", "The model took too long to answer");
+          break;
+        case "error":
+          error = modelError(part.error);
+          break;
+        default:
+          break;
+      }
+    }
+  } catch (e) {
+    error ??= modelError(e);
+  }
+  if (stepText) steps.push(stepText);
+
+  let text = steps.join("\n\n").trim();
+  let status: MessageStatus = error ? "error" : "complete";
+  if (!error && (cut || finishReason === "length")) status = "truncated";
+  if (!error && finishReason === "tool-calls") {
+    status = "truncated";
+    text = `${text}${text ? "\n\n" : ""}I stopped after ${llm.maxSteps} steps without finishing. Please check your tasks and tell me what to do next.`;
+  }
+  return {
+    text,
+    toolCalls: [...calls.values()],
+    status,
+    usage: pickUsage(usage),
+    error,
+  };
+}
+
+/** Step 6: the reply, its tool calls and usage, in one short transaction; frees the lease. */
+async function storeReply(
+  ctx: UserContext,
+  turn: StartedTurn,
+  g: Generated,
+): Promise<Message | undefined> {
+  try {
+    return await inTransaction(ctx.db, async (tx) => {
+      const next = await repo.finishTurn(tx, {
+        userId: ctx.userId,
+        conversationId: turn.conversationId,
+        turnId: turn.turnId,
+      });
+      if (!next) return undefined; // the conversation was deleted meanwhile
+      return repo.insertMessage(tx, {
+        conversationId: turn.conversationId,
+        userId: ctx.userId,
+        seq: next.lastSeq,
+        role: "assistant",
+        content: g.text,
+        toolCalls: g.toolCalls,
+        replyTo: turn.userMessage.id,
+        status: g.status,
+        usage: g.usage,
+      });
+    });
+  } catch (error) {
+    // A reply to this user message already exists (unique reply_to): keep that one.
+    if (error instanceof AppError && error.code === "conflict") {
+      return retryingRead(() => repo.findReply(ctx.db, ctx.userId, turn.userMessage.id));
+    }
+    throw error;
+  }
+}
+
+function modelError(error: unknown): AppError {
+  const inner = RetryError.isInstance(error) ? error.lastError : error;
+  const name = (inner as { name?: unknown } | undefined)?.name;
+  if (name === "TimeoutError" || name === "AbortError") {
+    return new AppError("model_timeout", "The model took too long to answer", { cause: error });
+  }
+  const code: ErrorCode = "model_error";
+  if (APICallError.isInstance(inner)) {
+    const status = inner.statusCode ? ` (HTTP ${inner.statusCode})` : "";
+    return new AppError(
+      code,
+      `The language model failed${status}; your message is saved, send it again to retry`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return new AppError(
+    code,
+    "The language model failed; your message is saved, send it again to retry",
+    {
+      cause: error,
+    },
+  );
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 500) : String(error).slice(0, 500);
+}
+
+function pickUsage(u: Record<string, unknown>): Record<string, number | undefined> {
+  const out: Record<string, number | undefined> = {};
+  for (const key of ["inputTokens", "outputTokens", "totalTokens"]) {
+    const v = u[key];
+    if (typeof v === "number") out[key] = v;
+  }
+  return out;
+}

@@ -1,0 +1,281 @@
+import { and, asc, desc, eq, gt, isNotNull, lt, or, sql } from "drizzle-orm";
+import type { Executor, Tx } from "../db/client.ts";
+import { conversations, messages, type StoredToolCall } from "../db/schema.ts";
+import type { Conversation, Message, MessageRole, MessageStatus } from "./conversation.ts";
+
+const conversationColumns = {
+  id: conversations.id,
+  userId: conversations.userId,
+  title: conversations.title,
+  lastSeq: conversations.lastSeq,
+  createdAt: conversations.createdAt,
+  updatedAt: conversations.updatedAt,
+};
+
+export async function findConversation(
+  db: Executor,
+  userId: string,
+  id: string,
+): Promise<Conversation | undefined> {
+  const [row] = await db
+    .select(conversationColumns)
+    .from(conversations)
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)));
+  return row;
+}
+
+/** Newest activity first; the cursor is the (updated_at, id) of the last item seen. */
+export async function listConversations(
+  db: Executor,
+  userId: string,
+  limit: number,
+  after?: { updatedAt: Date; id: string },
+): Promise<Conversation[]> {
+  const page = after
+    ? or(
+        lt(conversations.updatedAt, after.updatedAt),
+        and(eq(conversations.updatedAt, after.updatedAt), lt(conversations.id, after.id)),
+      )
+    : undefined;
+  return db
+    .select(conversationColumns)
+    .from(conversations)
+    .where(and(eq(conversations.userId, userId), page))
+    .orderBy(desc(conversations.updatedAt), desc(conversations.id))
+    .limit(limit);
+}
+
+export async function updateConversationTitle(
+  db: Executor,
+  userId: string,
+  id: string,
+  title: string,
+): Promise<Conversation | undefined> {
+  const [row] = await db
+    .update(conversations)
+    .set({ title, updatedAt: sql`now()` })
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)))
+    .returning(conversationColumns);
+  return row;
+}
+
+export async function deleteConversation(
+  db: Executor,
+  userId: string,
+  id: string,
+): Promise<boolean> {
+  const rows = await db
+    .delete(conversations)
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)))
+    .returning({ id: conversations.id });
+  return rows.length > 0;
+}
+
+/** Creates a conversation that is already leased to `turnId`, with `seqs` sequence numbers taken. */
+export async function insertConversationForTurn(
+  tx: Tx,
+  input: {
+    userId: string;
+    title: string;
+    model: string;
+    turnId: string;
+    leaseMs: number;
+    seqs: number;
+  },
+): Promise<Conversation> {
+  const [row] = await tx
+    .insert(conversations)
+    .values({
+      userId: input.userId,
+      title: input.title,
+      model: input.model,
+      lastSeq: input.seqs,
+      activeTurnId: input.turnId,
+      activeTurnExpiresAt: sql`now() + ${`${input.leaseMs} milliseconds`}::interval`,
+    })
+    .returning(conversationColumns);
+  if (!row) throw new Error("insert returned no row");
+  return row;
+}
+
+/**
+ * Takes the conversation's turn lease (if free or expired) and reserves `seqs` sequence
+ * numbers in one statement; the row lock makes seq allocation gap-free and unique.
+ * Returns undefined when the conversation is missing, not the user's, or busy.
+ */
+export async function leaseTurn(
+  tx: Tx,
+  input: { userId: string; conversationId: string; turnId: string; leaseMs: number; seqs: number },
+): Promise<{ lastSeq: number } | undefined> {
+  const [row] = await tx
+    .update(conversations)
+    .set({
+      lastSeq: sql`${conversations.lastSeq} + ${input.seqs}`,
+      activeTurnId: input.turnId,
+      activeTurnExpiresAt: sql`now() + ${`${input.leaseMs} milliseconds`}::interval`,
+      updatedAt: sql`now()`,
+    })
+    .where(
+      and(
+        eq(conversations.userId, input.userId),
+        eq(conversations.id, input.conversationId),
+        or(
+          sql`${conversations.activeTurnId} is null`,
+          lt(conversations.activeTurnExpiresAt, sql`now()`),
+        ),
+      ),
+    )
+    .returning({ lastSeq: conversations.lastSeq });
+  return row;
+}
+
+/** Reserves the next seq and frees the lease held by `turnId` (if still held by it). */
+export async function finishTurn(
+  tx: Tx,
+  input: { userId: string; conversationId: string; turnId: string },
+): Promise<{ lastSeq: number } | undefined> {
+  const [row] = await tx
+    .update(conversations)
+    .set({
+      lastSeq: sql`${conversations.lastSeq} + 1`,
+      activeTurnId: sql`case when ${conversations.activeTurnId} = ${input.turnId} then null else ${conversations.activeTurnId} end`,
+      activeTurnExpiresAt: sql`case when ${conversations.activeTurnId} = ${input.turnId} then null else ${conversations.activeTurnExpiresAt} end`,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(conversations.userId, input.userId), eq(conversations.id, input.conversationId)))
+    .returning({ lastSeq: conversations.lastSeq });
+  return row;
+}
+
+/** Frees the lease without writing a message (the model failed before producing anything). */
+export async function releaseTurn(
+  db: Executor,
+  userId: string,
+  conversationId: string,
+  turnId: string,
+): Promise<void> {
+  await db
+    .update(conversations)
+    .set({ activeTurnId: null, activeTurnExpiresAt: null })
+    .where(
+      and(
+        eq(conversations.userId, userId),
+        eq(conversations.id, conversationId),
+        eq(conversations.activeTurnId, turnId),
+      ),
+    );
+}
+
+// ---- messages ----
+
+const messageColumns = {
+  id: messages.id,
+  conversationId: messages.conversationId,
+  seq: messages.seq,
+  role: messages.role,
+  content: messages.content,
+  toolCalls: messages.toolCalls,
+  replyTo: messages.replyTo,
+  status: messages.status,
+  clientMessageId: messages.clientMessageId,
+  usage: messages.usage,
+  createdAt: messages.createdAt,
+};
+
+export interface NewMessage {
+  conversationId: string;
+  userId: string;
+  seq: number;
+  role: MessageRole;
+  content: string;
+  toolCalls?: StoredToolCall[] | null;
+  replyTo?: string | null;
+  status?: MessageStatus;
+  clientMessageId?: string | null;
+  usage?: Record<string, number | undefined> | null;
+}
+
+export async function insertMessage(tx: Tx, message: NewMessage): Promise<Message> {
+  const [row] = await tx.insert(messages).values(message).returning(messageColumns);
+  if (!row) throw new Error("insert returned no row");
+  return row as Message;
+}
+
+export async function findMessageByClientId(
+  db: Executor,
+  userId: string,
+  clientMessageId: string,
+): Promise<Message | undefined> {
+  const [row] = await db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(eq(messages.userId, userId), eq(messages.clientMessageId, clientMessageId)));
+  return row as Message | undefined;
+}
+
+export async function findReply(
+  db: Executor,
+  userId: string,
+  messageId: string,
+): Promise<Message | undefined> {
+  const [row] = await db
+    .select(messageColumns)
+    .from(messages)
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.replyTo, messageId),
+        isNotNull(messages.replyTo),
+      ),
+    );
+  return row as Message | undefined;
+}
+
+/** A page of messages in seq order: after `afterSeq` (forwards) or before `beforeSeq` (backwards). */
+export async function listMessages(
+  db: Executor,
+  userId: string,
+  conversationId: string,
+  page: { limit: number; afterSeq?: number; beforeSeq?: number },
+): Promise<Message[]> {
+  const scope = and(eq(messages.userId, userId), eq(messages.conversationId, conversationId));
+  if (page.beforeSeq !== undefined) {
+    const rows = await db
+      .select(messageColumns)
+      .from(messages)
+      .where(and(scope, lt(messages.seq, page.beforeSeq)))
+      .orderBy(desc(messages.seq))
+      .limit(page.limit);
+    return (rows as Message[]).reverse();
+  }
+  const rows = await db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(scope, gt(messages.seq, page.afterSeq ?? 0)))
+    .orderBy(asc(messages.seq))
+    .limit(page.limit);
+  return rows as Message[];
+}
+
+/** The newest `limit` messages up to and including `uptoSeq`, oldest first: the model's window. */
+export async function historyWindow(
+  db: Executor,
+  userId: string,
+  conversationId: string,
+  uptoSeq: number,
+  limit: number,
+): Promise<Message[]> {
+  const rows = await db
+    .select(messageColumns)
+    .from(messages)
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.conversationId, conversationId),
+        sql`${messages.seq} <= ${uptoSeq}`,
+      ),
+    )
+    .orderBy(desc(messages.seq))
+    .limit(limit);
+  return (rows as Message[]).reverse();
+}

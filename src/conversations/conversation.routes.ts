@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { requireUser } from "../auth/request-user.ts";
+import type { Database } from "../db/client.ts";
+import * as service from "./conversation.service.ts";
+import { TITLE_MAX, toConversationJson, toMessageJson } from "./conversation.ts";
+
+/** Page sizes: a non-number or below 1 is a 400; above the maximum is clamped. */
+export const pageLimit = (fallback: number, max: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(fallback)
+    .transform((n) => Math.min(n, max));
+
+const IdParams = z.strictObject({ id: z.uuid() });
+const seqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export async function conversationRoutes(app: FastifyInstance, opts: { database: Database }) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const ctx = (request: FastifyRequest) => ({
+    db: opts.database.db,
+    userId: requireUser(request).id,
+  });
+
+  r.get(
+    "/api/conversations",
+    {
+      schema: {
+        querystring: z.strictObject({
+          limit: pageLimit(20, 100),
+          cursor: z.string().max(200).optional(),
+        }),
+      },
+    },
+    async (request) => {
+      const page = await service.listConversations(ctx(request), request.query);
+      return { items: page.items.map(toConversationJson), next_cursor: page.nextCursor };
+    },
+  );
+
+  r.get("/api/conversations/:id", { schema: { params: IdParams } }, async (request) =>
+    toConversationJson(await service.getConversation(ctx(request), request.params.id)),
+  );
+
+  r.patch(
+    "/api/conversations/:id",
+    {
+      schema: {
+        params: IdParams,
+        body: z.strictObject({ title: z.string().trim().min(1).max(TITLE_MAX) }),
+      },
+    },
+    async (request) =>
+      toConversationJson(
+        await service.renameConversation(ctx(request), request.params.id, request.body.title),
+      ),
+  );
+
+  r.delete("/api/conversations/:id", { schema: { params: IdParams } }, async (request, reply) => {
+    await service.deleteConversation(ctx(request), request.params.id);
+    return reply.status(204).send();
+  });
+
+  r.get(
+    "/api/conversations/:id/messages",
+    {
+      schema: {
+        params: IdParams,
+        querystring: z
+          .strictObject({
+            limit: pageLimit(50, 200),
+            before_seq: seqQuery.optional(),
+            after_seq: seqQuery.optional(),
+          })
+          .refine((q) => q.before_seq === undefined || q.after_seq === undefined, {
+            message: "use before_seq or after_seq, not both",
+          }),
+      },
+    },
+    async (request) => {
+      const { limit, before_seq, after_seq } = request.query;
+      const page = await service.listMessages(ctx(request), request.params.id, {
+        limit,
+        ...(before_seq !== undefined ? { beforeSeq: before_seq } : {}),
+        ...(after_seq !== undefined ? { afterSeq: after_seq } : {}),
+      });
+      return { items: page.items.map(toMessageJson), next_cursor: page.nextCursor };
+    },
+  );
+}

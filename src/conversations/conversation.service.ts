@@ -1,0 +1,92 @@
+import type { UserContext } from "../context.ts";
+import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { AppError } from "../errors.ts";
+import * as repo from "./conversation.repository.ts";
+import type { Conversation, Message } from "./conversation.ts";
+
+const notFound = () => new AppError("not_found", "Conversation not found");
+
+/** Newest activity first, paged by an opaque cursor. */
+export async function listConversations(
+  ctx: UserContext,
+  page: { limit: number; cursor?: string },
+): Promise<{ items: Conversation[]; nextCursor: string | null }> {
+  const after = page.cursor ? decodeCursor(page.cursor) : undefined;
+  const rows = await retryingRead(() =>
+    repo.listConversations(ctx.db, ctx.userId, page.limit + 1, after),
+  );
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+}
+
+/** One conversation of the caller; someone else's is the same 404 as a missing one. */
+export async function getConversation(ctx: UserContext, id: string): Promise<Conversation> {
+  const found = await retryingRead(() => repo.findConversation(ctx.db, ctx.userId, id));
+  if (!found) throw notFound();
+  return found;
+}
+
+export async function renameConversation(
+  ctx: UserContext,
+  id: string,
+  title: string,
+): Promise<Conversation> {
+  const updated = await retryingWrite(() =>
+    repo.updateConversationTitle(ctx.db, ctx.userId, id, title),
+  );
+  if (!updated) throw notFound();
+  return updated;
+}
+
+/** Deletes the conversation and (by cascade) every message in it. */
+export async function deleteConversation(ctx: UserContext, id: string): Promise<void> {
+  const deleted = await retryingWrite(() => repo.deleteConversation(ctx.db, ctx.userId, id));
+  if (!deleted) throw notFound();
+}
+
+/** A page of messages in seq order, with the cursor for the next page in the same direction. */
+export async function listMessages(
+  ctx: UserContext,
+  conversationId: string,
+  page: { limit: number; afterSeq?: number; beforeSeq?: number },
+): Promise<{ items: Message[]; nextCursor: number | null }> {
+  await getConversation(ctx, conversationId);
+  const rows = await retryingRead(() =>
+    repo.listMessages(ctx.db, ctx.userId, conversationId, { ...page, limit: page.limit + 1 }),
+  );
+  const backwards = page.beforeSeq !== undefined;
+  const more = rows.length > page.limit;
+  const items = backwards
+    ? rows.slice(rows.length - Math.min(rows.length, page.limit))
+    : rows.slice(0, page.limit);
+  const edge = backwards ? items[0] : items.at(-1);
+  return { items, nextCursor: more && edge ? edge.seq : null };
+}
+
+function encodeCursor(c: Conversation): string {
+  return Buffer.from(JSON.stringify([c.updatedAt.toISOString(), c.id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [
+      unknown,
+      unknown,
+    ];
+    const updatedAt = new Date(String(at));
+    if (
+      typeof id === "string" &&
+      /^[0-9a-f-]{36}$/i.test(id) &&
+      !Number.isNaN(updatedAt.getTime())
+    ) {
+      return { updatedAt, id };
+    }
+  } catch {
+    // fall through
+  }
+  throw new AppError(
+    "validation_failed",
+    "The cursor is not valid; use next_cursor from a previous page",
+  );
+}

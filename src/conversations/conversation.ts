@@ -1,0 +1,67 @@
+import type { StoredToolCall } from "../db/schema.ts";
+
+export interface Conversation {
+  id: string;
+  userId: string;
+  title: string;
+  lastSeq: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type MessageRole = "user" | "assistant" | "tool" | "system";
+export type MessageStatus = "complete" | "error" | "truncated";
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  role: MessageRole;
+  content: string;
+  toolCalls: StoredToolCall[] | null;
+  replyTo: string | null;
+  status: MessageStatus;
+  clientMessageId: string | null;
+  usage: Record<string, number | undefined> | null;
+  createdAt: Date;
+}
+
+export const TITLE_MAX = 200;
+export const DEFAULT_TITLE = "New conversation";
+
+/** A first message makes a readable title: its first line, cut at a word boundary. */
+export function titleFrom(message: string): string {
+  const line = message.trim().split("\n")[0]?.trim() ?? "";
+  if (line.length === 0) return DEFAULT_TITLE;
+  if (line.length <= 60) return line;
+  const cut = line.slice(0, 60);
+  const space = cut.lastIndexOf(" ");
+  return `${(space > 30 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+export function toConversationJson(c: Conversation) {
+  return {
+    id: c.id,
+    title: c.title,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+export function toMessageJson(m: Message) {
+  return {
+    id: m.id,
+    seq: m.seq,
+    role: m.role,
+    content: m.content,
+    tool_calls: (m.toolCalls ?? []).map(({ name, arguments: args, result }) => ({
+      name,
+      arguments: args,
+      result,
+    })),
+    status: m.status,
+    reply_to: m.replyTo,
+    client_message_id: m.clientMessageId,
+    created_at: m.createdAt.toISOString(),
+  };
+}
