@@ -1,0 +1,92 @@
+/**
+ * Finding the task(s) a reference points at, in the list that list_tasks returned.
+ * Word references compare lemmas, so "I finished buying groceries" meets "Buy groceries"
+ * and "I've paid the bill" meets "Pay bills". Nouns count double: "called the plumber"
+ * must not land on "Call mom" just because both call someone.
+ */
+import { type Lemma, lemmas, sameWord } from "./language.ts";
+import type { ActionKind, Ref, TaskView } from "./types.ts";
+
+export type Resolution =
+  | { kind: "found"; tasks: TaskView[] }
+  | { kind: "ambiguous"; candidates: TaskView[] }
+  | { kind: "none"; missing?: number[] };
+
+function normal(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s]/gu, "")
+    .replace(/\s+/gu, " ")
+    .trim();
+}
+
+function score(want: Lemma[], have: Lemma[]): number {
+  // A shared word is weak evidence when it reads as a verb on either side: tagging short
+  // fragments is unreliable ("Call mom" may come out as a noun phrase).
+  const weights: number[] = want.map((w) => {
+    const hit = have.find((h) => sameWord(w, h));
+    return hit ? (hit.verb || w.verb ? 1 : 2) : 0;
+  });
+  const total = weights.reduce((a, b) => a + b, 0);
+  // Evidence must include a non-verb, or every word the user gave ("the call task");
+  // otherwise "called the plumber" would land on "Call mom".
+  const strong = weights.includes(2) || (total > 0 && weights.every((w) => w > 0));
+  return strong ? total : 0;
+}
+
+/** Among equally good matches, completing prefers the task that is still pending. */
+function narrow(candidates: TaskView[], action: ActionKind): TaskView[] {
+  if (action !== "complete" || candidates.length < 2) return candidates;
+  const pending = candidates.filter((t) => !t.completed);
+  return pending.length > 0 ? pending : candidates;
+}
+
+function byWords(text: string, tasks: TaskView[], action: ActionKind): Resolution {
+  const exact = tasks.filter((t) => normal(t.title) === normal(text));
+  if (exact.length === 1) return { kind: "found", tasks: exact };
+  const want = lemmas(text);
+  if (want.length === 0) return { kind: "none" };
+  let best = 0;
+  let candidates: TaskView[] = [];
+  for (const task of tasks) {
+    const s = score(want, lemmas(task.title));
+    if (s > best) {
+      best = s;
+      candidates = [task];
+    } else if (s === best && s > 0) {
+      candidates.push(task);
+    }
+  }
+  const narrowed = narrow(candidates, action);
+  if (narrowed.length === 0) return { kind: "none" };
+  if (narrowed.length === 1) return { kind: "found", tasks: narrowed };
+  return { kind: "ambiguous", candidates: narrowed };
+}
+
+/** Which tasks an action should apply to, given the user's reference and the task list. */
+export function resolveRef(ref: Ref, tasks: TaskView[], action: ActionKind): Resolution {
+  switch (ref.kind) {
+    case "numbers": {
+      const found = tasks.filter((t) => ref.numbers.includes(t.id));
+      const missing = ref.numbers.filter((n) => !tasks.some((t) => t.id === n));
+      return missing.length > 0 ? { kind: "none", missing } : { kind: "found", tasks: found };
+    }
+    case "last": {
+      const last = tasks.reduce<TaskView | undefined>(
+        (a, t) => (!a || t.id > a.id ? t : a),
+        undefined,
+      );
+      return last ? { kind: "found", tasks: [last] } : { kind: "none" };
+    }
+    case "all": {
+      // "complete everything" means the open ones; "delete all" means what it says.
+      const status = ref.status === "all" && action === "complete" ? "pending" : ref.status;
+      const chosen = tasks.filter((t) =>
+        status === "all" ? true : status === "pending" ? !t.completed : t.completed,
+      );
+      return chosen.length > 0 ? { kind: "found", tasks: chosen } : { kind: "none" };
+    }
+    case "words":
+      return byWords(ref.text, tasks, action);
+  }
+}

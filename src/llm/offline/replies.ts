@@ -1,0 +1,111 @@
+/**
+ * Everything the offline assistant says, in one place. Every confirmation names the
+ * task's number and title, as a person would want to read back what was changed.
+ */
+import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
+
+export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
+const Label = (t: { id: number; title: string }): string => `Task ${t.id} · ${t.title}`;
+
+const CAPABILITIES =
+  "I can add tasks, list them (all, pending or completed), complete them, update their title or description, and delete them.";
+
+export const CHAT: Record<ChatTopic, string> = {
+  greeting: `Hi! I'm your task assistant. ${CAPABILITIES} What would you like to do?`,
+  thanks: "You're welcome! Let me know if there's anything else on your list.",
+  bye: "Bye for now! Your tasks will be here when you get back.",
+  help: `${CAPABILITIES} Try things like "add buy milk", "what's pending?", "mark task 2 as done", "rename task 1 to Call mom tonight" or "delete the groceries task".`,
+  unknown: `Sorry, I can only help with your tasks. ${CAPABILITIES} For example: "remind me to call the bank" or "show my tasks".`,
+};
+
+const VERB: Record<ActionKind, string> = {
+  complete: "mark as complete",
+  delete: "delete",
+  update: "update",
+};
+
+export function added(task: { task_id: number; title: string }, description?: string): string {
+  const note = description ? ` I added the description "${description}".` : "";
+  return `Added ${label({ id: task.task_id, title: task.title })} to your list.${note}`;
+}
+
+export function changed(
+  action: ActionKind,
+  task: { task_id: number; title: string },
+  fields: { title?: string; description?: string } = {},
+): string {
+  const t = { id: task.task_id, title: task.title };
+  if (action === "complete") return `Marked ${label(t)} as complete. Nice work!`;
+  if (action === "delete") return `Deleted ${label(t)}.`;
+  if (fields.description !== undefined && fields.title === undefined) {
+    return `Updated the description of ${label(t)} to "${fields.description}".`;
+  }
+  return `Updated ${label(t)}.`;
+}
+
+export function toolFailed(
+  action: ActionKind | "add" | "list",
+  taskId: unknown,
+  error: ToolError,
+): string {
+  if (error.code === "not_found" && typeof taskId === "number") {
+    return `I couldn't find task ${taskId}. It may have been deleted already, or the number is different.`;
+  }
+  if (error.code === "not_found") return "I couldn't find that task.";
+  const what =
+    action === "add"
+      ? "add that task"
+      : action === "list"
+        ? "load your tasks"
+        : `${VERB[action]} that task`;
+  return `Sorry, I couldn't ${what}: ${error.message}`;
+}
+
+export function notFound(text: string): string {
+  return `I couldn't find a task matching "${text}". Say "show my tasks" to see what's on your list.`;
+}
+
+export function missingNumbers(numbers: number[]): string {
+  const list = numbers.map((n) => `task ${n}`).join(" or ");
+  return `I couldn't find ${list}.`;
+}
+
+export function nothingTo(action: ActionKind): string {
+  return action === "complete"
+    ? "I couldn't find any pending tasks to complete."
+    : `I couldn't find any matching tasks to ${VERB[action]}.`;
+}
+
+export function ambiguous(action: ActionKind, text: string, candidates: TaskView[]): string {
+  const list = candidates.map(label).join(", ");
+  return `More than one task matches "${text}": ${list}. Which one should I ${VERB[action]}? You can tell me its number.`;
+}
+
+export function askWhich(action: ActionKind): string {
+  return `Which task would you like me to ${VERB[action]}? Tell me its number or a few words from its title.`;
+}
+
+export function askTitle(): string {
+  return 'Sure! What should the task be? For example: "add call the bank".';
+}
+
+export function askChange(what: string): string {
+  return `What would you like to change about ${what}? Give me a new title or a new description.`;
+}
+
+const HEADINGS: Record<Status, [string, string]> = {
+  all: ["Here are all your tasks:", "Your task list is empty. Want to add something?"],
+  pending: ["Here's what's still pending:", "You have no pending tasks. All caught up!"],
+  completed: ["Here's what you've completed:", "You haven't completed any tasks yet."],
+};
+
+export function listed(status: Status, tasks: TaskView[]): string {
+  const [heading, empty] = HEADINGS[status];
+  if (tasks.length === 0) return empty;
+  const lines = tasks.map((t) => {
+    const done = status === "all" && t.completed ? " (done)" : "";
+    const description = t.description ? ` — ${t.description}` : "";
+    return `- ${Label(t)}${description}${done}`;
+  });
+  return [heading, ...lines].join("\n");
+}

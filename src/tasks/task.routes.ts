@@ -1,0 +1,124 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { requireUser } from "../auth/request-user.ts";
+import type { UserContext } from "../context.ts";
+import type { Database } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import * as service from "./task.service.ts";
+import {
+  TASK_STATUS_FILTERS,
+  type Task,
+  taskDescription,
+  taskNumber,
+  taskTitle,
+  toTaskJson,
+} from "./task.ts";
+
+// `:number` is digits only (no sign, exponent, hex, spaces or leading zero) before it is a
+// number: a params failure is answered as 400 invalid_id by the error handler.
+const NumberParams = z.strictObject({
+  number: z
+    .string()
+    .regex(/^[1-9][0-9]{0,9}$/, "a task number is a positive integer")
+    .transform(Number)
+    .pipe(taskNumber),
+});
+
+const TaskJson = z.object({
+  id: z.number(),
+  title: z.string(),
+  description: z.string(),
+  completed: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  completed_at: z.string().nullable(),
+});
+
+// Bodies are strict: `id`, `user_id`, `created_at`, `version`… are refused (mass assignment).
+const CreateBody = z.strictObject({ title: taskTitle, description: taskDescription.optional() });
+const PatchBody = z.strictObject({
+  title: taskTitle.optional(),
+  description: taskDescription.optional(),
+  completed: z.boolean().optional(),
+});
+
+/**
+ * REST door to the task service. DELETE answers 200 with the task as it was (not 204), so
+ * a client can show or undo what it removed, as the delete_task tool reports its title.
+ */
+export async function taskRoutes(app: FastifyInstance, opts: { database: Database }) {
+  // JSON only: a text/plain body would otherwise be parsed and fail as a 400; say 415.
+  app.removeContentTypeParser("text/plain");
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const ctx = (request: FastifyRequest): UserContext => ({
+    db: opts.database.db,
+    userId: requireUser(request).id,
+  });
+
+  r.get(
+    "/api/tasks",
+    {
+      schema: {
+        querystring: z.strictObject({ status: z.enum(TASK_STATUS_FILTERS).default("all") }),
+        response: { 200: z.object({ items: z.array(TaskJson) }) },
+      },
+    },
+    async (request) => ({
+      items: (await service.listTasks(ctx(request), request.query.status)).map(toTaskJson),
+    }),
+  );
+
+  r.post(
+    "/api/tasks",
+    { schema: { body: CreateBody, response: { 201: TaskJson } } },
+    async (request, reply) =>
+      withEtag(reply.status(201), await service.addTask(ctx(request), request.body)),
+  );
+
+  r.get(
+    "/api/tasks/:number",
+    { schema: { params: NumberParams, response: { 200: TaskJson } } },
+    async (request, reply) =>
+      withEtag(reply, await service.getTask(ctx(request), request.params.number)),
+  );
+
+  r.patch(
+    "/api/tasks/:number",
+    { schema: { params: NumberParams, body: PatchBody, response: { 200: TaskJson } } },
+    async (request, reply) => {
+      const ifMatchVersion = parseIfMatch(request.headers["if-match"]);
+      const task = await service.updateTask(ctx(request), request.params.number, request.body, {
+        ifMatchVersion,
+      });
+      return withEtag(reply, task);
+    },
+  );
+
+  r.delete(
+    "/api/tasks/:number",
+    { schema: { params: NumberParams, response: { 200: TaskJson } } },
+    async (request) => toTaskJson(await service.deleteTask(ctx(request), request.params.number)),
+  );
+}
+
+function withEtag(reply: FastifyReply, task: Task) {
+  reply.header("etag", `"${task.version}"`);
+  return toTaskJson(task);
+}
+
+/**
+ * `If-Match: "3"` (the ETag of a previous answer) → 3; `*` or no header → no condition.
+ * Anything else is a malformed request, not a failed precondition.
+ */
+function parseIfMatch(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const value = header.trim();
+  if (value === "*") return undefined;
+  const match = /^"([1-9][0-9]{0,9})"$/.exec(value);
+  const version = match ? Number(match[1]) : Number.NaN;
+  if (!Number.isSafeInteger(version) || version > 2_147_483_647) {
+    throw new AppError("validation_failed", 'If-Match must be an ETag from this API, like "3"');
+  }
+  return version;
+}

@@ -1,0 +1,43 @@
+import { type JSONSchema7, jsonSchema, type ToolSet, tool } from "ai";
+import { z } from "zod";
+import type { UserContext } from "../context.ts";
+import { runTool, TASK_TOOLS } from "./task-tools.ts";
+import type { AnyToolDefinition } from "./tool.ts";
+
+/**
+ * The task tools as AI SDK tools for `streamText({ tools })`, bound to the caller: every
+ * call runs as `ctx.userId`, whatever the model puts in the arguments.
+ *
+ * The model sees the JSON Schema of each definition, but the AI SDK is given no validator:
+ * runTool validates with the zod schema itself, so invalid arguments come back to the model
+ * as the same `{ error: { code: "validation_failed", message } }` result as any other
+ * expected failure (and the same as over MCP), never as an exception.
+ */
+export function toAiSdkTools(ctx: UserContext): ToolSet {
+  return Object.fromEntries(
+    TASK_TOOLS.map((definition) => [definition.name, toAiSdkTool(ctx, definition)]),
+  );
+}
+
+function toAiSdkTool(ctx: UserContext, definition: AnyToolDefinition) {
+  return tool({
+    description: definition.description,
+    inputSchema: jsonSchema<unknown>(() => inputJsonSchema(definition)),
+    execute: (input: unknown) => runTool(ctx, definition.name, input),
+  });
+}
+
+const schemaCache = new WeakMap<AnyToolDefinition, JSONSchema7>();
+
+/** The JSON Schema a model is shown: computed once per definition, not per request. */
+export function inputJsonSchema(definition: AnyToolDefinition): JSONSchema7 {
+  let schema = schemaCache.get(definition);
+  if (!schema) {
+    schema = z.toJSONSchema(definition.inputSchema, {
+      target: "draft-7",
+      io: "input",
+    }) as JSONSchema7;
+    schemaCache.set(definition, schema);
+  }
+  return schema;
+}

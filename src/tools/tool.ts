@@ -1,0 +1,44 @@
+import type { z } from "zod";
+import type { UserContext } from "../context.ts";
+import type { ErrorCode } from "../errors.ts";
+
+/**
+ * One tool, defined once and protocol-neutral: the AI SDK adapter (ai-sdk.ts) and the MCP
+ * adapter both wrap this. The user is never an argument: it comes from `ctx`, which the
+ * server builds from the authenticated session.
+ */
+export interface ToolDefinition<Input, Output> {
+  /** snake_case, stable: models and MCP clients call tools by this name. */
+  readonly name: string;
+  /** Prompt text: what the tool does, when to call it, what it returns. */
+  readonly description: string;
+  /** A z.strictObject with .describe() on every field and bounded strings. */
+  readonly inputSchema: z.ZodType<Input>;
+  /** Runs with already validated input; expected failures throw AppError (4xx). */
+  execute(ctx: UserContext, input: Input): Promise<Output>;
+}
+
+/** A tool with its types erased, for lists of tools of different shapes. */
+// Method syntax in ToolDefinition keeps `execute` bivariant, so any definition fits here.
+export type AnyToolDefinition = ToolDefinition<unknown, unknown>;
+
+/** What a caller (the model, an MCP client) receives when a call failed in an expected way. */
+export interface ToolError {
+  error: { code: ErrorCode; message: string };
+}
+
+export function isToolError(result: unknown): result is ToolError {
+  return (
+    typeof result === "object" &&
+    result !== null &&
+    "error" in result &&
+    typeof (result as { error: unknown }).error === "object"
+  );
+}
+
+/** Keeps the type of a definition while checking it against ToolDefinition. */
+export function defineTool<Input, Output>(
+  definition: ToolDefinition<Input, Output>,
+): ToolDefinition<Input, Output> {
+  return definition;
+}
