@@ -12,6 +12,7 @@ import type { Database } from "./db/client.ts";
 import { registerProblemHandlers } from "./http/problem.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
+import { taskRoutes } from "./tasks/task.routes.ts";
 
 export interface AppDeps {
   config: Config;
@@ -59,6 +60,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     history: config.history,
   };
   await app.register(chatRoutes, { database, turn });
-  await app.register((await import("./tasks/task.routes.ts")).taskRoutes, { database });
+  await app.register(taskRoutes, { database });
   return app;
 }

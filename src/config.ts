@@ -142,7 +142,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (issues.length > 0) throw new ConfigError(issues);
 
-  const dataDir = resolve(e.DATA_DIR);
+  // "memory://" is PGlite's in-memory database (tests); anything else is a directory.
+  const inMemory = e.DATA_DIR.startsWith("memory://");
+  const dataDir = inMemory ? e.DATA_DIR : resolve(e.DATA_DIR);
   const baseURL = e.BETTER_AUTH_URL ?? `http://${e.HOST}:${e.PORT}`;
   const config: Config = {
     env: e.NODE_ENV,
@@ -162,7 +164,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         }
       : { kind: "pglite", dataDir },
     auth: {
-      secret: e.BETTER_AUTH_SECRET ?? devSecret(dataDir),
+      secret:
+        e.BETTER_AUTH_SECRET ??
+        (inMemory ? randomBytes(32).toString("base64url") : devSecret(dataDir)),
       baseURL,
       trustedOrigins: [
         new URL(baseURL).origin,

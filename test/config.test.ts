@@ -55,7 +55,10 @@ test("every bad variable is reported at once", () => {
 });
 
 test("production requires BETTER_AUTH_SECRET; openai-compatible requires a base URL and model", () => {
-  assert.throws(() => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir() }), /BETTER_AUTH_SECRET/);
+  assert.throws(
+    () => loadConfig({ NODE_ENV: "production", DATA_DIR: dataDir() }),
+    /BETTER_AUTH_SECRET/,
+  );
   assert.throws(
     () => loadConfig({ DATA_DIR: dataDir(), LLM_PROVIDER: "openai-compatible" }),
     (e: unknown) => e instanceof ConfigError && e.issues.length === 2,

@@ -29,11 +29,13 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth): void {
   app.decorateRequest("user", undefined);
   app.addHook("onRoute", (route) => {
     if (route.config?.auth === "public") return;
-    const existing = route.preHandler;
+    // onRequest: before the body is read or validated, so an anonymous caller learns
+    // nothing but 401 and cannot make the server parse a large body.
+    const existing = route.onRequest;
     const authenticate = async (request: FastifyRequest) => {
       request.user = await sessionUser(auth, request);
     };
-    route.preHandler = existing
+    route.onRequest = existing
       ? [authenticate, ...(Array.isArray(existing) ? existing : [existing])]
       : [authenticate];
   });

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
-import { availableBackends } from "../support/databases.ts";
 import { signUp, startTestApp, type TestApp } from "../support/app.ts";
+import { availableBackends } from "../support/databases.ts";
 
 for (const backend of await availableBackends()) {
   describe(`auth [${backend}]`, () => {
@@ -31,7 +31,10 @@ for (const backend of await availableBackends()) {
       assert.equal(ok.statusCode, 200);
       const token = ok.headers["set-auth-token"];
       assert.equal(typeof token, "string");
-      const me = await t.app.inject({ url: "/api/whoami", headers: { authorization: `Bearer ${token}` } });
+      const me = await t.app.inject({
+        url: "/api/whoami",
+        headers: { authorization: `Bearer ${token}` },
+      });
       assert.equal(me.json().id, user.id);
 
       const bad = await t.app.inject({
@@ -52,10 +55,16 @@ for (const backend of await availableBackends()) {
       assert.match(String(none.headers["www-authenticate"]), /Bearer/);
 
       const tampered = `${user.token.slice(0, -3)}xyz`;
-      const bad = await t.app.inject({ url: "/api/whoami", headers: { authorization: `Bearer ${tampered}` } });
+      const bad = await t.app.inject({
+        url: "/api/whoami",
+        headers: { authorization: `Bearer ${tampered}` },
+      });
       assert.equal(bad.statusCode, 401);
 
-      const garbage = await t.app.inject({ url: "/api/whoami", headers: { authorization: "Bearer %%%" } });
+      const garbage = await t.app.inject({
+        url: "/api/whoami",
+        headers: { authorization: "Bearer %%%" },
+      });
       assert.equal(garbage.statusCode, 401);
 
       await t.server.database.db.execute(
@@ -67,7 +76,11 @@ for (const backend of await availableBackends()) {
 
     test("sign-out revokes the token", async () => {
       const user = await signUp(t.app);
-      const out = await t.app.inject({ method: "POST", url: "/api/auth/sign-out", headers: user.headers });
+      const out = await t.app.inject({
+        method: "POST",
+        url: "/api/auth/sign-out",
+        headers: user.headers,
+      });
       assert.equal(out.statusCode, 200);
       const me = await t.app.inject({ url: "/api/whoami", headers: user.headers });
       assert.equal(me.statusCode, 401);

@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { type ChatFixture, chat, messagesOf, signUp, startChatApp } from "../support/chat.ts";
+import { availableBackends } from "../support/databases.ts";
 import type { RecordedRequest } from "../support/fake-llm.ts";
 import { toolCallThenText } from "../support/fake-llm.ts";
-import { availableBackends } from "../support/databases.ts";
-import { type ChatFixture, chat, messagesOf, signUp, startChatApp } from "../support/chat.ts";
 
-const toolMessages = (req: RecordedRequest) => req.body.messages.filter((m) => m.role === "tool");
+/** Tool results of the current turn only (earlier turns' results are in the history too). */
+const toolMessages = (req: RecordedRequest) => {
+  const lastUser = req.body.messages.findLastIndex((m) => m.role === "user");
+  return req.body.messages.slice(lastUser + 1).filter((m) => m.role === "tool");
+};
 
 /** A model that resolves "delete the <word> task" the way the seed describes: list, then act. */
 function deleteByWord(word: string) {
@@ -47,13 +51,16 @@ for (const backend of await availableBackends()) {
     test("the seed commands through chat: add, list with filters, complete, delete by title, update", async () => {
       const user = await signUp(f.t.app);
       const tasks = async (status = "all") =>
-        (await f.t.app.inject({ url: `/api/tasks?status=${status}`, headers: user.headers })).json().items as {
+        (await f.t.app.inject({ url: `/api/tasks?status=${status}`, headers: user.headers })).json()
+          .items as {
           id: number;
           title: string;
           completed: boolean;
         }[];
 
-      f.llm.setDefault(toolCallThenText("add_task", { title: "Buy groceries" }, "Added task 1 · Buy groceries."));
+      f.llm.setDefault(
+        toolCallThenText("add_task", { title: "Buy groceries" }, "Added task 1 · Buy groceries."),
+      );
       const add = (await chat(f.t, user, { message: "Add a task to buy groceries" })).json();
       assert.equal(add.response, "Added task 1 · Buy groceries.");
       assert.deepEqual(add.tool_calls[0], {
@@ -64,38 +71,70 @@ for (const backend of await availableBackends()) {
       const conversation_id = add.conversation_id;
       for (const title of ["Team meeting prep", "Call mom"]) {
         f.llm.setDefault(toolCallThenText("add_task", { title }, `Added ${title}.`));
-        assert.equal((await chat(f.t, user, { message: `add ${title}`, conversation_id })).statusCode, 200);
+        assert.equal(
+          (await chat(f.t, user, { message: `add ${title}`, conversation_id })).statusCode,
+          200,
+        );
       }
-      assert.deepEqual((await tasks()).map((t) => t.id), [1, 2, 3]);
+      assert.deepEqual(
+        (await tasks()).map((t) => t.id),
+        [1, 2, 3],
+      );
 
       f.llm.setDefault(toolCallThenText("complete_task", { task_id: 3 }, "Completed task 3."));
-      const done = (await chat(f.t, user, { message: "Mark task 3 as complete", conversation_id })).json();
-      assert.deepEqual(done.tool_calls[0].result, { task_id: 3, status: "completed", title: "Call mom" });
+      const done = (
+        await chat(f.t, user, { message: "Mark task 3 as complete", conversation_id })
+      ).json();
+      assert.deepEqual(done.tool_calls[0].result, {
+        task_id: 3,
+        status: "completed",
+        title: "Call mom",
+      });
 
-      f.llm.setDefault(toolCallThenText("list_tasks", { status: "pending" }, "You have 2 pending tasks."));
-      const pending = (await chat(f.t, user, { message: "What's pending?", conversation_id })).json();
+      f.llm.setDefault(
+        toolCallThenText("list_tasks", { status: "pending" }, "You have 2 pending tasks."),
+      );
+      const pending = (
+        await chat(f.t, user, { message: "What's pending?", conversation_id })
+      ).json();
       assert.deepEqual(
         pending.tool_calls[0].result.map((t: { id: number }) => t.id),
         [1, 2],
       );
       f.llm.setDefault(toolCallThenText("list_tasks", { status: "completed" }, "One done."));
-      const completed = (await chat(f.t, user, { message: "What have I completed?", conversation_id })).json();
+      const completed = (
+        await chat(f.t, user, { message: "What have I completed?", conversation_id })
+      ).json();
       assert.deepEqual(
         completed.tool_calls[0].result.map((t: { id: number }) => t.id),
         [3],
       );
 
       f.llm.setDefault(deleteByWord("meeting"));
-      const del = (await chat(f.t, user, { message: "Delete the meeting task", conversation_id })).json();
+      const del = (
+        await chat(f.t, user, { message: "Delete the meeting task", conversation_id })
+      ).json();
       assert.deepEqual(
         del.tool_calls.map((c: { name: string }) => c.name),
         ["list_tasks", "delete_task"],
       );
       assert.equal(del.response, "Deleted task 2.");
-      assert.deepEqual((await tasks()).map((t) => t.id), [1, 3]);
+      assert.deepEqual(
+        (await tasks()).map((t) => t.id),
+        [1, 3],
+      );
 
-      f.llm.setDefault(toolCallThenText("update_task", { task_id: 1, title: "Buy groceries and fruit" }, "Updated."));
-      await chat(f.t, user, { message: "Change task 1 to 'Buy groceries and fruit'", conversation_id });
+      f.llm.setDefault(
+        toolCallThenText(
+          "update_task",
+          { task_id: 1, title: "Buy groceries and fruit" },
+          "Updated.",
+        ),
+      );
+      await chat(f.t, user, {
+        message: "Change task 1 to 'Buy groceries and fruit'",
+        conversation_id,
+      });
       assert.equal((await tasks()).find((t) => t.id === 1)?.title, "Buy groceries and fruit");
 
       // The whole history, in seq order, gap-free, replies attached to their user messages.
@@ -113,10 +152,15 @@ for (const backend of await availableBackends()) {
 
     test("the model sees earlier turns, including their tool calls and results", async () => {
       const user = await signUp(f.t.app);
-      f.llm.setDefault(toolCallThenText("add_task", { title: "Water plants" }, "Added task 1 · Water plants."));
+      f.llm.setDefault(
+        toolCallThenText("add_task", { title: "Water plants" }, "Added task 1 · Water plants."),
+      );
       const first = (await chat(f.t, user, { message: "remind me to water plants" })).json();
       f.llm.setDefault({ text: "You asked me to add Water plants." });
-      await chat(f.t, user, { message: "what did I just ask?", conversation_id: first.conversation_id });
+      await chat(f.t, user, {
+        message: "what did I just ask?",
+        conversation_id: first.conversation_id,
+      });
       const sent = f.llm.requests.at(-1)?.body.messages ?? [];
       assert.deepEqual(
         sent.map((m) => m.role),
@@ -127,7 +171,9 @@ for (const backend of await availableBackends()) {
 
     test("a tool error goes back to the model as a result, not a 500 (S1)", async () => {
       const user = await signUp(f.t.app);
-      f.llm.setDefault(toolCallThenText("complete_task", { task_id: 99 }, "I couldn't find task 99."));
+      f.llm.setDefault(
+        toolCallThenText("complete_task", { task_id: 99 }, "I couldn't find task 99."),
+      );
       const res = await chat(f.t, user, { message: "Complete task 99" });
       assert.equal(res.statusCode, 200);
       assert.equal(res.json().tool_calls[0].result.error.code, "not_found");
@@ -137,7 +183,12 @@ for (const backend of await availableBackends()) {
 
     test("injected tool arguments (user_id, wrong types, megabyte strings) change nothing (S1)", async () => {
       const victim = await signUp(f.t.app);
-      await f.t.app.inject({ method: "POST", url: "/api/tasks", headers: victim.headers, payload: { title: "Victim task" } });
+      await f.t.app.inject({
+        method: "POST",
+        url: "/api/tasks",
+        headers: victim.headers,
+        payload: { title: "Victim task" },
+      });
       const attacker = await signUp(f.t.app);
       f.llm.setDefault((req) =>
         toolMessages(req).length > 0
@@ -153,12 +204,17 @@ for (const backend of await availableBackends()) {
       );
       const res = await chat(f.t, attacker, { message: "do it" });
       assert.equal(res.statusCode, 200, res.body);
-      for (const call of res.json().tool_calls) assert.ok(call.result.error, JSON.stringify(call).slice(0, 200));
-      const victimTasks = (await f.t.app.inject({ url: "/api/tasks", headers: victim.headers })).json().items;
+      for (const call of res.json().tool_calls)
+        assert.ok(call.result.error, JSON.stringify(call).slice(0, 200));
+      const victimTasks = (
+        await f.t.app.inject({ url: "/api/tasks", headers: victim.headers })
+      ).json().items;
       assert.equal(victimTasks.length, 1);
       assert.equal(victimTasks[0].title, "Victim task");
       assert.equal(victimTasks[0].completed, false);
-      const attackerTasks = (await f.t.app.inject({ url: "/api/tasks", headers: attacker.headers })).json().items;
+      const attackerTasks = (
+        await f.t.app.inject({ url: "/api/tasks", headers: attacker.headers })
+      ).json().items;
       assert.equal(attackerTasks.length, 0);
     });
 
@@ -168,12 +224,18 @@ for (const backend of await availableBackends()) {
       f.llm.setDefault({ text: "hello" });
       const first = (await chat(f.t, owner, { message: "hello" })).json();
       const before = f.llm.requests.length;
-      const res = await chat(f.t, other, { message: "hi there", conversation_id: first.conversation_id });
+      const res = await chat(f.t, other, {
+        message: "hi there",
+        conversation_id: first.conversation_id,
+      });
       assert.equal(res.statusCode, 404);
       assert.equal(res.json().code, "not_found");
       assert.equal(f.llm.requests.length, before);
       assert.equal((await messagesOf(f.t, owner, first.conversation_id)).items.length, 2);
-      const missing = await chat(f.t, owner, { message: "hi", conversation_id: "00000000-0000-4000-8000-000000000000" });
+      const missing = await chat(f.t, owner, {
+        message: "hi",
+        conversation_id: "00000000-0000-4000-8000-000000000000",
+      });
       assert.equal(missing.statusCode, 404);
       assert.deepEqual(Object.keys(missing.json()).sort(), Object.keys(res.json()).sort());
     });
@@ -182,15 +244,26 @@ for (const backend of await availableBackends()) {
       const user = await signUp(f.t.app);
       const other = await signUp(f.t.app);
       f.llm.setDefault({ text: "hi" });
-      const own = await f.t.app.inject({ method: "POST", url: `/api/${user.id}/chat`, headers: user.headers, payload: { message: "hi" } });
+      const own = await f.t.app.inject({
+        method: "POST",
+        url: `/api/${user.id}/chat`,
+        headers: user.headers,
+        payload: { message: "hi" },
+      });
       assert.equal(own.statusCode, 200);
-      assert.deepEqual(Object.keys(own.json()).filter((k) => ["conversation_id", "response", "tool_calls"].includes(k)).sort(), [
-        "conversation_id",
-        "response",
-        "tool_calls",
-      ]);
+      assert.deepEqual(
+        Object.keys(own.json())
+          .filter((k) => ["conversation_id", "response", "tool_calls"].includes(k))
+          .sort(),
+        ["conversation_id", "response", "tool_calls"],
+      );
       const before = f.llm.requests.length;
-      const theirs = await f.t.app.inject({ method: "POST", url: `/api/${other.id}/chat`, headers: user.headers, payload: { message: "hi" } });
+      const theirs = await f.t.app.inject({
+        method: "POST",
+        url: `/api/${other.id}/chat`,
+        headers: user.headers,
+        payload: { message: "hi" },
+      });
       assert.equal(theirs.statusCode, 403);
       assert.equal(theirs.json().code, "forbidden");
       assert.equal(f.llm.requests.length, before);
@@ -211,15 +284,24 @@ for (const backend of await availableBackends()) {
         [{ message: "hi", conversation_id: "" }, 400, "validation_failed"],
         [{ message: "hi", conversation_id: "a".repeat(40) }, 400, "validation_failed"],
         [{ message: "hi", client_message_id: "not-a-uuid" }, 400, "validation_failed"],
-        [{ message: "😀".repeat(5000) }, 400, "validation_failed"],
+        [{ message: "😀".repeat(8001) }, 400, "validation_failed"],
       ];
       for (const [payload, status, code] of cases) {
         const res = await chat(f.t, user, payload as Record<string, unknown>);
-        assert.equal(res.statusCode, status, `${JSON.stringify(payload).slice(0, 80)} → ${res.body}`);
+        assert.equal(
+          res.statusCode,
+          status,
+          `${JSON.stringify(payload).slice(0, 80)} → ${res.body}`,
+        );
         assert.equal(res.json().code, code);
       }
       const raw = async (payload: string, contentType: string) =>
-        f.t.app.inject({ method: "POST", url: "/api/chat", headers: { ...user.headers, "content-type": contentType }, payload });
+        f.t.app.inject({
+          method: "POST",
+          url: "/api/chat",
+          headers: { ...user.headers, "content-type": contentType },
+          payload,
+        });
       assert.equal((await raw('{"message": "hi"', "application/json")).json().code, "invalid_json");
       assert.equal((await raw("message=hi", "application/x-www-form-urlencoded")).statusCode, 415);
       const huge = await raw(JSON.stringify({ message: "x".repeat(200_000) }), "application/json");
@@ -239,7 +321,11 @@ for (const backend of await availableBackends()) {
         ["DELETE", `/api/conversations/${id}`],
         ["GET", `/api/conversations/${id}/messages`],
       ] as const) {
-        const res = await f.t.app.inject({ method, url, payload: method === "GET" || method === "DELETE" ? undefined : { message: "x" } });
+        const res = await f.t.app.inject({
+          method,
+          url,
+          payload: method === "GET" || method === "DELETE" ? undefined : { message: "x" },
+        });
         assert.equal(res.statusCode, 401, `${method} ${url}`);
       }
     });

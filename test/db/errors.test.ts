@@ -9,13 +9,26 @@ import { signUp, startTestApp, type TestApp } from "../support/app.ts";
 import { availableBackends } from "../support/databases.ts";
 
 /** Statements that make the real database raise each error class. */
-const INDUCED: { name: string; sqlstate: string; code: keyof typeof ERROR_CODES; run: (db: Db) => Promise<unknown> }[] = [
-  { name: "bad uuid text", sqlstate: "22P02", code: "validation_failed", run: (db) => db.execute(sql`select 'abc'::uuid`) },
+const INDUCED: {
+  name: string;
+  sqlstate: string;
+  code: keyof typeof ERROR_CODES;
+  run: (db: Db) => Promise<unknown>;
+}[] = [
+  {
+    name: "bad uuid text",
+    sqlstate: "22P02",
+    code: "validation_failed",
+    run: (db) => db.execute(sql`select 'abc'::uuid`),
+  },
   {
     name: "unique violation",
     sqlstate: "23505",
     code: "conflict",
-    run: (db) => db.execute(sql`insert into "user"(id, name, email) select id, name, email from "user" limit 1`),
+    run: (db) =>
+      db.execute(
+        sql`insert into "user"(id, name, email) select id, name, email from "user" limit 1`,
+      ),
   },
   {
     name: "foreign key violation",
@@ -27,13 +40,15 @@ const INDUCED: { name: string; sqlstate: string; code: keyof typeof ERROR_CODES;
     name: "serialization failure",
     sqlstate: "40001",
     code: "transaction_conflict",
-    run: (db) => db.execute(sql`do $$ begin raise exception 'conflict' using errcode = '40001'; end $$`),
+    run: (db) =>
+      db.execute(sql`do $$ begin raise exception 'conflict' using errcode = '40001'; end $$`),
   },
   {
     name: "deadlock",
     sqlstate: "40P01",
     code: "transaction_conflict",
-    run: (db) => db.execute(sql`do $$ begin raise exception 'deadlock' using errcode = '40P01'; end $$`),
+    run: (db) =>
+      db.execute(sql`do $$ begin raise exception 'deadlock' using errcode = '40P01'; end $$`),
   },
   {
     name: "statement timeout",
@@ -56,7 +71,8 @@ const INDUCED: { name: string; sqlstate: string; code: keyof typeof ERROR_CODES;
     name: "admin shutdown",
     sqlstate: "57P01",
     code: "database_unavailable",
-    run: (db) => db.execute(sql`do $$ begin raise exception 'shutdown' using errcode = '57P01'; end $$`),
+    run: (db) =>
+      db.execute(sql`do $$ begin raise exception 'shutdown' using errcode = '57P01'; end $$`),
   },
 ];
 
@@ -90,7 +106,14 @@ for (const backend of await availableBackends()) {
         const body = res.json();
         assert.equal(body.code, c.code);
         assert.equal(body.request_id, res.headers["x-request-id"]);
-        assert.deepEqual(Object.keys(body).slice(0, 6), ["type", "title", "status", "detail", "code", "request_id"]);
+        assert.deepEqual(Object.keys(body).slice(0, 6), [
+          "type",
+          "title",
+          "status",
+          "detail",
+          "code",
+          "request_id",
+        ]);
         assert.doesNotMatch(res.body, /select|insert|raise/i); // no SQL or internals leak
       });
     }
@@ -104,14 +127,18 @@ for (const backend of await availableBackends()) {
           attempts++;
           await tx.execute(sql`create temp table if not exists d1_probe(n int) on commit drop`);
           await tx.execute(sql`insert into d1_probe values (${attempts})`);
-          if (attempts < 3) await tx.execute(sql`do $$ begin raise exception 'x' using errcode = '40001'; end $$`);
+          if (attempts < 3)
+            await tx.execute(sql`do $$ begin raise exception 'x' using errcode = '40001'; end $$`);
           return attempts;
         },
         { onRetry: ({ delayMs }) => retries.push(delayMs) },
       );
       assert.equal(result, 3);
       assert.equal(retries.length, 2);
-      assert.ok(retries.every((d) => d >= 0 && d <= 400), "jittered, capped backoff");
+      assert.ok(
+        retries.every((d) => d >= 0 && d <= 400),
+        "jittered, capped backoff",
+      );
     });
 
     test("a transient failure that persists stops after 3 attempts with transaction_conflict", async () => {

@@ -3,20 +3,40 @@ import { describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config.ts";
 import { openDatabase, rowsOf } from "../../src/db/client.ts";
-import { appliedMigrations, EXPECTED_MIGRATIONS, migratePg, migratePglite } from "../../src/db/migrate.ts";
+import {
+  appliedMigrations,
+  EXPECTED_MIGRATIONS,
+  migratePg,
+  migratePglite,
+} from "../../src/db/migrate.ts";
 import { availableBackends, createTestDatabase } from "../support/databases.ts";
 
-const TABLES = ["account", "conversations", "messages", "rate_limit", "session", "task_counters", "tasks", "user", "verification"];
+const TABLES = [
+  "account",
+  "conversations",
+  "messages",
+  "rate_limit",
+  "session",
+  "task_counters",
+  "tasks",
+  "user",
+  "verification",
+];
 
 for (const backend of await availableBackends()) {
   describe(`migrations [${backend}]`, () => {
     test("apply every migration on an empty database, and again as a no-op", async () => {
       const testDb = await createTestDatabase(backend);
-      const config = loadConfig({ DATA_DIR: testDb.dataDir, ...(testDb.url ? { DATABASE_URL: testDb.url } : {}) });
+      const config = loadConfig({
+        DATA_DIR: testDb.dataDir,
+        ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
+      });
       const database = await openDatabase(config.database);
       try {
         const migrate = () =>
-          config.database.kind === "pg" ? migratePg(config.database.url, 5000) : migratePglite(database.db);
+          config.database.kind === "pg"
+            ? migratePg(config.database.url, 5000)
+            : migratePglite(database.db);
         if (backend === "pg") {
           // Several instances starting at once: the advisory lock serializes them.
           await Promise.all([migrate(), migrate(), migrate()]);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { request as httpRequest, Agent } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -54,11 +54,17 @@ describe("the server process", () => {
   });
 
   test("every bad variable is listed in one error at start", async () => {
-    const run = runMain({ PORT: "http", LOG_LEVEL: "loud", LLM_PROVIDER: "magic", DATA_DIR: tempDir() });
+    const run = runMain({
+      PORT: "http",
+      LOG_LEVEL: "loud",
+      LLM_PROVIDER: "magic",
+      DATA_DIR: tempDir(),
+    });
     assert.equal(await run.exited, 1);
     const out = run.output();
     assert.match(out, /Invalid configuration/);
-    for (const name of ["PORT", "LOG_LEVEL", "LLM_PROVIDER"]) assert.match(out, new RegExp(`${name}:`));
+    for (const name of ["PORT", "LOG_LEVEL", "LLM_PROVIDER"])
+      assert.match(out, new RegExp(`${name}:`));
     assert.doesNotMatch(out, /at .*\.ts:\d+/, "no stack trace for a config error");
   });
 
@@ -89,7 +95,9 @@ describe("the server process", () => {
     const db = await createTestDatabase("pg");
     try {
       const server = await startServerProcess({ DATA_DIR: db.dataDir, DATABASE_URL: db.url ?? "" });
-      const health = (await (await fetch(`${server.url}/health`)).json()) as { database: { kind: string } };
+      const health = (await (await fetch(`${server.url}/health`)).json()) as {
+        database: { kind: string };
+      };
       assert.equal(health.database.kind, "pg");
       server.kill();
       assert.equal(await server.exited, 0);

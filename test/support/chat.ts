@@ -43,17 +43,40 @@ export interface ChatPayload {
   client_message_id?: string;
 }
 
-export function chat(t: TestApp, user: TestUser, payload: ChatPayload | Record<string, unknown>, extraHeaders = {}) {
-  return t.app.inject({ method: "POST", url: "/api/chat", headers: { ...user.headers, ...extraHeaders }, payload });
+export function chat(
+  t: TestApp,
+  user: TestUser,
+  payload: ChatPayload | Record<string, unknown>,
+  extraHeaders = {},
+) {
+  return t.app.inject({
+    method: "POST",
+    url: "/api/chat",
+    headers: { ...user.headers, ...extraHeaders },
+    payload,
+  });
 }
 
-export async function messagesOf(t: TestApp, user: TestUser, conversationId: string, query = "limit=200") {
+export async function messagesOf(
+  t: TestApp,
+  user: TestUser,
+  conversationId: string,
+  query = "limit=200",
+) {
   const res = await t.app.inject({
     url: `/api/conversations/${conversationId}/messages?${query}`,
     headers: user.headers,
   });
   return res.json() as {
-    items: { id: string; seq: number; role: string; content: string; status: string; reply_to: string | null; tool_calls: { name: string; arguments: unknown; result: unknown }[] }[];
+    items: {
+      id: string;
+      seq: number;
+      role: string;
+      content: string;
+      status: string;
+      reply_to: string | null;
+      tool_calls: { name: string; arguments: unknown; result: unknown }[];
+    }[];
     next_cursor: number | null;
   };
 }

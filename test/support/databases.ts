@@ -10,7 +10,8 @@ import pg from "pg";
  */
 export type Backend = "pglite" | "pg";
 
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+export const PG_ADMIN_URL =
+  process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 
 let pgReachable: boolean | undefined;
 
@@ -21,7 +22,9 @@ export async function availableBackends(): Promise<Backend[]> {
   if (pgReachable) return ["pglite", "pg"];
   const message = `PostgreSQL is not reachable at ${PG_ADMIN_URL}`;
   if (process.env.CI === "true") throw new Error(`${message}: CI requires both backends`);
-  console.warn(`\n!!! ${message}: running on PGlite ONLY. Start it with:\n!!!   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n`);
+  console.warn(
+    `\n!!! ${message}: running on PGlite ONLY. Start it with:\n!!!   pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start\n`,
+  );
   return ["pglite"];
 }
 

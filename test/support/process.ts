@@ -25,7 +25,11 @@ export interface ServerProcess {
 }
 
 /** Starts `node src/main.ts` as a real process (the same Node that runs the tests). */
-export function runMain(env: Record<string, string>): { proc: ChildProcess; output: () => string; exited: Promise<number | null> } {
+export function runMain(env: Record<string, string>): {
+  proc: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
   const proc = spawn(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -42,12 +46,18 @@ export function runMain(env: Record<string, string>): { proc: ChildProcess; outp
 }
 
 /** Starts the server process and waits until it says it is ready (or fails). */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
   const run = runMain({ HOST: "127.0.0.1", ...env, PORT: String(port) });
   const deadline = Date.now() + timeoutMs;
   while (!run.output().includes("Tasktalk ready")) {
-    const code = await Promise.race([run.exited, new Promise<"wait">((r) => setTimeout(() => r("wait"), 50))]);
+    const code = await Promise.race([
+      run.exited,
+      new Promise<"wait">((r) => setTimeout(() => r("wait"), 50)),
+    ]);
     if (code !== "wait") throw new Error(`server exited (${code}) before ready:\n${run.output()}`);
     if (Date.now() > deadline) {
       run.proc.kill("SIGKILL");
