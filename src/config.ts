@@ -59,7 +59,7 @@ const EnvSchema = z.object({
   LLM_MAX_STEPS: int(6, 1, 50),
   LLM_MAX_OUTPUT_TOKENS: int(1024, 16, 100_000),
   LLM_TIMEOUT_MS: int(60_000, 1000, 600_000),
-  LLM_FIRST_TOKEN_TIMEOUT_MS: int(20_000, 100, 600_000),
+  LLM_IDLE_TIMEOUT_MS: int(20_000, 100, 600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   HISTORY_MAX_MESSAGES: int(40, 1, 1000),
   HISTORY_MAX_CHARS: int(24_000, 500, 1_000_000),
@@ -103,7 +103,7 @@ export interface Config {
     readonly maxSteps: number;
     readonly maxOutputTokens: number;
     readonly timeoutMs: number;
-    readonly firstTokenTimeoutMs: number;
+    readonly idleTimeoutMs: number;
     readonly maxRetries: number;
   };
   readonly history: { readonly maxMessages: number; readonly maxChars: number };
@@ -186,7 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxSteps: e.LLM_MAX_STEPS,
       maxOutputTokens: e.LLM_MAX_OUTPUT_TOKENS,
       timeoutMs: e.LLM_TIMEOUT_MS,
-      firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
     },
     history: { maxMessages: e.HISTORY_MAX_MESSAGES, maxChars: e.HISTORY_MAX_CHARS },

@@ -245,7 +245,7 @@ async function generate(
     maxOutputTokens: llm.maxOutputTokens,
     maxRetries: llm.maxRetries,
     abortSignal: limiter.signal,
-    timeout: { totalMs: llm.timeoutMs, firstChunkMs: llm.firstTokenTimeoutMs },
+    timeout: { totalMs: llm.timeoutMs },
     onError: () => {}, // errors arrive as stream parts below
   });
 
@@ -257,9 +257,18 @@ async function generate(
   let usage: Record<string, number | undefined> = {};
   let error: AppError | undefined;
   let cut = false;
+  // A model that goes silent (never answers, or stalls mid-stream) is cut after this long
+  // without a single part, well before the total time limit.
+  let watchdog: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => limiter.abort(new Error("model silent")), llm.idleTimeoutMs);
+  };
+  arm();
 
   try {
     for await (const part of result.fullStream) {
+      arm();
       listener?.(part);
       switch (part.type) {
         case "text-delta":
@@ -308,6 +317,8 @@ async function generate(
     }
   } catch (e) {
     error ??= modelError(e);
+  } finally {
+    clearTimeout(watchdog);
   }
   if (stepText) steps.push(stepText);
 
