@@ -61,8 +61,15 @@ const EnvSchema = z.object({
   LLM_TIMEOUT_MS: int(60_000, 1000, 600_000),
   LLM_IDLE_TIMEOUT_MS: int(20_000, 100, 600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
+  TURN_QUEUE_MS: int(3000, 0, 60_000),
   HISTORY_MAX_MESSAGES: int(40, 1, 1000),
   HISTORY_MAX_CHARS: int(24_000, 500, 1_000_000),
+  /** The personal API key the stdio MCP entry (scripts/mcp-stdio.ts) acts with. */
+  TASKTALK_API_KEY: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .optional(),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -107,6 +114,9 @@ export interface Config {
     readonly maxRetries: number;
   };
   readonly history: { readonly maxMessages: number; readonly maxChars: number };
+  /** How long a send to a conversation that is busy with another turn waits before 409. */
+  readonly turnQueueMs: number;
+  readonly mcp: { readonly stdioApiKey: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -190,6 +200,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRetries: e.LLM_MAX_RETRIES,
     },
     history: { maxMessages: e.HISTORY_MAX_MESSAGES, maxChars: e.HISTORY_MAX_CHARS },
+    turnQueueMs: e.TURN_QUEUE_MS,
+    mcp: { stdioApiKey: e.TASKTALK_API_KEY },
   };
   return deepFreeze(config);
 }

@@ -35,6 +35,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
   "transaction_conflict",
   "shutting_down",
   "rate_limited",
+  "turn_in_progress",
 ]);
 
 export class AppError extends Error {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import {
   APICallError,
   type LanguageModel,
@@ -34,6 +35,8 @@ export interface TurnInput {
 export interface TurnDeps {
   model: LanguageModel;
   modelName: string;
+  /** How long a send to a busy conversation waits before 409 turn_in_progress. */
+  turnQueueMs: number;
   llm: Config["llm"];
   history: Config["history"];
 }
@@ -72,6 +75,23 @@ export async function startTurn(
   deps: TurnDeps,
   input: TurnInput,
 ): Promise<StartedTurn | ReplayedTurn> {
+  // A send to a busy conversation waits its turn for a short while (queued in arrival
+  // order, roughly), then gets 409. Correctness rests on the lease in the database; the
+  // in-process signal only wakes waiters early.
+  const deadline = Date.now() + deps.turnQueueMs;
+  for (;;) {
+    try {
+      return await startOnce(ctx, deps, input);
+    } catch (error) {
+      const busy = error instanceof AppError && error.code === "turn_in_progress";
+      const remaining = deadline - Date.now();
+      if (!busy || remaining <= 0) throw error;
+      await turnEnd(String(error.extra?.conversation_id), Math.min(remaining, 250));
+    }
+  }
+}
+
+async function startOnce(ctx: UserContext, deps: TurnDeps, input: TurnInput) {
   try {
     return await inTransaction(ctx.db, (tx) => startInTx(tx, ctx.userId, deps, input));
   } catch (error) {
@@ -81,6 +101,21 @@ export async function startTurn(
     }
     throw error;
   }
+}
+
+const turnEnded = new EventEmitter().setMaxListeners(0);
+
+/** Resolves when a turn of this conversation ends in this process, or after `ms`. */
+function turnEnd(conversationId: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      turnEnded.off(conversationId, done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    turnEnded.on(conversationId, done);
+  });
 }
 
 async function startInTx(
@@ -119,7 +154,11 @@ async function startInTx(
         leaseMs,
         seqs: 0,
       });
-      if (!lease) throw new AppError("turn_in_progress", "This message is still being answered");
+      if (!lease) {
+        throw new AppError("turn_in_progress", "This message is still being answered", {
+          extra: { conversation_id: existing.conversationId },
+        });
+      }
       return {
         kind: "run",
         turnId,
@@ -144,6 +183,7 @@ async function startInTx(
       throw new AppError(
         "turn_in_progress",
         "A reply is still being generated in this conversation; retry shortly",
+        { extra: { conversation_id: input.conversationId } },
       );
     }
     conversationId = input.conversationId;
@@ -203,6 +243,7 @@ export async function runTurn(
     await retryingRead(() =>
       repo.releaseTurn(ctx.db, ctx.userId, turn.conversationId, turn.turnId),
     ).catch(() => {});
+    turnEnded.emit(turn.conversationId);
     return {
       conversationId: turn.conversationId,
       userMessage: turn.userMessage,
@@ -210,7 +251,9 @@ export async function runTurn(
       error: generated.error,
     };
   }
-  const reply = await storeReply(ctx, turn, generated);
+  const reply = await storeReply(ctx, turn, generated).finally(() =>
+    turnEnded.emit(turn.conversationId),
+  );
   return {
     conversationId: turn.conversationId,
     userMessage: turn.userMessage,

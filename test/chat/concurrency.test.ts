@@ -16,7 +16,7 @@ for (const backend of await availableBackends()) {
     });
     after(() => f.close());
 
-    test("a second turn while one is running → 409 turn_in_progress, nothing stored for it", async () => {
+    test("a second send while a turn runs waits for it, then runs in seq order (queued)", async () => {
       const user = await signUp(f.t.app);
       f.llm.setDefault({ text: "ok" });
       const { conversation_id } = (await chat(f.t, user, { message: "start" })).json();
@@ -25,18 +25,36 @@ for (const backend of await availableBackends()) {
       const first = chat(f.t, user, { message: "slow one", conversation_id });
       await sleep(150);
       const second = await chat(f.t, user, { message: "impatient", conversation_id });
-      assert.equal(second.statusCode, 409, second.body);
-      assert.equal(second.json().code, "turn_in_progress");
-      assert.ok(
-        second.headers["retry-after"] === undefined || Number(second.headers["retry-after"]) >= 0,
-      );
-      assert.equal((await first).statusCode, 200);
       f.llm.setPace(0);
+      assert.equal(second.statusCode, 200, second.body);
+      assert.equal((await first).statusCode, 200);
       const items = (await messagesOf(f.t, user, conversation_id)).items;
-      assert.deepEqual(items.map((m) => m.content).slice(2), [
-        "slow one",
-        "a slow reply in many small pieces",
-      ]);
+      assert.deepEqual(
+        items.map((m) => m.content).slice(2),
+        ["slow one", "a slow reply in many small pieces", "impatient", "a slow reply in many small pieces"],
+      );
+    });
+
+    test("past TURN_QUEUE_MS a second send → 409 turn_in_progress with Retry-After, nothing stored", async () => {
+      const g = await startChatApp(backend, { TURN_QUEUE_MS: "0" });
+      try {
+        const user = await signUp(g.t.app);
+        g.llm.setDefault({ text: "ok" });
+        const { conversation_id } = (await chat(g.t, user, { message: "start" })).json();
+        g.llm.setPace(30);
+        g.llm.setDefault({ text: "a slow reply in many small pieces", chunkSize: 2 });
+        const first = chat(g.t, user, { message: "slow one", conversation_id });
+        await sleep(150);
+        const second = await chat(g.t, user, { message: "impatient", conversation_id });
+        assert.equal(second.statusCode, 409, second.body);
+        assert.equal(second.json().code, "turn_in_progress");
+        assert.equal(second.headers["retry-after"], "1");
+        assert.equal((await first).statusCode, 200);
+        const items = (await messagesOf(g.t, user, conversation_id)).items;
+        assert.deepEqual(items.map((m) => m.content).slice(2), ["slow one", "a slow reply in many small pieces"]);
+      } finally {
+        await g.close();
+      }
     });
 
     test("8 clients × 50 turns on one conversation: every acknowledged message exactly once, seq gap-free, replies attached (R1)", async () => {
