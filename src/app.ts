@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const turn: TurnDeps = {
     model: createLanguageModel(config.llm),
     modelName: modelName(config.llm),
+    turnQueueMs: config.turnQueueMs,
     llm: config.llm,
     history: config.history,
   };
