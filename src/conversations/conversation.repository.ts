@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, isNotNull, lt, or, sql } from "drizzle-orm";
-import type { Executor, Tx } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
 import { conversations, messages, type StoredToolCall } from "../db/schema.ts";
 import type { Conversation, Message, MessageRole, MessageStatus } from "./conversation.ts";
 
@@ -24,21 +24,28 @@ export async function findConversation(
   return row;
 }
 
+/**
+ * updated_at to the microsecond, as the page cursor needs it: a JS Date keeps milliseconds
+ * only, and a cursor cut to the millisecond skips rows updated within that millisecond.
+ */
+const cursorAt = sql<string>`to_char(${conversations.updatedAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 /** Newest activity first; the cursor is the (updated_at, id) of the last item seen. */
 export async function listConversations(
   db: Executor,
   userId: string,
   limit: number,
-  after?: { updatedAt: Date; id: string },
-): Promise<Conversation[]> {
+  after?: { updatedAt: string; id: string },
+): Promise<(Conversation & { cursorAt: string })[]> {
+  const at = after ? sql`${after.updatedAt}::timestamptz` : undefined;
   const page = after
     ? or(
-        lt(conversations.updatedAt, after.updatedAt),
-        and(eq(conversations.updatedAt, after.updatedAt), lt(conversations.id, after.id)),
+        sql`${conversations.updatedAt} < ${at}`,
+        and(sql`${conversations.updatedAt} = ${at}`, lt(conversations.id, after.id)),
       )
     : undefined;
   return db
-    .select(conversationColumns)
+    .select({ ...conversationColumns, cursorAt })
     .from(conversations)
     .where(and(eq(conversations.userId, userId), page))
     .orderBy(desc(conversations.updatedAt), desc(conversations.id))
@@ -107,7 +114,15 @@ export async function leaseTurn(
   tx: Tx,
   input: { userId: string; conversationId: string; turnId: string; leaseMs: number; seqs: number },
 ): Promise<{ lastSeq: number } | undefined> {
-  const [row] = await tx
+  const [row] = await leaseStatement(tx, input);
+  return row;
+}
+
+function leaseStatement(
+  db: Executor,
+  input: { userId: string; conversationId: string; turnId: string; leaseMs: number; seqs: number },
+) {
+  return db
     .update(conversations)
     .set({
       lastSeq: sql`${conversations.lastSeq} + ${input.seqs}`,
@@ -126,7 +141,34 @@ export async function leaseTurn(
       ),
     )
     .returning({ lastSeq: conversations.lastSeq });
-  return row;
+}
+
+/**
+ * Step A for an existing conversation in ONE statement (no BEGIN/COMMIT round trips):
+ * leaseTurn's update (lease + next seq) as a CTE, and the user message inserted with that
+ * seq. One statement is atomic; when the lease is not taken (missing, not the user's, or
+ * busy) nothing is written and undefined is returned.
+ */
+export async function leaseAndInsertUserMessage(
+  db: Db,
+  input: {
+    userId: string;
+    conversationId: string;
+    turnId: string;
+    leaseMs: number;
+    content: string;
+    clientMessageId: string | null;
+  },
+): Promise<Message | undefined> {
+  const lease = db.$with("lease").as(leaseStatement(db, { ...input, seqs: 1 }));
+  const rows = await db
+    .with(lease)
+    .insert(messages)
+    .select(
+      sql`select gen_random_uuid(), ${input.conversationId}::uuid, ${input.userId}, lease.last_seq, 'user', ${input.content}, null::jsonb, null::uuid, 'complete', ${input.clientMessageId}::uuid, null::jsonb, now() from lease`,
+    )
+    .returning(messageColumns);
+  return rows[0] as Message | undefined;
 }
 
 /** Reserves the next seq and frees the lease held by `turnId` (if still held by it). */
@@ -134,7 +176,15 @@ export async function finishTurn(
   tx: Tx,
   input: { userId: string; conversationId: string; turnId: string },
 ): Promise<{ lastSeq: number } | undefined> {
-  const [row] = await tx
+  const [row] = await finishStatement(tx, input);
+  return row;
+}
+
+function finishStatement(
+  db: Executor,
+  input: { userId: string; conversationId: string; turnId: string },
+) {
+  return db
     .update(conversations)
     .set({
       lastSeq: sql`${conversations.lastSeq} + 1`,
@@ -144,7 +194,35 @@ export async function finishTurn(
     })
     .where(and(eq(conversations.userId, input.userId), eq(conversations.id, input.conversationId)))
     .returning({ lastSeq: conversations.lastSeq });
-  return row;
+}
+
+/**
+ * Step B in ONE statement: finishTurn's update (next seq, lease freed if still ours) as a
+ * CTE, and the assistant message inserted with that seq. Undefined when the conversation
+ * is gone (deleted meanwhile): nothing is written.
+ */
+export async function finishTurnWithReply(
+  db: Db,
+  input: {
+    userId: string;
+    conversationId: string;
+    turnId: string;
+    content: string;
+    toolCalls: StoredToolCall[];
+    replyTo: string;
+    status: MessageStatus;
+    usage: Record<string, number | undefined>;
+  },
+): Promise<Message | undefined> {
+  const next = db.$with("next").as(finishStatement(db, input));
+  const rows = await db
+    .with(next)
+    .insert(messages)
+    .select(
+      sql`select gen_random_uuid(), ${input.conversationId}::uuid, ${input.userId}, next.last_seq, 'assistant', ${input.content}, ${JSON.stringify(input.toolCalls)}::jsonb, ${input.replyTo}::uuid, ${input.status}, null::uuid, ${JSON.stringify(input.usage)}::jsonb, now() from next`,
+    )
+    .returning(messageColumns);
+  return rows[0] as Message | undefined;
 }
 
 /** Frees the lease without writing a message (the model failed before producing anything). */

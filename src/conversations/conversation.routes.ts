@@ -6,17 +6,25 @@ import type { Database } from "../db/client.ts";
 import * as service from "./conversation.service.ts";
 import { TITLE_MAX, toConversationJson, toMessageJson } from "./conversation.ts";
 
+/**
+ * A query integer is plain decimal digits: "" (which coercion reads as 0), " 5", "0x10",
+ * "1e3" and "1.5" are 400s, not numbers guessed at.
+ */
+const queryInt = z
+  .string()
+  .regex(/^[0-9]{1,16}$/, "expected a non-negative integer")
+  .transform(Number)
+  .pipe(z.number().int().max(Number.MAX_SAFE_INTEGER));
+
 /** Page sizes: a non-number or below 1 is a 400; above the maximum is clamped. */
 export const pageLimit = (fallback: number, max: number) =>
-  z.coerce
-    .number()
-    .int()
-    .min(1)
-    .default(fallback)
-    .transform((n) => Math.min(n, max));
+  queryInt
+    .pipe(z.number().min(1))
+    .transform((n) => Math.min(n, max))
+    .default(fallback);
 
 const IdParams = z.strictObject({ id: z.uuid() });
-const seqQuery = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const seqQuery = queryInt;
 
 export async function conversationRoutes(app: FastifyInstance, opts: { database: Database }) {
   const r = app.withTypeProvider<ZodTypeProvider>();

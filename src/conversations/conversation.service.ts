@@ -64,23 +64,33 @@ export async function listMessages(
   return { items, nextCursor: more && edge ? edge.seq : null };
 }
 
-function encodeCursor(c: Conversation): string {
-  return Buffer.from(JSON.stringify([c.updatedAt.toISOString(), c.id])).toString("base64url");
+function encodeCursor(c: { cursorAt: string; id: string }): string {
+  return Buffer.from(JSON.stringify([c.cursorAt, c.id])).toString("base64url");
 }
 
-function decodeCursor(cursor: string): { updatedAt: Date; id: string } {
+const CURSOR_AT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UTC timestamp (to the microsecond) that names a real instant: no 30 February. */
+function isInstant(at: string): boolean {
+  const date = new Date(`${at.slice(0, 19)}Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 19) === at.slice(0, 19);
+}
+
+function decodeCursor(cursor: string): { updatedAt: string; id: string } {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as [
       unknown,
       unknown,
     ];
-    const updatedAt = new Date(String(at));
     if (
+      typeof at === "string" &&
+      CURSOR_AT.test(at) &&
+      isInstant(at) &&
       typeof id === "string" &&
-      /^[0-9a-f-]{36}$/i.test(id) &&
-      !Number.isNaN(updatedAt.getTime())
+      UUID.test(id)
     ) {
-      return { updatedAt, id };
+      return { updatedAt: at, id };
     }
   } catch {
     // fall through

@@ -80,7 +80,8 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: "validation_failed",
   FST_ERR_CTP_EMPTY_JSON_BODY: "invalid_json",
   FST_ERR_CTP_INVALID_JSON_BODY: "invalid_json",
-  FST_ERR_BAD_URL: "validation_failed",
+  FST_ERR_BAD_URL: "invalid_id",
+  FST_ERR_MAX_PARAM_LENGTH: "invalid_id",
   FST_ERR_VALIDATION: "validation_failed",
 };
 

@@ -1,0 +1,540 @@
+import {
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+} from "react";
+import { ApiError, conversations as api, errorText, type Message, uuid } from "./api.ts";
+import { SendIcon } from "./icons.tsx";
+import { streamTurn, type UiChunk } from "./stream.ts";
+import { TASK_CHANGING_TOOLS, type ToolView, toolSummary } from "./tools.ts";
+
+interface ChatMessage {
+  key: string;
+  role: "user" | "assistant";
+  text: string;
+  tools: ToolView[];
+  status: "complete" | "truncated" | "error" | "streaming" | "failed";
+  /** What went wrong, in the server's words (a problem's `detail`). */
+  error?: string;
+  /** A send that can be repeated safely: the same client_message_id is stored once. */
+  retry?: { message: string; clientMessageId: string };
+}
+
+const SUGGESTIONS = [
+  "Add a task to buy groceries",
+  "What's still pending?",
+  "I finished buying groceries",
+  "What can you do?",
+];
+
+function fromStored(m: Message): ChatMessage {
+  return {
+    key: m.id,
+    role: m.role === "user" ? "user" : "assistant",
+    text: m.content,
+    tools: m.tool_calls.map((call, i) => ({
+      id: `${m.id}-${i}`,
+      name: call.name,
+      input: call.arguments,
+      state: "done",
+      output: call.result,
+    })),
+    status: m.status,
+  };
+}
+
+interface Props {
+  conversationId: string | null;
+  title: string | undefined;
+  onConversationStarted: (id: string) => void;
+  onMissing: () => void;
+  onTasksChanged: () => void;
+  onTurnDone: () => void;
+}
+
+type Load = { state: "idle" | "loading" } | { state: "error"; message: string };
+
+export function ChatPanel(props: Props) {
+  const { conversationId } = props;
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [load, setLoad] = useState<Load>({ state: conversationId ? "loading" : "idle" });
+  const [olderCursor, setOlderCursor] = useState<number | null>(null);
+  const [draft, setDraft] = useState("");
+  const [streaming, setStreaming] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const composer = useRef<HTMLTextAreaElement>(null);
+  const stickToBottom = useRef(true);
+  /** The conversation this panel's own stream just created: already on screen, not reloaded. */
+  const startedHere = useRef<string | null>(null);
+  const abort = useRef<AbortController | null>(null);
+  const loadTicket = useRef(0);
+  const propsRef = useRef(props);
+  propsRef.current = props;
+
+  const loadMessages = useCallback(async (id: string) => {
+    const ticket = ++loadTicket.current;
+    setLoad({ state: "loading" });
+    setMessages([]);
+    setOlderCursor(null);
+    try {
+      const page = await api.messages(id);
+      if (ticket !== loadTicket.current) return;
+      const loaded = page.items
+        .filter((m) => m.role === "user" || m.role === "assistant")
+        .map(fromStored);
+      const last = page.items.at(-1);
+      // A message the assistant never answered (the model failed, or the reply was lost).
+      if (last?.role === "user" && loaded.length > 0) {
+        loaded[loaded.length - 1] = {
+          ...(loaded.at(-1) as ChatMessage),
+          error: "No reply to this message yet.",
+          ...(last.client_message_id
+            ? { retry: { message: last.content, clientMessageId: last.client_message_id } }
+            : {}),
+        };
+      }
+      setMessages(loaded);
+      setOlderCursor(typeof page.next_cursor === "number" ? page.next_cursor : null);
+      setLoad({ state: "idle" });
+      stickToBottom.current = true;
+    } catch (error) {
+      if (ticket !== loadTicket.current) return;
+      if (error instanceof ApiError && error.status === 404) {
+        setLoad({ state: "idle" });
+        setNotice("That conversation doesn't exist any more.");
+        propsRef.current.onMissing();
+        return;
+      }
+      setLoad({ state: "error", message: errorText(error) });
+    }
+  }, []);
+
+  useEffect(() => {
+    if (conversationId && conversationId === startedHere.current) return;
+    // Another conversation: a reply still streaming here finishes and is stored server-side.
+    abort.current?.abort();
+    abort.current = null;
+    setStreaming(false);
+    startedHere.current = null;
+    if (conversationId) {
+      setNotice(null);
+      void loadMessages(conversationId);
+    } else {
+      loadTicket.current++;
+      setMessages([]);
+      setOlderCursor(null);
+      setLoad({ state: "idle" });
+    }
+  }, [conversationId, loadMessages]);
+
+  useEffect(() => () => abort.current?.abort(), []);
+
+  // Follow the conversation as it grows, unless the reader scrolled up.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
+  });
+
+  const onScroll = () => {
+    const el = scroller.current;
+    if (el) stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+  };
+
+  const loadOlder = async () => {
+    if (!conversationId || olderCursor === null) return;
+    const el = scroller.current;
+    const before = el ? el.scrollHeight - el.scrollTop : 0;
+    try {
+      const page = await api.messages(conversationId, olderCursor);
+      stickToBottom.current = false;
+      setMessages((current) => [
+        ...page.items
+          .filter((m) => m.role === "user" || m.role === "assistant")
+          .map(fromStored)
+          .filter((m) => !current.some((c) => c.key === m.key)),
+        ...current,
+      ]);
+      setOlderCursor(typeof page.next_cursor === "number" ? page.next_cursor : null);
+      requestAnimationFrame(() => {
+        if (el) el.scrollTop = el.scrollHeight - before;
+      });
+    } catch (error) {
+      setNotice(errorText(error));
+    }
+  };
+
+  const send = async (text: string, clientMessageId = uuid(), userKey?: string) => {
+    const message = text.trim();
+    if (!message || streaming) return;
+    setNotice(null);
+    const controller = new AbortController();
+    abort.current = controller;
+    const replyKey = `reply-${clientMessageId}-${Date.now()}`;
+    const ownKey = userKey ?? `user-${clientMessageId}`;
+    stickToBottom.current = true;
+    setStreaming(true);
+    setMessages((current) => [
+      // A retry keeps its user message and drops the failed reply after it.
+      ...(userKey
+        ? current.filter(
+            (m) => !(m.retry?.clientMessageId === clientMessageId && m.role === "assistant"),
+          )
+        : current),
+      ...(userKey
+        ? []
+        : [
+            {
+              key: ownKey,
+              role: "user" as const,
+              text: message,
+              tools: [],
+              status: "complete" as const,
+            },
+          ]),
+      { key: replyKey, role: "assistant", text: "", tools: [], status: "streaming" },
+    ]);
+    const patchUser = (patch: Partial<ChatMessage>) =>
+      setMessages((current) => current.map((m) => (m.key === ownKey ? { ...m, ...patch } : m)));
+    const patchReply = (update: (m: ChatMessage) => ChatMessage) =>
+      setMessages((current) => current.map((m) => (m.key === replyKey ? update(m) : m)));
+
+    let tasksChanged = false;
+    const toolNames = new Map<string, string>();
+    let conversation = conversationId;
+    let finished = false;
+    const retry = { message, clientMessageId };
+    patchUser({ status: "complete", error: undefined, retry: undefined });
+
+    const onChunk = (chunk: UiChunk) => {
+      switch (chunk.type) {
+        case "start": {
+          const id = chunk.messageMetadata?.conversation_id;
+          if (typeof id === "string" && id !== conversation) {
+            conversation = id;
+            startedHere.current = id;
+            propsRef.current.onConversationStarted(id);
+            propsRef.current.onTurnDone();
+          }
+          break;
+        }
+        case "text-delta":
+          patchReply((m) => ({ ...m, text: m.text + chunk.delta }));
+          break;
+        case "tool-input-start":
+        case "tool-input-available":
+          toolNames.set(chunk.toolCallId, chunk.toolName);
+          patchReply((m) => {
+            const existing = m.tools.find((t) => t.id === chunk.toolCallId);
+            const input = chunk.type === "tool-input-available" ? chunk.input : existing?.input;
+            const tool: ToolView = {
+              id: chunk.toolCallId,
+              name: chunk.toolName,
+              input,
+              state: existing?.state ?? "running",
+              ...(existing?.output !== undefined ? { output: existing.output } : {}),
+            };
+            return {
+              ...m,
+              tools: existing
+                ? m.tools.map((t) => (t.id === tool.id ? tool : t))
+                : [...m.tools, tool],
+            };
+          });
+          break;
+        case "tool-output-available":
+        case "tool-output-error": {
+          const failed =
+            chunk.type === "tool-output-error" ||
+            (typeof chunk.output === "object" && chunk.output !== null && "error" in chunk.output);
+          if (!failed && TASK_CHANGING_TOOLS.has(toolNames.get(chunk.toolCallId) ?? "")) {
+            tasksChanged = true;
+            // The panel follows the assistant as it works, not only at the end.
+            propsRef.current.onTasksChanged();
+          }
+          patchReply((m) => ({
+            ...m,
+            tools: m.tools.map((t) => {
+              if (t.id !== chunk.toolCallId) return t;
+              return chunk.type === "tool-output-available"
+                ? { ...t, state: "done", output: chunk.output }
+                : { ...t, state: "error", errorText: chunk.errorText };
+            }),
+          }));
+          break;
+        }
+        case "error":
+          patchReply((m) => ({ ...m, error: m.error ?? chunk.errorText }));
+          break;
+        case "data-error":
+          patchReply((m) => ({ ...m, error: chunk.data.detail || chunk.data.title }));
+          break;
+        case "data-turn":
+          finished = true;
+          patchReply((m) => ({
+            ...m,
+            key: chunk.data.message_id ?? m.key,
+            text: chunk.data.response || m.text,
+            status: chunk.data.status,
+            ...(chunk.data.status === "error" ? { retry } : {}),
+          }));
+          break;
+        default:
+          break;
+      }
+    };
+
+    try {
+      await streamTurn(
+        { message, conversationId: conversation, clientMessageId, signal: controller.signal },
+        onChunk,
+      );
+      if (!finished && !controller.signal.aborted) {
+        patchReply((m) => ({
+          ...m,
+          status: "error",
+          error: m.error ?? "The reply was cut off. Retry to fetch it: nothing is stored twice.",
+          retry,
+        }));
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      const detail = errorText(error);
+      // Nothing streamed: the send failed as a whole. Keep the text and offer to repeat it.
+      setMessages((current) => {
+        const reply = current.find((m) => m.key === replyKey);
+        if (reply && (reply.text || reply.tools.length > 0)) {
+          return current.map((m) =>
+            m.key === replyKey ? { ...m, status: "error", error: detail, retry } : m,
+          );
+        }
+        return current
+          .filter((m) => m.key !== replyKey)
+          .map((m) => (m.key === ownKey ? { ...m, status: "failed", error: detail, retry } : m));
+      });
+    } finally {
+      if (abort.current === controller) {
+        abort.current = null;
+        setStreaming(false);
+        if (tasksChanged) propsRef.current.onTasksChanged();
+        propsRef.current.onTurnDone();
+      }
+    }
+  };
+
+  const submit = () => {
+    const text = draft;
+    if (!text.trim() || streaming) return;
+    setDraft("");
+    void send(text);
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+
+  // Grow the composer with its text, up to a limit.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: re-measure whenever the text changes
+  useLayoutEffect(() => {
+    const el = composer.current;
+    if (!el) return;
+    el.style.height = "auto";
+    el.style.height = `${Math.min(el.scrollHeight, 200)}px`;
+  }, [draft]);
+
+  const heading = conversationId ? (props.title ?? "Conversation") : "New conversation";
+
+  return (
+    <main className="panel chat" aria-labelledby="chat-heading">
+      <div className="panel-head">
+        <h2 id="chat-heading" className="chat-title">
+          {heading}
+        </h2>
+      </div>
+      <div className="messages" ref={scroller} onScroll={onScroll}>
+        {notice && (
+          <p className="notice" role="status">
+            {notice}
+          </p>
+        )}
+        {load.state === "loading" && (
+          <p className="empty" role="status">
+            <span className="spinner" aria-hidden="true" /> Loading messages…
+          </p>
+        )}
+        {load.state === "error" && (
+          <div className="empty">
+            <p className="alert" role="alert">
+              {load.message}
+            </p>
+            <button
+              type="button"
+              className="btn small"
+              onClick={() => conversationId && void loadMessages(conversationId)}
+            >
+              Try again
+            </button>
+          </div>
+        )}
+        {load.state === "idle" && messages.length === 0 && (
+          <div className="welcome">
+            <h3>What needs doing?</h3>
+            <p className="muted">
+              Tell the assistant in your own words. It can add, list, complete, rename and delete
+              your tasks.
+            </p>
+            <ul className="suggestions">
+              {SUGGESTIONS.map((s) => (
+                <li key={s}>
+                  <button
+                    type="button"
+                    className="chip"
+                    onClick={() => {
+                      setDraft(s);
+                      composer.current?.focus();
+                    }}
+                  >
+                    {s}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
+        {olderCursor !== null && (
+          <button type="button" className="btn ghost small more" onClick={loadOlder}>
+            Show earlier messages
+          </button>
+        )}
+        <ol className="message-list" role="log" aria-live="polite" aria-relevant="additions">
+          {messages.map((m) => (
+            <MessageItem
+              key={m.key}
+              message={m}
+              disabled={streaming}
+              onRetry={() =>
+                m.retry &&
+                void send(
+                  m.retry.message,
+                  m.retry.clientMessageId,
+                  m.role === "user" ? m.key : userKeyFor(messages, m),
+                )
+              }
+            />
+          ))}
+        </ol>
+      </div>
+      <form
+        className="composer"
+        onSubmit={(e) => {
+          e.preventDefault();
+          submit();
+        }}
+      >
+        <label htmlFor="composer-input" className="sr-only">
+          Message the assistant
+        </label>
+        <textarea
+          id="composer-input"
+          ref={composer}
+          rows={1}
+          value={draft}
+          maxLength={8000}
+          placeholder="Message the assistant…"
+          onChange={(e) => setDraft(e.target.value)}
+          onKeyDown={onKeyDown}
+          aria-describedby="composer-hint"
+        />
+        <button
+          type="submit"
+          className="btn primary send"
+          disabled={streaming || !draft.trim()}
+          aria-label="Send message"
+        >
+          {streaming ? <span className="spinner light" aria-hidden="true" /> : <SendIcon />}
+        </button>
+        <p id="composer-hint" className="hint composer-hint">
+          Enter to send · Shift+Enter for a new line
+        </p>
+      </form>
+    </main>
+  );
+}
+
+/** The user message a failed reply answers (the one just before it). */
+function userKeyFor(messages: ChatMessage[], reply: ChatMessage): string | undefined {
+  const index = messages.indexOf(reply);
+  for (let i = index - 1; i >= 0; i--) {
+    if (messages[i]?.role === "user") return messages[i]?.key;
+  }
+  return undefined;
+}
+
+function MessageItem(props: { message: ChatMessage; disabled: boolean; onRetry: () => void }) {
+  const m = props.message;
+  const thinking = m.status === "streaming" && !m.text && m.tools.length === 0;
+  return (
+    <li className={`message ${m.role}${m.status === "failed" ? " failed" : ""}`}>
+      <span className="sr-only">{m.role === "user" ? "You:" : "Assistant:"}</span>
+      {m.tools.length > 0 && (
+        <ul className="tools" aria-label="Actions">
+          {m.tools.map((tool) => {
+            const summary = toolSummary(tool);
+            return (
+              <li
+                key={tool.id}
+                className={`tool ${summary.ok === null ? "running" : summary.ok ? "ok" : "bad"}`}
+              >
+                {summary.ok === null ? (
+                  <span className="spinner tiny" aria-hidden="true" />
+                ) : (
+                  <span className="tool-mark" aria-hidden="true">
+                    {summary.ok ? "✓ " : "✗ "}
+                  </span>
+                )}
+                {summary.ok === false && <span className="sr-only">Failed: </span>}
+                <span className="tool-text">{summary.text}</span>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      {(m.text || thinking) && (
+        <div className="bubble">
+          {thinking ? (
+            <span className="typing" role="status" aria-label="The assistant is replying">
+              <span />
+              <span />
+              <span />
+            </span>
+          ) : (
+            m.text
+          )}
+          {m.status === "streaming" && m.text && <span className="caret" aria-hidden="true" />}
+        </div>
+      )}
+      {m.status === "truncated" && <p className="note">The reply was cut short.</p>}
+      {(m.error || m.status === "error") && (
+        <div className="note error" role="alert">
+          <span>{m.error ?? "The assistant could not finish this reply."}</span>
+          {m.retry && (
+            <button
+              type="button"
+              className="link"
+              disabled={props.disabled}
+              onClick={props.onRetry}
+            >
+              Retry
+            </button>
+          )}
+        </div>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,175 @@
+/** The Tasktalk HTTP API, as the page uses it: same-origin, the session cookie does the rest. */
+
+export interface Problem {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string;
+  constructor(problem: Problem) {
+    super(problem.detail || problem.title);
+    this.name = "ApiError";
+    this.status = problem.status;
+    this.code = problem.code;
+    this.title = problem.title;
+    this.detail = problem.detail;
+  }
+}
+
+/** What a person should read for any error: a problem's `detail`, or a plain sentence. */
+export function errorText(error: unknown): string {
+  if (error instanceof ApiError) return error.detail || error.title;
+  if (error instanceof TypeError)
+    return "Can't reach the server. Check your connection and try again.";
+  if (error instanceof Error && error.message) return error.message;
+  return "Something went wrong.";
+}
+
+/** Reads a problem+json body (or anything else) into an ApiError. */
+export async function problemOf(res: Response): Promise<ApiError> {
+  let body: Partial<Problem> = {};
+  try {
+    body = (await res.json()) as Partial<Problem>;
+  } catch {
+    // not JSON: a proxy's page, say
+  }
+  return new ApiError({
+    status: res.status,
+    code: typeof body.code === "string" ? body.code : `http_${res.status}`,
+    title: typeof body.title === "string" ? body.title : res.statusText || "Request failed",
+    detail:
+      typeof body.detail === "string" && body.detail
+        ? body.detail
+        : `The server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ""}.`,
+  });
+}
+
+type Listener = (error: ApiError) => void;
+let onUnauthorized: Listener | undefined;
+/** Called when any API call answers 401: the session ended. */
+export function setUnauthorizedListener(listener: Listener | undefined): void {
+  onUnauthorized = listener;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: "same-origin",
+    headers: {
+      accept: "application/json",
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) {
+    const error = await problemOf(res);
+    if (res.status === 401 && !path.startsWith("/api/auth/")) onUnauthorized?.(error);
+    throw error;
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : null) as T;
+}
+
+// ---- Types of the API (snake_case, as on the wire) ----
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ToolCall {
+  name: string;
+  arguments: unknown;
+  result: unknown;
+}
+
+export interface Message {
+  id: string;
+  seq: number;
+  role: "user" | "assistant" | "tool" | "system";
+  content: string;
+  tool_calls: ToolCall[];
+  status: "complete" | "truncated" | "error";
+  client_message_id: string | null;
+  created_at: string;
+}
+
+export interface Task {
+  id: number;
+  title: string;
+  description: string;
+  completed: boolean;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | number | null;
+}
+
+/** The newest seq there can be: `before_seq` with it reads a conversation's last page. */
+const LAST = "9007199254740991";
+
+export const auth = {
+  session: () => api<{ user: User } | null>("GET", "/api/auth/get-session"),
+  signIn: (email: string, password: string) =>
+    api<{ user: User }>("POST", "/api/auth/sign-in/email", { email, password }),
+  signUp: (name: string, email: string, password: string) =>
+    api<{ user: User }>("POST", "/api/auth/sign-up/email", { name, email, password }),
+  signOut: () => api<unknown>("POST", "/api/auth/sign-out", {}),
+};
+
+export const conversations = {
+  list: (cursor?: string) =>
+    api<Page<Conversation>>(
+      "GET",
+      `/api/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    ),
+  get: (id: string) => api<Conversation>("GET", `/api/conversations/${id}`),
+  rename: (id: string, title: string) =>
+    api<Conversation>("PATCH", `/api/conversations/${id}`, { title }),
+  remove: (id: string) => api<void>("DELETE", `/api/conversations/${id}`),
+  /** The last page of messages, or the one before `beforeSeq`; in seq order. */
+  messages: (id: string, beforeSeq?: number) =>
+    api<Page<Message>>(
+      "GET",
+      `/api/conversations/${id}/messages?limit=50&before_seq=${beforeSeq ?? LAST}`,
+    ),
+};
+
+export const tasks = {
+  list: () => api<{ items: Task[] }>("GET", "/api/tasks?status=all"),
+  create: (title: string) => api<Task>("POST", "/api/tasks", { title }),
+  update: (id: number, patch: { title?: string; completed?: boolean }) =>
+    api<Task>("PATCH", `/api/tasks/${id}`, patch),
+  remove: (id: number) => api<Task>("DELETE", `/api/tasks/${id}`),
+};
+
+/** A v4 uuid, also on plain-http origins where `crypto.randomUUID` is missing. */
+export function uuid(): string {
+  if (typeof crypto.randomUUID === "function" && window.isSecureContext) {
+    return crypto.randomUUID();
+  }
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
