@@ -13,6 +13,7 @@ import { availableBackends, createTestDatabase } from "../support/databases.ts";
 
 const TABLES = [
   "account",
+  "api_keys",
   "conversations",
   "messages",
   "rate_limit",
