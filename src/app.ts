@@ -1,18 +1,21 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
-import { registerRequestUser } from "./auth/request-user.ts";
+import { type RouteAuth, registerRequestUser } from "./auth/request-user.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
 import type { TurnDeps } from "./chat/turn.service.ts";
 import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
-import { registerProblemHandlers } from "./http/problem.ts";
+import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
+import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
+import { webRoutes } from "./web/web.plugin.ts";
 
 export interface AppDeps {
   config: Config;
@@ -23,6 +26,20 @@ export interface AppDeps {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/** One registered route, as recorded at registration (tests sweep them: A1, A5, A7). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  auth: RouteAuth;
+}
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** Every route of the app, in registration order. */
+    routeList: readonly RouteInfo[];
+  }
+}
 
 /** Builds the whole HTTP application without listening: tests `inject` into the real thing. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -40,6 +57,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Close idle keep-alive sockets on close() instead of waiting out their timeout.
     forceCloseConnections: "idle",
     return503OnClosing: true,
+    // Bad URLs (invalid percent-encoding, an over-long id) are answered before routing:
+    // they get the same problem body as every other error.
+    frameworkErrors: (error, request, reply) => {
+      reply.header("x-request-id", request.id);
+      sendProblem(reply, request, toHttpError(error));
+    },
     routerOptions: { maxParamLength: 200 },
   });
   app.setValidatorCompiler(validatorCompiler);
@@ -48,7 +71,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header("x-request-id", request.id);
   });
   registerProblemHandlers(app);
-  registerRequestUser(app, auth);
+  registerRequestUser(app, auth, database.db);
+  const routeList: RouteInfo[] = [];
+  app.decorate("routeList", routeList);
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      routeList.push({ method, url: route.url, auth: route.config?.auth ?? "user" });
+    }
+  });
 
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth });
@@ -62,5 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   await app.register(chatRoutes, { database, turn });
   await app.register(taskRoutes, { database });
+  await app.register(apiKeyRoutes, { database });
+  await app.register(mcpRoutes, { database, config });
+  // The web page (web/dist): public `/` and `/assets/*` only.
+  await app.register(webRoutes);
   return app;
 }

@@ -20,7 +20,7 @@ import {
 } from "../conversations/conversation.ts";
 import type { Tx } from "../db/client.ts";
 import type { StoredToolCall } from "../db/schema.ts";
-import { inTransaction, retryingRead } from "../db/transaction.ts";
+import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
 import { toAiSdkTools } from "../tools/ai-sdk.ts";
 import { toModelMessages } from "./history.ts";
@@ -92,6 +92,10 @@ export async function startTurn(
 }
 
 async function startOnce(ctx: UserContext, deps: TurnDeps, input: TurnInput) {
+  if (input.conversationId) {
+    const started = await startInOneStatement(ctx, deps, input, input.conversationId);
+    if (started) return started;
+  }
   try {
     return await inTransaction(ctx.db, (tx) => startInTx(tx, ctx.userId, deps, input));
   } catch (error) {
@@ -116,6 +120,44 @@ function turnEnd(conversationId: string, ms: number): Promise<void> {
     const timer = setTimeout(done, ms);
     turnEnded.on(conversationId, done);
   });
+}
+
+/**
+ * The common case of step A — an existing conversation, a new message — as ONE statement
+ * (lease + seq + user message) instead of BEGIN, UPDATE, INSERT, COMMIT. Anything else (a
+ * client_message_id already stored, the lease not taken, a concurrent duplicate) returns
+ * undefined and goes through startInTx, which decides exactly as before.
+ */
+async function startInOneStatement(
+  ctx: UserContext,
+  deps: TurnDeps,
+  input: TurnInput,
+  conversationId: string,
+): Promise<StartedTurn | undefined> {
+  const { clientMessageId } = input;
+  if (clientMessageId) {
+    const existing = await retryingRead(() =>
+      repo.findMessageByClientId(ctx.db, ctx.userId, clientMessageId),
+    );
+    if (existing) return undefined;
+  }
+  const turnId = randomUUID();
+  try {
+    const userMessage = await retryingWrite(() =>
+      repo.leaseAndInsertUserMessage(ctx.db, {
+        userId: ctx.userId,
+        conversationId,
+        turnId,
+        leaseMs: deps.llm.timeoutMs + 30_000,
+        content: input.message,
+        clientMessageId: clientMessageId ?? null,
+      }),
+    );
+    return userMessage ? { kind: "run", turnId, conversationId, userMessage } : undefined;
+  } catch (error) {
+    if (error instanceof AppError && error.code === "conflict" && clientMessageId) return undefined;
+    throw error;
+  }
 }
 
 async function startInTx(
@@ -381,32 +423,26 @@ async function generate(
   };
 }
 
-/** Step 6: the reply, its tool calls and usage, in one short transaction; frees the lease. */
+/** Step 6: the reply, its tool calls and usage, in one atomic statement; frees the lease. */
 async function storeReply(
   ctx: UserContext,
   turn: StartedTurn,
   g: Generated,
 ): Promise<Message | undefined> {
   try {
-    return await inTransaction(ctx.db, async (tx) => {
-      const next = await repo.finishTurn(tx, {
+    // One statement (next seq, lease freed, reply inserted): no BEGIN/COMMIT round trips.
+    return await retryingWrite(() =>
+      repo.finishTurnWithReply(ctx.db, {
         userId: ctx.userId,
         conversationId: turn.conversationId,
         turnId: turn.turnId,
-      });
-      if (!next) return undefined; // the conversation was deleted meanwhile
-      return repo.insertMessage(tx, {
-        conversationId: turn.conversationId,
-        userId: ctx.userId,
-        seq: next.lastSeq,
-        role: "assistant",
         content: g.text,
         toolCalls: g.toolCalls,
         replyTo: turn.userMessage.id,
         status: g.status,
         usage: g.usage,
-      });
-    });
+      }),
+    );
   } catch (error) {
     // A reply to this user message already exists (unique reply_to): keep that one.
     if (error instanceof AppError && error.code === "conflict") {

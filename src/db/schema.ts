@@ -170,3 +170,28 @@ export const taskCounters = pgTable("task_counters", {
     .references(() => user.id, { onDelete: "cascade" }),
   lastNumber: integer("last_number").notNull().default(0),
 });
+
+/**
+ * Personal API keys: a bearer credential for MCP clients and scripts. Only the SHA-256 of
+ * the key is stored (the key is 32 random bytes, so a fast hash is enough); `prefix` is
+ * its first characters, shown in lists so a person can tell keys apart.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    prefix: text("prefix").notNull(),
+    keyHash: text("key_hash").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("api_keys_key_hash_uq").on(t.keyHash),
+    index("api_keys_user_created_idx").on(t.userId, t.createdAt.desc()),
+  ],
+);

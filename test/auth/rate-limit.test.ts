@@ -28,7 +28,10 @@ for (const backend of await availableBackends()) {
         }
       }
       assert.deepEqual(statuses.slice(0, 10), Array(10).fill(401));
-      assert.ok(statuses.slice(10).every((s) => s === 429), statuses.join(","));
+      assert.ok(
+        statuses.slice(10).every((s) => s === 429),
+        statuses.join(","),
+      );
       // The limit is per client address: another address is not blocked.
       const other = await t.app.inject({
         method: "POST",

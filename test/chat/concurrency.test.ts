@@ -29,10 +29,12 @@ for (const backend of await availableBackends()) {
       assert.equal(second.statusCode, 200, second.body);
       assert.equal((await first).statusCode, 200);
       const items = (await messagesOf(f.t, user, conversation_id)).items;
-      assert.deepEqual(
-        items.map((m) => m.content).slice(2),
-        ["slow one", "a slow reply in many small pieces", "impatient", "a slow reply in many small pieces"],
-      );
+      assert.deepEqual(items.map((m) => m.content).slice(2), [
+        "slow one",
+        "a slow reply in many small pieces",
+        "impatient",
+        "a slow reply in many small pieces",
+      ]);
     });
 
     test("past TURN_QUEUE_MS a second send → 409 turn_in_progress with Retry-After, nothing stored", async () => {
@@ -51,7 +53,10 @@ for (const backend of await availableBackends()) {
         assert.equal(second.headers["retry-after"], "1");
         assert.equal((await first).statusCode, 200);
         const items = (await messagesOf(g.t, user, conversation_id)).items;
-        assert.deepEqual(items.map((m) => m.content).slice(2), ["slow one", "a slow reply in many small pieces"]);
+        assert.deepEqual(items.map((m) => m.content).slice(2), [
+          "slow one",
+          "a slow reply in many small pieces",
+        ]);
       } finally {
         await g.close();
       }

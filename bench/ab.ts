@@ -1,0 +1,90 @@
+/**
+ * Before/after in ONE run: the app built from another checkout of the tree (`--before
+ * DIR`, e.g. a copy with the hot-path changes reverted) against this tree, both on the
+ * seeded PostgreSQL database, alternating rounds of B1 turns at 10 and 10k messages.
+ *
+ *   node bench/ab.ts --before /tmp/before [--rounds 5] [--turns 20]
+ */
+import { parseArgs } from "node:util";
+import pg from "pg";
+import pino from "pino";
+import { tasktalkTurn } from "./b1.ts";
+import { appEnv, pgUrl, preparePg, ROOT } from "./lib/backends.ts";
+import { makeAgent } from "./lib/http.ts";
+import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
+import { startModel } from "./lib/model.ts";
+import { alternate } from "./lib/rounds.ts";
+import { refreshSessions, resetTasktalk } from "./lib/seed.ts";
+import { pgSql } from "./lib/sql.ts";
+
+const { values } = parseArgs({
+  options: {
+    before: { type: "string" },
+    rounds: { type: "string", default: "5" },
+    turns: { type: "string", default: "20" },
+  },
+});
+if (!values.before) throw new Error("--before DIR is required");
+
+interface AppModule {
+  createServer(
+    config: unknown,
+    options: unknown,
+  ): Promise<{
+    app: { listen(o: { port: number; host: string }): Promise<string> };
+    close(): Promise<void>;
+  }>;
+}
+interface ConfigModule {
+  loadConfig(env: Record<string, string>): unknown;
+}
+
+await preparePg();
+const model = await startModel();
+const pool = new pg.Pool({ connectionString: pgUrl(), max: 2 });
+const sql = pgSql(pool);
+await refreshSessions(sql);
+const logger = { level: "info", stream: pino.destination({ dest: "/dev/null", sync: false }) };
+const apps: { name: string; url: string; close(): Promise<void> }[] = [];
+for (const [name, root] of [
+  ["before", values.before],
+  ["after", ROOT],
+] as const) {
+  const { createServer } = (await import(`${root}/src/server.ts`)) as AppModule;
+  const { loadConfig } = (await import(`${root}/src/config.ts`)) as ConfigModule;
+  const server = await createServer(loadConfig(appEnv("pg", model.url)), { logger });
+  const url = await server.app.listen({ port: 0, host: "127.0.0.1" });
+  apps.push({ name, url, close: () => server.close() });
+}
+const agent = makeAgent(1);
+const results: Record<string, Record<string, number>> = {};
+for (const length of [10, 10_000]) {
+  const key = convKey.app(length);
+  const id = uuidOf(key);
+  const series = await alternate(
+    "ab",
+    `${length} msgs`,
+    apps.map((a) => ({
+      name: a.name,
+      run: () => tasktalkTurn(agent, a.url, id, benchToken(0)),
+      reset: () => resetTasktalk(sql, [key]),
+    })),
+    {
+      rounds: Number(values.rounds),
+      perRound: Number(values.turns),
+      maxRoundMs: 60_000,
+      warmup: 3,
+    },
+  );
+  results[length] = Object.fromEntries(
+    [...series].flatMap(([n, s]) => [
+      [`${n} p50`, s.medianOfMedians()],
+      [`${n} p99`, s.p99()],
+    ]),
+  );
+}
+console.log(JSON.stringify(results, null, 2));
+agent.destroy();
+for (const a of apps) await a.close();
+await pool.end();
+await model.stop();

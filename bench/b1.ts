@@ -1,0 +1,141 @@
+/**
+ * B1 — cost of one turn vs conversation length (10 / 1k / 10k messages, 200k background).
+ * One Tasktalk turn = POST /api/chat over real HTTP: authenticate (bearer session), lease +
+ * user insert, window read, model call → add_task (one task write) → model answer,
+ * assistant insert. Same run, alternating rounds: the raw-SQL floor, the three peer storage
+ * patterns (pg), and the model called directly with the server's own requests.
+ */
+import type pg from "pg";
+import { type Backend, startInProcess } from "./lib/backends.ts";
+import { makeAgent, post } from "./lib/http.ts";
+import { benchToken, convKey, LENGTHS, uuidOf } from "./lib/layout.ts";
+import { callModelDirect, type Model } from "./lib/model.ts";
+import { alternate, type RoundPlan, type Variant } from "./lib/rounds.ts";
+import { resetTasktalk } from "./lib/seed.ts";
+import { pgSql, type Sql } from "./lib/sql.ts";
+import { median, progress, type Series } from "./lib/stats.ts";
+import { AiChatbotPattern } from "./peers/ai-chatbot.ts";
+import { USER_TEXT } from "./peers/common.ts";
+import { RawFloor } from "./peers/floor.ts";
+import { LibreChatPattern } from "./peers/librechat.ts";
+import { OpenWebUiPattern } from "./peers/open-webui.ts";
+
+export const TASKTALK = "Tasktalk turn (HTTP)";
+export const TASKTALK_NET = "Tasktalk turn − model direct";
+export const FLOOR = "raw SQL floor";
+export const MODEL = "model directly (2 calls)";
+export const PEERS = [
+  "load-all, no index (ai-chatbot)",
+  "load-all, indexed (LibreChat)",
+  "JSON blob rewrite (Open WebUI)",
+];
+
+export interface B1Cell {
+  p50: number;
+  p99: number;
+  n: number;
+  errors: number;
+}
+/** backend → length → variant → figures */
+export type B1Result = Record<string, Record<string, Record<string, B1Cell>>>;
+
+export async function tasktalkTurn(
+  agent: ReturnType<typeof makeAgent>,
+  url: string,
+  conversationId: string,
+  token: string,
+): Promise<number> {
+  const r = await post(
+    agent,
+    `${url}/api/chat`,
+    { message: USER_TEXT, conversation_id: conversationId },
+    { authorization: `Bearer ${token}` },
+  );
+  if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+  return r.totalMs;
+}
+
+function cell(s: Series): B1Cell {
+  return { p50: s.medianOfMedians(), p99: s.p99(), n: s.all().length, errors: s.errors };
+}
+
+export async function runB1(opts: {
+  backends: Backend[];
+  model: Model;
+  pgPool: pg.Pool;
+  plan: RoundPlan;
+}): Promise<B1Result> {
+  const result: B1Result = {};
+  await opts.model.setPace(0);
+  for (const backend of opts.backends) {
+    const app = await startInProcess(backend, opts.model.url);
+    const agent = makeAgent(1);
+    const modelAgent = makeAgent(1);
+    try {
+      const storageSql: Sql = backend === "pg" ? pgSql(opts.pgPool) : app.sql;
+      const floor = new RawFloor(storageSql);
+      const peers =
+        backend === "pg"
+          ? [
+              new AiChatbotPattern(storageSql),
+              new LibreChatPattern(storageSql),
+              new OpenWebUiPattern(storageSql),
+            ]
+          : [];
+      if (backend === "pg") for (const p of peers) await p.reset();
+      result[backend] = {};
+      for (const length of LENGTHS) {
+        const key = convKey.app(length);
+        const conversationId = uuidOf(key);
+        const resetApp = () => resetTasktalk(app.sql, [key]);
+        // One turn to capture the exact requests the server sends the model at this length.
+        await resetApp();
+        await tasktalkTurn(agent, app.url, conversationId, benchToken(0));
+        const bodies = await opts.model.lastBodies();
+        if (bodies.length !== 2) throw new Error("B1: expected a tool call and an answer");
+        const variants: Variant[] = [
+          {
+            name: TASKTALK,
+            run: () => tasktalkTurn(agent, app.url, conversationId, benchToken(0)),
+            reset: resetApp,
+          },
+          {
+            name: MODEL,
+            run: async () => (await callModelDirect(modelAgent, opts.model.url, bodies)).totalMs,
+          },
+          { name: FLOOR, run: () => timed(() => floor.turn(length)), reset: () => floor.reset() },
+          ...peers.map((p) => ({
+            name: p.name,
+            run: () => timed(() => p.turn(length)),
+            reset: () => p.reset(),
+          })),
+        ];
+        const label = `${backend} ${length >= 1000 ? `${length / 1000}k` : length} msgs`;
+        const series = await alternate("B1", label, variants, opts.plan);
+        const cells: Record<string, B1Cell> = {};
+        for (const [name, s] of series) cells[name] = cell(s);
+        const t = series.get(TASKTALK) as Series;
+        const m = series.get(MODEL) as Series;
+        // Per round: the turn's median minus the model's median in the same round.
+        const net = t.rounds.map((r, i) => median(r) - median(m.rounds[i] ?? []));
+        cells[TASKTALK_NET] = { p50: median(net), p99: Number.NaN, n: net.length, errors: 0 };
+        result[backend][String(length)] = cells;
+        progress(
+          "B1",
+          `${label}: Tasktalk ${cells[TASKTALK]?.p50.toFixed(2)} ms, floor ${cells[FLOOR]?.p50.toFixed(2)} ms`,
+        );
+      }
+    } finally {
+      agent.destroy();
+      modelAgent.destroy();
+      await app.close();
+    }
+  }
+  return result;
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}

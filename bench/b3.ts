@@ -1,0 +1,153 @@
+/**
+ * B3 — throughput under concurrency: closed-loop clients (each its own user, session and
+ * conversation) sending tool turns with an instant model, at 1 / 8 / 32 / 128 clients, to
+ * the app as a separate process (`node src/main.ts`) on PostgreSQL and on PGlite, against
+ * the raw-SQL floor at the same concurrency (pg Pool of the app's default size, 10).
+ * The three alternate round by round. Also samples the app processes' RSS (B6).
+ */
+import type pg from "pg";
+import type { ChildApp } from "./lib/backends.ts";
+import { makeAgent, post } from "./lib/http.ts";
+import { B3_LENGTH, benchToken, benchUser, convKey, uuidOf } from "./lib/layout.ts";
+import { resetTasktalk } from "./lib/seed.ts";
+import { pgSql } from "./lib/sql.ts";
+import { median, percentile, progress } from "./lib/stats.ts";
+import { USER_TEXT } from "./peers/common.ts";
+import { RawFloor } from "./peers/floor.ts";
+
+export interface B3Cell {
+  turnsPerSec: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  turns: number;
+  rssMaxMb?: number;
+}
+/** clients → variant → figures */
+export type B3Result = Record<string, Record<string, B3Cell>>;
+
+interface LoadRun {
+  turns: number;
+  errors: number;
+  latencies: number[];
+  elapsedMs: number;
+  rssMax: number;
+}
+
+async function load(
+  clients: number,
+  durationMs: number,
+  fn: (client: number) => Promise<void>,
+  rss?: () => number,
+): Promise<LoadRun> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let rssMax = rss ? rss() : Number.NaN;
+  const sampler = rss ? setInterval(() => (rssMax = Math.max(rssMax, rss())), 100) : undefined;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  let firstError: unknown;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      while (performance.now() < deadline) {
+        const t0 = performance.now();
+        try {
+          await fn(i + 1);
+          latencies.push(performance.now() - t0);
+        } catch (error) {
+          errors++;
+          firstError ??= error;
+        }
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - start;
+  clearInterval(sampler);
+  if (firstError) progress("B3", `error: ${String(firstError).slice(0, 300)}`);
+  return { turns: latencies.length, errors, latencies, elapsedMs, rssMax };
+}
+
+export async function runB3(opts: {
+  levels: number[];
+  apps: Record<string, ChildApp>;
+  pgPool: pg.Pool;
+  rounds: number;
+  roundMs: number;
+}): Promise<B3Result> {
+  const result: B3Result = {};
+  const sql = pgSql(opts.pgPool);
+  const floors = new Map<number, RawFloor>();
+  const floorOf = (i: number) => {
+    let f = floors.get(i);
+    if (!f) {
+      f = new RawFloor(sql, () => convKey.b3floor(i), benchUser(i));
+      floors.set(i, f);
+    }
+    return f;
+  };
+  const maxClients = Math.max(...opts.levels);
+  const agents = Object.fromEntries(Object.keys(opts.apps).map((k) => [k, makeAgent(maxClients)]));
+  const turnOn = (name: string, app: ChildApp) => async (i: number) => {
+    const r = await post(
+      agents[name] as ReturnType<typeof makeAgent>,
+      `${app.url}/api/chat`,
+      { message: USER_TEXT, conversation_id: uuidOf(convKey.b3app(i)) },
+      { authorization: `Bearer ${benchToken(i)}` },
+    );
+    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+  };
+  const variants: { name: string; fn: (i: number) => Promise<void>; rss?: () => number }[] = [
+    ...Object.entries(opts.apps).map(([name, app]) => ({
+      name: `Tasktalk ${name}`,
+      fn: turnOn(name, app),
+      rss: () => app.rssMb(),
+    })),
+    { name: "raw SQL floor pg", fn: (i: number) => floorOf(i).turn(B3_LENGTH) },
+  ];
+  try {
+    for (const clients of opts.levels) {
+      const runs = new Map<string, LoadRun[]>(variants.map((v) => [v.name, []]));
+      for (const v of variants) await load(clients, Math.min(300, opts.roundMs), v.fn); // warm-up
+      for (let r = 0; r < opts.rounds; r++) {
+        progress("B3", `${clients} clients: round ${r + 1}/${opts.rounds}`);
+        for (let k = 0; k < variants.length; k++) {
+          const v = variants[(k + r) % variants.length] as (typeof variants)[number];
+          runs.get(v.name)?.push(await load(clients, opts.roundMs, v.fn, v.rss));
+        }
+      }
+      const level: Record<string, B3Cell> = {};
+      for (const [name, list] of runs) {
+        const all = list.flatMap((l) => l.latencies);
+        level[name] = {
+          turnsPerSec: median(list.map((l) => (l.turns / l.elapsedMs) * 1000)),
+          p50: median(list.map((l) => median(l.latencies))),
+          p99: percentile(all, 99),
+          errors: list.reduce((n, l) => n + l.errors, 0),
+          turns: all.length,
+          ...(list.some((l) => Number.isFinite(l.rssMax))
+            ? { rssMaxMb: Math.max(...list.map((l) => l.rssMax)) }
+            : {}),
+        };
+      }
+      result[String(clients)] = level;
+      progress(
+        "B3",
+        `${clients} clients: ${Object.entries(level)
+          .map(([n, c]) => `${n} ${c.turnsPerSec.toFixed(0)}/s`)
+          .join(", ")}`,
+      );
+      // The pg conversations back to their seeded length (PGlite's is held by its process).
+      await resetTasktalk(
+        sql,
+        Array.from({ length: maxClients }, (_, i) => [
+          convKey.b3app(i + 1),
+          convKey.b3floor(i + 1),
+        ]).flat(),
+      );
+      for (const f of floors.values()) await f.reset();
+    }
+  } finally {
+    for (const a of Object.values(agents)) a.destroy();
+  }
+  return result;
+}

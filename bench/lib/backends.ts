@@ -1,0 +1,219 @@
+/**
+ * The seeded databases (reused across runs while the fingerprint holds) and the real app
+ * on them, in this process (B1, B2) or as a child process `node src/main.ts` (B3, B6).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as netServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig } from "../../src/config.ts";
+import { migratePg } from "../../src/db/migrate.ts";
+import { createServer, type Server } from "../../src/server.ts";
+import { adminQuery, PG_ADMIN_URL } from "../../test/support/databases.ts";
+import { get, makeAgent } from "./http.ts";
+import { SECRET } from "./layout.ts";
+import {
+  fingerprint,
+  markSeeded,
+  refreshSessions,
+  seededFingerprint,
+  seedPeers,
+  seedTasktalk,
+} from "./seed.ts";
+import { pgliteSql, pgSql, type Sql } from "./sql.ts";
+import { progress } from "./stats.ts";
+
+export type Backend = "pg" | "pglite";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const PG_DB = "tasktalk_bench";
+export const PGLITE_DIR = join(tmpdir(), "tasktalk-bench", "pglite");
+
+export function pgUrl(): string {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${PG_DB}`;
+  return url.toString();
+}
+
+/** The environment of the app under test: production defaults, the fake model, info logs. */
+export function appEnv(backend: Backend, modelUrl: string, port = 0): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    LOG_LEVEL: "info",
+    BETTER_AUTH_SECRET: SECRET,
+    BETTER_AUTH_URL: "http://127.0.0.1:3000",
+    LLM_PROVIDER: "openai-compatible",
+    LLM_BASE_URL: `${modelUrl}/v1`,
+    LLM_MODEL: "fake-model",
+    LLM_MAX_RETRIES: "0",
+    DATA_DIR: PGLITE_DIR,
+    ...(backend === "pg" ? { DATABASE_URL: pgUrl() } : {}),
+  };
+}
+
+/** Creates (or reuses) the seeded PostgreSQL database. */
+export async function preparePg(): Promise<void> {
+  const print = fingerprint();
+  const exists = await adminQuery(`select 1 from pg_database where datname = '${PG_DB}'`);
+  if (exists.rowCount) {
+    const pool = new pg.Pool({ connectionString: pgUrl(), max: 1 });
+    const found = await seededFingerprint(pgSql(pool)).finally(() => pool.end());
+    if (found === print) {
+      progress("seed", `pg: reusing seeded database ${PG_DB}`);
+      return;
+    }
+    await adminQuery(`drop database ${PG_DB} with (force)`);
+  }
+  const started = performance.now();
+  progress("seed", `pg: creating ${PG_DB} (200k background messages, peers' tables)`);
+  await adminQuery(`create database ${PG_DB}`);
+  await migratePg(pgUrl(), 5000);
+  const pool = new pg.Pool({ connectionString: pgUrl(), max: 1 });
+  try {
+    const sql = pgSql(pool);
+    await seedTasktalk(sql, true);
+    progress(
+      "seed",
+      `pg: Tasktalk tables in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    await seedPeers(sql);
+    await markSeeded(sql, print);
+  } finally {
+    await pool.end();
+  }
+  progress("seed", `pg: seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+export interface InProcessApp {
+  backend: Backend;
+  server: Server;
+  url: string;
+  /** Direct SQL on the app's database (resets, the PGlite floor). */
+  sql: Sql;
+  close(): Promise<void>;
+}
+
+/** The real app in this process, listening on 127.0.0.1; logs at info to /dev/null. */
+export async function startInProcess(backend: Backend, modelUrl: string): Promise<InProcessApp> {
+  const config = loadConfig(appEnv(backend, modelUrl));
+  const logger = {
+    level: "info",
+    stream: pino.destination({ dest: "/dev/null", sync: false }),
+    redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-auth-token"]'],
+  };
+  let sql: Sql;
+  let pool: pg.Pool | undefined;
+  let server: Server;
+  if (backend === "pglite") {
+    // The directory is rebuilt when its fingerprint file says another seed or migrations.
+    const print = fingerprint();
+    const stamp = `${PGLITE_DIR}.fingerprint`;
+    const fresh = !existsSync(stamp) || readFileSync(stamp, "utf8") !== print;
+    if (fresh) rmSync(PGLITE_DIR, { recursive: true, force: true });
+    server = await createServer(config, { logger });
+    sql = pgliteSql((server.database.db as unknown as { $client: PGlite }).$client);
+    if (fresh) {
+      const started = performance.now();
+      progress("seed", "pglite: seeding (200k background messages)");
+      await seedTasktalk(sql, false);
+      await markSeeded(sql, print);
+      writeFileSync(stamp, print);
+      progress("seed", `pglite: seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    }
+  } else {
+    server = await createServer(config, { logger });
+    pool = new pg.Pool({ connectionString: pgUrl(), max: 2 });
+    sql = pgSql(pool);
+  }
+  await refreshSessions(sql);
+  const url = await server.app.listen({ port: 0, host: "127.0.0.1" });
+  return {
+    backend,
+    server,
+    url,
+    sql,
+    async close() {
+      await pool?.end();
+      await server.close();
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = netServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const address = s.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export interface ChildApp {
+  child: ChildProcess;
+  url: string;
+  /** ms from spawn to the first 200 from /health/ready. */
+  coldStartMs: number;
+  rssMb(): number;
+  stop(): Promise<void>;
+}
+
+/** `node src/main.ts` as a deployment runs it; stdout (info logs) goes to /dev/null. */
+export async function startChild(backend: Backend, modelUrl: string): Promise<ChildApp> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, ["src/main.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, ...appEnv(backend, modelUrl, port) },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  const agent = makeAgent(1);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`app exited at start: ${stderr}`);
+    const ok = await get(agent, `${url}/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    if (performance.now() - started > 60_000) throw new Error(`app not ready: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const coldStartMs = performance.now() - started;
+  agent.destroy();
+  return {
+    child,
+    url,
+    coldStartMs,
+    rssMb: () => rssMb(child.pid),
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
+
+/** Resident set size of a process, from /proc (Linux). */
+export function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}

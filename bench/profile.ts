@@ -1,0 +1,76 @@
+/**
+ * Where a turn's time goes: the SQL statements one Tasktalk turn issues (round trips) on
+ * PostgreSQL, with their durations, and the wall time of N turns in a row.
+ *
+ *   node bench/profile.ts [--turns 200] [--length 10000]
+ *   node --cpu-prof --cpu-prof-dir=bench bench/profile.ts --turns 500   (a CPU profile)
+ */
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { tasktalkTurn } from "./b1.ts";
+import { preparePg, startInProcess } from "./lib/backends.ts";
+import { makeAgent } from "./lib/http.ts";
+import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
+import { startModel } from "./lib/model.ts";
+import { resetTasktalk } from "./lib/seed.ts";
+import { median, percentile } from "./lib/stats.ts";
+
+const { values } = parseArgs({
+  options: {
+    turns: { type: "string", default: "200" },
+    length: { type: "string", default: "10000" },
+    backend: { type: "string", default: "pg" },
+  },
+});
+const turns = Number(values.turns);
+const key = convKey.app(Number(values.length));
+const backend = values.backend === "pglite" ? "pglite" : "pg";
+
+type QueryFn = (this: pg.Client, ...args: unknown[]) => unknown;
+let log: { sql: string; ms: number }[] | undefined;
+const proto = pg.Client.prototype as unknown as { query: QueryFn };
+const original = proto.query;
+proto.query = function (this: pg.Client, ...args: unknown[]) {
+  const first = args[0];
+  const text = typeof first === "string" ? first : ((first as { text?: string })?.text ?? "?");
+  const start = performance.now();
+  const entry = { sql: text.replace(/\s+/g, " ").slice(0, 150), ms: 0 };
+  if (log) log.push(entry);
+  const done = () => {
+    entry.ms = performance.now() - start;
+  };
+  const last = args.at(-1);
+  if (typeof last === "function") {
+    args[args.length - 1] = (...cbArgs: unknown[]) => {
+      done();
+      return (last as (...a: unknown[]) => unknown)(...cbArgs);
+    };
+  }
+  const out = original.apply(this, args);
+  if (out instanceof Promise) void out.then(done, () => {});
+  return out;
+};
+
+if (backend === "pg") await preparePg();
+const model = await startModel();
+const app = await startInProcess(backend, model.url);
+const agent = makeAgent(1);
+const id = uuidOf(key);
+await resetTasktalk(app.sql, [key]);
+for (let i = 0; i < 5; i++) await tasktalkTurn(agent, app.url, id, benchToken(0));
+log = [];
+const one = await tasktalkTurn(agent, app.url, id, benchToken(0));
+const statements = log;
+log = undefined;
+console.log(`one turn: ${one.toFixed(2)} ms, ${statements.length} statements (round trips):`);
+for (const s of statements) console.log(`  ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql}`);
+const samples: number[] = [];
+const start = performance.now();
+for (let i = 0; i < turns; i++) samples.push(await tasktalkTurn(agent, app.url, id, benchToken(0)));
+console.log(
+  `${turns} turns: p50 ${median(samples).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms, ${((turns / (performance.now() - start)) * 1000).toFixed(0)} turns/s`,
+);
+await resetTasktalk(app.sql, [key]);
+agent.destroy();
+await app.close();
+await model.stop();

@@ -1,0 +1,75 @@
+import type { UserContext } from "../context.ts";
+import type { Db } from "../db/client.ts";
+import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { AppError } from "../errors.ts";
+import * as repo from "./api-key.repository.ts";
+import {
+  type ApiKey,
+  apiKeyName,
+  generateApiKey,
+  hashApiKey,
+  isWellFormedApiKey,
+  MAX_KEYS_PER_USER,
+} from "./api-key.ts";
+
+/** `last_used_at` is refreshed at most this often: a key used per request is not a write per request. */
+const TOUCH_INTERVAL_SECONDS = 60;
+
+/**
+ * Creates a personal API key for the caller. The returned `key` is the only time the secret
+ * exists outside the client: only its hash is stored.
+ */
+export async function createApiKey(
+  ctx: UserContext,
+  input: { name: string },
+): Promise<{ apiKey: ApiKey; key: string }> {
+  const parsed = apiKeyName.safeParse(input.name);
+  if (!parsed.success) {
+    throw new AppError("validation_failed", `name: ${parsed.error.issues[0]?.message}`);
+  }
+  const { key, prefix, keyHash } = generateApiKey();
+  const apiKey = await retryingWrite(() =>
+    repo.insertApiKey(
+      ctx.db,
+      ctx.userId,
+      { name: parsed.data, prefix, keyHash },
+      MAX_KEYS_PER_USER,
+    ),
+  );
+  if (!apiKey) {
+    throw new AppError(
+      "conflict",
+      `You already have ${MAX_KEYS_PER_USER} API keys; revoke one before creating another`,
+    );
+  }
+  return { apiKey, key };
+}
+
+/** The caller's live (not revoked) keys, newest first; never their secrets. */
+export async function listApiKeys(ctx: UserContext): Promise<ApiKey[]> {
+  return retryingRead(() => repo.listApiKeys(ctx.db, ctx.userId, MAX_KEYS_PER_USER));
+}
+
+/** Revokes one of the caller's keys: it stops working at once. Someone else's id is a 404. */
+export async function revokeApiKey(ctx: UserContext, id: string): Promise<void> {
+  const revoked = await retryingWrite(() => repo.revokeApiKey(ctx.db, ctx.userId, id));
+  if (!revoked) throw new AppError("not_found", "API key not found");
+}
+
+/**
+ * The user a bearer API key belongs to, or undefined when the key is malformed, unknown or
+ * revoked. A database failure throws (503), so an outage never looks like a bad key (401).
+ */
+export async function authenticateApiKey(
+  db: Db,
+  token: string,
+): Promise<{ id: string; email: string; name: string } | undefined> {
+  if (!isWellFormedApiKey(token)) return undefined;
+  const keyHash = hashApiKey(token);
+  const owner = await retryingRead(() => repo.findLiveKeyOwner(db, keyHash));
+  if (!owner) return undefined;
+  const stale =
+    !owner.lastUsedAt || Date.now() - owner.lastUsedAt.getTime() > TOUCH_INTERVAL_SECONDS * 1000;
+  if (stale) await retryingWrite(() => repo.touchApiKey(db, owner.keyId, TOUCH_INTERVAL_SECONDS));
+  return owner.user;
+}

@@ -1,0 +1,108 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { UserContext } from "../context.ts";
+import { toAppError } from "../db/db-errors.ts";
+import { ERROR_CODES } from "../errors.ts";
+import { runTool, TASK_TOOLS } from "./task-tools.ts";
+import { type AnyToolDefinition, isToolError, type ToolError } from "./tool.ts";
+
+/**
+ * Hints for MCP clients (shown to people, used to decide what needs a confirmation). They
+ * describe the tools; they never grant anything.
+ */
+const ANNOTATIONS: Record<string, ToolAnnotations> = {
+  add_task: {
+    title: "Add a task",
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+  },
+  list_tasks: { title: "List tasks", readOnlyHint: true },
+  complete_task: {
+    title: "Complete a task",
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: true,
+  },
+  delete_task: {
+    title: "Delete a task",
+    readOnlyHint: false,
+    destructiveHint: true,
+    idempotentHint: false,
+  },
+  update_task: {
+    title: "Update a task",
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: true,
+  },
+};
+
+export interface McpToolOptions {
+  /**
+   * Who each call acts as. Asked per call, so a caller can re-check a credential (the stdio
+   * entry re-validates its API key: a revoked key stops working without a restart).
+   */
+  context(): Promise<UserContext>;
+  /** Told about unexpected failures (5xx), which reach the client as a generic tool error. */
+  onError(error: unknown, toolName: string): void;
+}
+
+/**
+ * Registers the task tools on an MCP server, bound to one user: every call runs as the user
+ * of `options.context()`, whatever the arguments say.
+ *
+ * The SDK validates arguments against each definition's strict zod schema first (extra
+ * properties such as `user_id` are refused) and answers a failure as an `isError` result;
+ * runTool then validates again and turns every expected failure (not found, invalid) into
+ * `{ error: { code, message } }` — sent as an `isError` result too, never a JSON-RPC error.
+ */
+export function registerMcpTools(server: McpServer, options: McpToolOptions): void {
+  for (const definition of TASK_TOOLS) {
+    const annotations = ANNOTATIONS[definition.name];
+    server.registerTool(
+      definition.name,
+      {
+        ...(annotations?.title ? { title: annotations.title } : {}),
+        description: definition.description,
+        inputSchema: definition.inputSchema,
+        ...(annotations ? { annotations: { ...annotations, openWorldHint: false } } : {}),
+      },
+      (args: unknown) => callTool(definition, args, options),
+    );
+  }
+}
+
+async function callTool(
+  definition: AnyToolDefinition,
+  args: unknown,
+  options: McpToolOptions,
+): Promise<CallToolResult> {
+  try {
+    const ctx = await options.context();
+    return toCallToolResult(await runTool(ctx, definition.name, args));
+  } catch (error) {
+    // A database outage or a bug: the client learns the code (e.g. database_unavailable,
+    // worth a retry), never the internal message.
+    const appError = toAppError(error);
+    if (appError.status >= 500) options.onError(error, definition.name);
+    const message = appError.status < 500 ? appError.detail : ERROR_CODES[appError.code].title;
+    return toCallToolResult({ error: { code: appError.code, message } } satisfies ToolError);
+  }
+}
+
+/**
+ * A tool's result as MCP content: `structuredContent` (a JSON object: a list comes wrapped
+ * as `{ items }`, like the REST API) and the same JSON as text for clients that read text.
+ */
+export function toCallToolResult(result: unknown): CallToolResult {
+  const structured =
+    typeof result === "object" && result !== null && !Array.isArray(result)
+      ? (result as Record<string, unknown>)
+      : { items: result };
+  return {
+    content: [{ type: "text", text: JSON.stringify(structured) }],
+    structuredContent: structured,
+    ...(isToolError(result) ? { isError: true } : {}),
+  };
+}
