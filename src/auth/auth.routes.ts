@@ -26,6 +26,12 @@ async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply)
   }
   headers.set(CLIENT_IP_HEADER, request.ip);
   const url = new URL(request.url, auth.options.baseURL as string);
+  // Browsers send Origin (or at least Referer) with every POST; a request with neither
+  // comes from a program (curl, Node's fetch, a script with a cookie jar), where cross-site
+  // request forgery cannot happen. Better Auth would refuse it when it carries a cookie or
+  // Fetch Metadata headers (Node's fetch sends sec-fetch-mode), so it is vouched for here.
+  // Requests that do carry an Origin or Referer are still checked by Better Auth.
+  if (!request.headers.origin && !request.headers.referer) headers.set("origin", url.origin);
   const body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
   const response = await auth.handler(
     new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),

@@ -100,3 +100,52 @@ for (const backend of await availableBackends()) {
     });
   });
 }
+
+for (const backend of await availableBackends()) {
+  describe(`auth from programs and browsers [${backend}]`, () => {
+    let t: TestApp;
+    let base: string;
+    before(async () => {
+      t = await startTestApp(backend);
+      base = await t.listen();
+    });
+    after(() => t.close());
+
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      fetch(`${base}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+
+    test("Node's fetch (Fetch Metadata headers, no Origin) can sign up and sign in", async () => {
+      const email = `fetch-${Date.now()}@example.com`;
+      const up = await post("/api/auth/sign-up/email", {
+        name: "F",
+        email,
+        password: "correct horse battery",
+      });
+      assert.equal(up.status, 200, await up.clone().text());
+      assert.ok(up.headers.get("set-auth-token"));
+      const cookie = up.headers.get("set-cookie")?.split(";")[0] ?? "";
+      // A program with a cookie jar sends the cookie back, still without Origin.
+      const inAgain = await post(
+        "/api/auth/sign-in/email",
+        { email, password: "correct horse battery" },
+        { cookie },
+      );
+      assert.equal(inAgain.status, 200);
+    });
+
+    test("a browser request from a foreign origin with a cookie is still refused (CSRF)", async () => {
+      const user = await signUp(t.app);
+      const res = await post(
+        "/api/auth/sign-in/email",
+        { email: user.email, password: "correct horse battery" },
+        { origin: "https://evil.example", cookie: "better-auth.session_token=x" },
+      );
+      assert.equal(res.status, 403);
+      assert.equal(((await res.json()) as { code: string }).code, "forbidden");
+    });
+  });
+}

@@ -24,6 +24,10 @@ export const MACROS: Record<string, string> = {
   edit: "(?:change|update|edit|modify|set|alter|amend|fix|switch|reword|correct|adjust|revise|rewrite)",
   desc: "(?:description|desc|details|detail|notes|note|body|info|comment)",
   name: "(?:title|name|wording|text|label|heading)",
+  // What follows a phrasal verb: "picked up", "handed in", "sent off".
+  particle: "(?:up|off|out|in|back|down|over|through|away)",
+  // A polite lead-in to a request in the middle of a message: "…, can you add that?"
+  youcan: "(?:(?:can|could|would|will) you (?:please )?|please )",
   // Between a task and its new value; longest first, so "to say X" does not keep "say".
   to: "(?:\\s+(?:so that it says|so it says|so it reads|to say|to read|to be|to just|to|as|into|with)\\s+|\\s*[:=]\\s*|\\s+[—–-]\\s+)",
   // Between a verb and the user's words: "add: X", "jot down - X", "add X".
@@ -32,7 +36,7 @@ export const MACROS: Record<string, string> = {
   fromlist: "(?: (?:from|off|out of|on) {list})?",
   task: "(?:(?:a|an|the|one|another|my|some) )?(?:new |quick |separate |extra )?(?:task|todo|to-?do|to do|item|entry|reminder|note)(?: item| entry)?s?",
   // Words that start a look at the list ("show …", "what's …"); the rest must mention tasks.
-  show: "(?:show|list|display|view|see|give|tell|read|pull up|print|fetch|check|open|bring up|share|send|recap|review|summarize|summarise|go through|go over|run through|run me through|walk me through|know|find|look at|get)",
+  show: "(?:show|list|display|view|see|give|tell|read|pull up|print|fetch|check|open|bring up|share|send|recap|review|summarize|summarise|go through|go over|run through|run me through|walk me through|know|find|(?:have |take )?(?:a )?look at|get)",
   ask: "(?:what|what's|whats|which|how many|how much|anything|any|is there|are there|is anything|do i have|do i still have|have i|did i|where|remind me what|remind me of|can i see|can you show)",
 };
 
@@ -71,11 +75,23 @@ export const RULES: Array<[RuleTag, string]> = [
   ],
   [
     "update:description",
-    "(?:for|on|in) {ref},? {edit} (?:the |its |a )?(?:new )?{desc}{to}{value}",
+    "(?:for|on|in) {ref},? (?:{edit}|add|put|attach|write|include|append|give it) (?:the |its |a |an )?(?:new )?{desc}(?:{to}|\\s+){value}",
   ],
   ["update:title", "(?:for|on|in) {ref},? {edit} (?:the |its |a )?(?:new )?{name}{to}{value}"],
   ["update:description", "{edit} {ref} with (?:a |an |the )?(?:new )?{desc}(?:{to}|\\s+){value}"],
-  ["update:description", "{ref}(?:'s|s'|')? (?:new )?{desc}{to}{value}"],
+  // "The description for task 5 should be …", "the note on the bank task: …".
+  [
+    "update:description",
+    "(?:the )?(?:new )?{desc} (?:of|for|on|in) {ref}(?: should (?:now )?(?:be|say|read|become)| is now|{to}) ?{value}",
+  ],
+  [
+    "update:title",
+    "(?:the )?(?:new )?{name} (?:of|for|on|in) {ref}(?: should (?:now )?(?:be|say|read|become)| is now|{to}) ?{value}",
+  ],
+  [
+    "update:description",
+    "{ref}(?:'s|s'|')? (?:new )?{desc}(?: should (?:now )?(?:be|say|read|become)| is now|{to}) ?{value}",
+  ],
   ["update:description", "give {ref} (?:a |an |the )?(?:new )?{desc}{to}{value}"],
   [
     "update:description",
@@ -85,13 +101,15 @@ export const RULES: Array<[RuleTag, string]> = [
   ["update:title", "(?:rename|retitle|re-title|re-name|call) {ref}{to}{value}"],
   ["update:title", "(?:rename|retitle|re-title|re-name) {ref} (?<value>[\"'].+[\"'])"],
   ["update:title", "{edit} (?:the |its )?{name} (?:of|for|on|in) {ref}{to}{value}"],
+  ["update:title", "replace (?:the |its )?{name} (?:of|for|on|in) {ref} (?:with|by) {value}"],
+  ["update:title", "replace {ref}(?:'s|s'|') {name} (?:with|by) {value}"],
   ["update:title", "{edit} {ref}(?:'s|s'|') {name}{to}{value}"],
   ["update:title", "{edit} {ref} {name}{to}{value}"],
   ["update:title", "{edit} {ref}{to}{value}"],
   ["update:title", "make {ref} (?:say|read) {value}"],
   [
     "update:title",
-    "{ref}(?:(?:'s|s'|') (?:title|name))? should (?:be|say|read|be called|be named|be renamed to|be changed to) {value}",
+    "{ref}(?:(?:'s|s'|') (?:title|name))? should (?:be (?:called|named|titled|renamed(?: to)?|retitled(?: to)?|changed to|updated to)|be|say|read|become) {value}",
   ],
   ["update:ask", "(?:change|update|edit|modify|rename) {ref}"],
 
@@ -103,7 +121,7 @@ export const RULES: Array<[RuleTag, string]> = [
   ],
   [
     "delete",
-    "(?:delete|remove|erase|drop|scrap|trash|bin|discard|cancel|clear|kill|ditch|nuke|axe|purge|dump|eliminate|wipe|toss|uncheck and remove|abandon|forget|forget about|skip|never ?mind|nvm|no need for|no need to|no more)(?: out)? {ref}{fromlist}",
+    "(?:delete|remove|erase|drop|scrap|scratch(?! off)|trash|bin|discard|cancel|clear|kill|ditch|nuke|axe|purge|dump|eliminate|wipe|toss|uncheck and remove|abandon|forget|forget about|skip|never ?mind|nvm|no need for|no need to|no more)(?: out)? {ref}{fromlist}",
   ],
   [
     "delete",
@@ -125,19 +143,26 @@ export const RULES: Array<[RuleTag, string]> = [
   ["delete", "(?:there's|there is) no (?:need|point) (?:to|for|in) {ref}(?: anymore| any more)?"],
 
   // Complete.
-  ["complete:state", "(?:mark|set|flag|tag) {ref} as (?<state>\\S+)"],
+  ["complete:state", "(?:mark|set|flag|tag) {ref} as (?<state>\\S+)(?: {particle})?"],
   ["complete", "(?:mark|check|tick|cross|strike|scratch) off {ref}{fromlist}"],
   ["complete", "(?:mark|check|tick|cross|strike) {ref} off(?: (?:of |from )?{list})?"],
   ["complete", "{im} {adv}(?:done|finished|through) (?:with )?{ref}"],
   ["complete", "{adv}(?:done|finished|through) with {ref}"],
   ["complete", "{ive} {adv}{didit} {ref}"],
-  ["complete", "(?:complete|finish|close|resolve|accomplish|tick|check|close out|wrap up) {ref}"],
+  [
+    "complete",
+    "(?:close out|wrap up|finish (?:off|up)|complete|finish|close|resolve|accomplish|tick|check) {ref}",
+  ],
   ["complete", "{done}:? {ref}"],
   ["complete", "mark (?:it |this )?(?:as )?{done}:? {ref}"],
   ["complete", "(?:consider|count|call|treat|you can (?:mark|consider)) {ref} (?:as )?{done}"],
   [
     "complete",
     "(?:{ive} )?{adv}(?:got|gotten|get) {ref} (?:done|finished|sorted|completed|over with)",
+  ],
+  [
+    "complete",
+    "{ref} (?:can|could|should|may|must|needs to|has to|is to) (?:now )?be (?:(?:marked|set|flagged|considered|moved|put)(?: as| to| into)? )?(?:the )?{adv}{done}(?: now)?",
   ],
   // "The bill is paid", "the dog has been walked": any past participle that means done.
   [
@@ -153,10 +178,24 @@ export const RULES: Array<[RuleTag, string]> = [
   ["list", "{ask}(?<any>.*)"],
   [
     "list",
+    "(?<any>(?:everything|all|all of it|the lot|all the (?:stuff|things|items|tasks))(?: (?:i have|i've got|that's|that is))? (?:on|in) {list})",
+  ],
+  [
+    "list",
     "(?<any>(?:(?:my|the|all|all my|your|current|today's|list of) )*(?:(?:pending|open|completed|finished|done|incomplete|unfinished|remaining|outstanding|active|all) )?(?:tasks|todos|to-?dos|to-?do list|todo list|to do list|list|task list|items|reminders|pending|completed|done|finished|remaining|open|outstanding)(?: tasks| ones| items)?(?: list)?(?: please)?)",
   ],
 
   // Add: explicit requests first, then "I need to …" (re-read in case it is a command).
+  // "I have to book a haircut, can you add that?": the words come first, the request after.
+  [
+    "add",
+    "(?<text>.+?)(?:(?:,|;|\\.|\\s+[—–-])\\s+{youcan}?|\\s+{youcan})(?:(?:just|also) )?(?:add|put|note|save|jot|write|pop|stick|log|track)(?: down)? (?:that|it|this)(?: down)?(?: (?:to|on|onto|in|into) {list})?(?: for me)?",
+  ],
+  // "Track this for me: call the insurance", "remember this: …".
+  [
+    "add",
+    "(?:track|remember|note|save|log|record|keep track of|jot|write|put|add) (?:this|that|the following)(?: down)?(?: for me)?(?: (?:as a task|(?:to|on|in) {list}))?\\s*[:—–-]\\s*{text}",
+  ],
   [
     "add",
     "(?:add|create|make|insert|log|record|enter|save|schedule|set up|setup|set|start|open|put in|throw in|jot down|note down|write down|put down|make a note|register) (?:me )?{task}(?: for me)?(?: (?:with the (?:title|name)|with (?:title|name)|to|for|called|named|titled|that says|saying|about|that reads|reading|which says))?{sep}{text}",
@@ -175,7 +214,7 @@ export const RULES: Array<[RuleTag, string]> = [
   ],
   [
     "add",
-    "(?:task|todo|to-?do|to do|reminder|note|note to self|reminder to self|memo|new|add)(?: *:| +-| +—) *{text}",
+    "(?:task|todo|to-?do|to do|reminder|note|note to self|reminder to self|memo|new|add)(?: (?:for|on) (?:the )?\\w+)?(?: *:| +-| +—) *{text}",
   ],
   [
     "add",
@@ -184,7 +223,7 @@ export const RULES: Array<[RuleTag, string]> = [
   ["add", "remind me (?:about|of|re) {text}"],
   [
     "add",
-    "(?:i'd like|i would like|i want|i need|give me|let's have|i'd like to add|i want to add) {task}(?: (?:to|for|called|named|titled))?{sep}{text}",
+    "(?:i'd like|i would like|(?:i )?want|(?:i )?need|give me|let's have|i'd like to add|i want to add) {task}(?: (?:to|for|called|named|titled|about))?{sep}{text}",
   ],
   [
     "add",

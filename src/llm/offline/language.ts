@@ -107,7 +107,14 @@ export function isDoneStatement(text: string): boolean {
   const inContext = nlp(text).match(
     `^(i|we)? (have|had)? (just|already|finally|now|also|actually)? ${word}`,
   );
-  return alone.has("#PastTense") || inContext.has("#PastTense");
+  // "Picked up the prescription": without a subject, a phrasal verb reads as an imperative
+  // and "Picked" alone as an adjective; with "I" in front, the past tense is plain.
+  const phrasal = new RegExp(`^(?:\\S+\\s+)*?${word}\\s+(${PARTICLES})\\b`, "iu").exec(text);
+  const withSubject =
+    /^\p{L}{3,}ed$/iu.test(word) && phrasal?.[1] !== undefined
+      ? nlp(`I ${word.toLowerCase()} ${phrasal[1].toLowerCase()}`).match("^i #PastTense").found
+      : false;
+  return alone.has("#PastTense") || inContext.has("#PastTense") || withSubject;
 }
 
 /**
@@ -117,11 +124,15 @@ export function isDoneStatement(text: string): boolean {
 export function isDoneState(word: string): boolean {
   const w = word.toLowerCase().replace(/[.!?,]+$/u, "");
   if (NOT_DONE_STATES.has(w)) return false;
-  if (/^(?:done|complete|completed|finished|over|sorted|handled|✅|✔️|✔|✓)$/u.test(w)) return true;
+  if (/^(?:done|complete|completed|finished|over|sorted|handled|ready|✅|✔️|✔|✓)$/u.test(w))
+    return true;
   const doc = nlp(w);
   // Regular participles compromise reads as adjectives ("prepared", "fixed") count too.
   return doc.has("#PastTense") || doc.has("#Participle") || /^[a-z]{3,}ed$/u.test(w);
 }
+
+/** The particles of phrasal verbs: "picked up", "handed in", "sorted out". */
+const PARTICLES = "up|off|out|in|back|down|over|through|away";
 
 const NOT_DONE_STATES = new Set([
   "postponed",

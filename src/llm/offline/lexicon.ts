@@ -34,6 +34,9 @@ export const LEADING_FILLER: string[] = [
   "assistant",
   "(?:would|do) you mind",
   "(?:can|could|would|will|won't) (?:you|u)(?: please| kindly| just| quickly)?(?: go ahead and)?",
+  // Only before a look at the list: "can I delete everything?" is a question, not an order.
+  "(?:can|could|may) (?:i|we)(?: please)?(?= (?:see|get|have a look|view|look|check|read|hear)\\b)",
+  "you (?:can|could|may)(?: now| just| go ahead and)?",
   "i (?:want|need|would like) you to",
   "i'd like you to",
   "go ahead and",
@@ -73,7 +76,7 @@ export const TRAILING_FILLER: string[] = [
 export const SMALL_TALK: Array<[ChatTopic, string]> = [
   [
     "help",
-    "help|help me|help please|\\?|commands|options|instructions|usage|how does (?:this|it) work|(?:what|how) (?:can|could|do|should|may) (?:you|i) (?:do|help(?: me)?(?: with)?|say|ask|use (?:this|you)|type|do here|do with (?:this|you))|what (?:are|do) you (?:do|for|able to do|capable of|good for)|what are your (?:commands|features|capabilities|skills|abilities)|what do you know|who are you|what are you|how do i use (?:this|you)|what can i (?:say|ask|do)(?: here)?|what commands (?:are there|do you (?:know|understand))|what are my options|show me (?:what you can do|the commands)",
+    "help|help me|help please|\\?|commands|options|instructions|usage|how does (?:this|it) work|(?:what|how)(?: (?:sort|sorts|kind|kinds|type|types) of (?:things|stuff|requests|commands|questions))? (?:can|could|do|should|may) (?:you|i) (?:do|help(?: me)?(?: with)?|say|ask|use (?:this|you)|type|do here|do with (?:this|you))|what (?:are|do) you (?:do|for|able to do|capable of|good for)|what are your (?:commands|features|capabilities|skills|abilities)|what do you know|who are you|what are you|how do i use (?:this|you)|what can i (?:say|ask|do)(?: here)?|what commands (?:are there|do you (?:know|understand))|what are my options|show me (?:what you can do|the commands)",
   ],
   [
     "greeting",
@@ -94,7 +97,7 @@ export const STATUS_WORDS: Array<[Status, string]> = [
   // Negated completion first: "everything I haven't finished" is pending, not all.
   [
     "pending",
-    "\\b(?:not (?:yet )?(?:done|completed|complete|finished|started)|(?:haven't|have not|havent|hasn't|has not|didn't|did not|not|yet to) (?:i |we |you )?(?:yet )?(?:been )?(?:done|finished|completed|do|finish|complete|get to)|(?:to be|to get|needs? to be|still) (?:done|finished|completed)|needs? doing)\\b",
+    "\\b(?:not (?:yet )?(?:done|completed|complete|finished|started)|(?:haven't|have not|havent|hasn't|has not|didn't|did not|aren't|are not|isn't|is not|weren't|wasn't|not|yet to) (?:i |we |you )?(?:yet )?(?:been )?(?:done|finished|completed|do|finish|complete|get to)|(?:to be|to get|needs? to be|still) (?:done|finished|completed)|needs? doing)\\b",
   ],
   [
     "all",
@@ -102,7 +105,7 @@ export const STATUS_WORDS: Array<[Status, string]> = [
   ],
   [
     "pending",
-    "\\b(?:not (?:yet )?(?:done|completed|complete|finished|started)|(?:haven't|have not|havent|didn't|did not|not|yet to) (?:i |we |you )?(?:yet )?(?:done|finished|completed|do|finish|complete|get to)|incomplete|uncompleted|unfinished|undone|open|pending|left|remaining|remains?|outstanding|still|to do|todo|to-do|active|upcoming|due|unchecked|current|on my plate|next|need to do|have to do|yet to|waiting|in progress|ongoing|unresolved|not started|uncompleted|do i need|do i have to|should i do)\\b",
+    "\\b(?:not (?:yet )?(?:done|completed|complete|finished|started)|(?:haven't|have not|havent|didn't|did not|aren't|isn't|not|yet to) (?:i |we |you )?(?:yet )?(?:done|finished|completed|do|finish|complete|get to)|incomplete|uncompleted|unfinished|undone|open|pending|left|remaining|remains?|outstanding|still|to do|todo|to-do|active|upcoming|due|unchecked|current|on my plate|next|need to do|have to do|yet to|waiting|in progress|ongoing|unresolved|not started|uncompleted|do i need|do i have to|should i do)\\b",
   ],
   [
     "completed",
@@ -116,7 +119,7 @@ export const LIST_NOUNS =
 
 /** Words that make a list request about tasks (vs "what's the weather?"). */
 export const LIST_TOPIC =
-  "\\b(?:tasks?|list|todos?|to-?dos?|items?|reminders?|plate|agenda|everything|stuff|things|pending|completed|done|finished|left|remaining|open|outstanding|incomplete|unfinished|to do|achieved|accomplished|progress|next|finish|complete|checked off|ticked off|crossed off|did i do|have i done|got done|still|doing|needs? doing|(?:got|have) on|on there|on it)\\b";
+  "\\b(?:tasks?|list|todos?|to-?dos?|items?|reminders?|plate|agenda|everything|stuff|things|pending|completed|done|finished|left|remaining|open|outstanding|incomplete|unfinished|to do|achieved|accomplished|progress|next|finish|complete|checked off|ticked off|crossed off|did i do|have i done|got done|still|doing|needs? doing|(?:got|have) on|on there|on it|what (?:i've|i have|we've|we have|i|we) (?:got|have)|what (?:do|did) (?:i|we) have)\\b";
 
 /** Titles that are no title at all ("add a task" → ask what the task is). */
 export const EMPTY_TITLE =
@@ -135,7 +138,7 @@ export const TITLE_TRAILERS = [
 /** How a description is attached to a title ("X with description Y", "X, description: Y"). */
 export const DESCRIPTION_SPLITS = [
   "(?<title>[\"'].+?[\"'])\\s+(?:with\\s+)?(?:a |the )?(?:description|desc|details?|notes?)\\s*[:=-]?\\s*(?<desc>.+)",
-  "(?<title>.+?)[,;.]?\\s+(?:described as|with the note|noting)\\s+(?<desc>.+)",
+  "(?<title>.+?)[,;.]?\\s+(?:(?:and )?describe(?:d)? (?:it |this )?(?:as|with)|with the note|noting)\\s+(?<desc>.+)",
   "(?<title>.+?)[,;.]?\\s+(?:with|and|plus|including|having)\\s+(?:(?:add|set|give it|put|use|attach)\\s+)?(?:a |an |the )?(?:description|desc|details?|notes?|comment)(?:\\s+(?:of|as|saying|that says|reading|is))?\\s*[:=-]?\\s+(?<desc>.+)",
   "(?<title>.+?)\\s*[,;.(—-]\\s*(?:description|desc|details?|notes?|comment)\\s*(?::|-|=|is|as)?\\s*(?<desc>.+?)\\)?",
 ];

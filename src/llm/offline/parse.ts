@@ -27,7 +27,7 @@ const SUBJECT =
   /^(?:i|i'm|i've|im|we|we're|you|he|she|they|it's|that's|this is)$|^(?:i|we|you|he|she|they)\s/iu;
 const ASK_WHICH =
   /^(?:it|that|this|them|those|these|(?:that|this|the|a|one) (?:one|task|item|todo)|one of (?:them|these|those|my tasks|the tasks)|a task|an item|something|one|the task)$/iu;
-const GENERIC_DONE = /^(?:done|complete|completed|finished|over|sorted|handled|✅|✔️|✔|✓)$/iu;
+const GENERIC_DONE = /^(?:done|complete|completed|finished|over|sorted|handled|ready|✅|✔️|✔|✓)$/iu;
 const QUESTION_WORD = /^(?:what|which|how|when|where|who|why|is|are|do|does|did|can|could)\b/iu;
 
 /** Normalise typography and spacing; keep case (titles keep the user's wording). */

@@ -112,7 +112,7 @@ const REF_LEADING =
   /^(?:with|on|about|for|of|the|my|that|this|our|your|a|an|task|todo|to-do|item|entry|reminder|one|called|named|titled|saying|that says|regarding|re|is|:|-)\s+/iu;
 // Also a trailing ", delete it": "I don't need the meeting task anymore, delete it".
 const REF_TRAILING =
-  /,?\s+(?:(?:so |just |please )?(?:delete|remove|drop|cancel|scrap|trash|bin|get rid of|complete|finish|mark) (?:it|that|this|them)(?: off| as done)?|(?:from|off|out of|on|in) (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks)|anymore|any more|please|for me|as well|too|now|already|after all|then|again|task|one|item|todo|entry)$/iu;
+  /,?\s+(?:(?:so |just |please )?(?:delete|remove|drop|cancel|scrap|trash|bin|get rid of|complete|finish|mark) (?:it|that|this|them)(?: off| as done)?|(?:from|off|out of|on|in) (?:my |the )?(?:task |to-?do |todo )?(?:list|tasks)|(?:is|are|isn't|aren't|is not|are not|was|wasn't) (?:no longer |not )?(?:needed|necessary|required|relevant|happening|wanted)|anymore|any more|please|for me|as well|too|now|already|after all|then|again|task|one|item|todo|entry)$/iu;
 const PRONOUN =
   /^(?:it|that|this|them|those|these|that one|this one|the one|a task|an item|a new task|some task|something|one of them|which one)$/iu;
 const ALL_REF =
