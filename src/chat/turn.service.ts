@@ -167,7 +167,9 @@ async function startInTx(
   input: TurnInput,
 ): Promise<StartedTurn | ReplayedTurn> {
   const turnId = randomUUID();
-  const leaseMs = deps.llm.timeoutMs + 30_000;
+  // Longer than any turn can run (its total limit, plus time to store the reply), so only a
+  // crashed turn's lease ever expires.
+  const leaseMs = deps.llm.timeoutMs + 10_000;
   if (input.clientMessageId) {
     const existing = await repo.findMessageByClientId(tx, userId, input.clientMessageId);
     if (existing) {
