@@ -87,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     model: createLanguageModel(config.llm),
     modelName: modelName(config.llm),
     turnQueueMs: config.turnQueueMs,
+    turnLeaseMs: config.turnLeaseMs,
     llm: config.llm,
     history: config.history,
   };

@@ -62,6 +62,7 @@ const EnvSchema = z.object({
   LLM_IDLE_TIMEOUT_MS: int(20_000, 100, 600_000),
   LLM_MAX_RETRIES: int(2, 0, 10),
   TURN_QUEUE_MS: int(3000, 0, 60_000),
+  TURN_LEASE_MS: int(15_000, 3000, 600_000),
   HISTORY_MAX_MESSAGES: int(40, 1, 1000),
   HISTORY_MAX_CHARS: int(24_000, 500, 1_000_000),
   /** The personal API key the stdio MCP entry (scripts/mcp-stdio.ts) acts with. */
@@ -116,6 +117,8 @@ export interface Config {
   readonly history: { readonly maxMessages: number; readonly maxChars: number };
   /** How long a send to a conversation that is busy with another turn waits before 409. */
   readonly turnQueueMs: number;
+  /** A turn's lease on its conversation, renewed while it runs; a crashed turn's expires. */
+  readonly turnLeaseMs: number;
   readonly mcp: { readonly stdioApiKey: string | undefined };
 }
 
@@ -201,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     history: { maxMessages: e.HISTORY_MAX_MESSAGES, maxChars: e.HISTORY_MAX_CHARS },
     turnQueueMs: e.TURN_QUEUE_MS,
+    turnLeaseMs: e.TURN_LEASE_MS,
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
   };
   return deepFreeze(config);

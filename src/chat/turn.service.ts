@@ -37,6 +37,8 @@ export interface TurnDeps {
   modelName: string;
   /** How long a send to a busy conversation waits before 409 turn_in_progress. */
   turnQueueMs: number;
+  /** How long a turn's lease lasts without renewal; renewed every third of it. */
+  turnLeaseMs: number;
   llm: Config["llm"];
   history: Config["history"];
 }
@@ -148,7 +150,7 @@ async function startInOneStatement(
         userId: ctx.userId,
         conversationId,
         turnId,
-        leaseMs: deps.llm.timeoutMs + 30_000,
+        leaseMs: deps.turnLeaseMs,
         content: input.message,
         clientMessageId: clientMessageId ?? null,
       }),
@@ -167,9 +169,9 @@ async function startInTx(
   input: TurnInput,
 ): Promise<StartedTurn | ReplayedTurn> {
   const turnId = randomUUID();
-  // Longer than any turn can run (its total limit, plus time to store the reply), so only a
-  // crashed turn's lease ever expires.
-  const leaseMs = deps.llm.timeoutMs + 10_000;
+  // Short, and renewed while the turn runs (runTurn's heartbeat): a crashed turn's lease
+  // expires within seconds, a live one never does.
+  const leaseMs = deps.turnLeaseMs;
   if (input.clientMessageId) {
     const existing = await repo.findMessageByClientId(tx, userId, input.clientMessageId);
     if (existing) {
@@ -280,7 +282,14 @@ export async function runTurn(
     ),
   );
   const messages = toModelMessages(window, deps.history.maxChars);
-  const generated = await generate(ctx, deps, messages, listener);
+  const heartbeat = setInterval(() => {
+    repo
+      .renewTurn(ctx.db, ctx.userId, turn.conversationId, turn.turnId, deps.turnLeaseMs)
+      .catch(() => {}); // a missed renewal only shortens the lease; the next one retries
+  }, deps.turnLeaseMs / 3);
+  const generated = await generate(ctx, deps, messages, listener).finally(() =>
+    clearInterval(heartbeat),
+  );
 
   if (generated.error && generated.text.length === 0 && generated.toolCalls.length === 0) {
     // Nothing happened: free the conversation; the same client_message_id can be re-sent.

@@ -225,6 +225,26 @@ export async function finishTurnWithReply(
   return rows[0] as Message | undefined;
 }
 
+/** Extends the lease held by `turnId` (a heartbeat while the model runs). */
+export async function renewTurn(
+  db: Executor,
+  userId: string,
+  conversationId: string,
+  turnId: string,
+  leaseMs: number,
+): Promise<void> {
+  await db
+    .update(conversations)
+    .set({ activeTurnExpiresAt: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
+    .where(
+      and(
+        eq(conversations.userId, userId),
+        eq(conversations.id, conversationId),
+        eq(conversations.activeTurnId, turnId),
+      ),
+    );
+}
+
 /** Frees the lease without writing a message (the model failed before producing anything). */
 export async function releaseTurn(
   db: Executor,

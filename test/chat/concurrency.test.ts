@@ -37,21 +37,26 @@ for (const backend of await availableBackends()) {
       ]);
     });
 
-    test("past TURN_QUEUE_MS a second send → 409 turn_in_progress with Retry-After, nothing stored", async () => {
-      const g = await startChatApp(backend, { TURN_QUEUE_MS: "0" });
+    test("past TURN_QUEUE_MS a second send → 409 with Retry-After, nothing stored; a long turn keeps its lease", async () => {
+      // A 3 s lease and a turn of about 4.5 s: only the heartbeat keeps the lease alive.
+      const g = await startChatApp(backend, { TURN_QUEUE_MS: "0", TURN_LEASE_MS: "3000" });
       try {
         const user = await signUp(g.t.app);
         g.llm.setDefault({ text: "ok" });
         const { conversation_id } = (await chat(g.t, user, { message: "start" })).json();
-        g.llm.setPace(30);
-        g.llm.setDefault({ text: "a slow reply in many small pieces", chunkSize: 2 });
+        g.llm.setPace(150);
+        g.llm.setDefault({ text: "a slow reply in many small pieces", chunkSize: 1 });
         const first = chat(g.t, user, { message: "slow one", conversation_id });
         await sleep(150);
         const second = await chat(g.t, user, { message: "impatient", conversation_id });
         assert.equal(second.statusCode, 409, second.body);
         assert.equal(second.json().code, "turn_in_progress");
         assert.equal(second.headers["retry-after"], "1");
+        await sleep(3600);
+        const third = await chat(g.t, user, { message: "still impatient", conversation_id });
+        assert.equal(third.statusCode, 409, "the lease outlived its 3 s because it was renewed");
         assert.equal((await first).statusCode, 200);
+        g.llm.setPace(0);
         const items = (await messagesOf(g.t, user, conversation_id)).items;
         assert.deepEqual(items.map((m) => m.content).slice(2), [
           "slow one",

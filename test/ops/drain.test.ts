@@ -115,8 +115,8 @@ describe("graceful shutdown with work in flight (T3, R4)", () => {
   test("kill -9 mid-turn on PGlite: restart takes over the lock, history loads, the turn can be re-sent (R4)", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "tasktalk-kill-"));
     dirs.push(dataDir);
-    // A short turn limit keeps the dead turn's lease short (limit + 10 s).
-    const server = await startServerProcess({ ...env(dataDir), LLM_TIMEOUT_MS: "2000" });
+    // A short lease: the dead turn's expires 3 s after its last heartbeat.
+    const server = await startServerProcess({ ...env(dataDir), TURN_LEASE_MS: "3000" });
     const bearer = await token(server.url);
     const headers = { authorization: `Bearer ${bearer}`, "content-type": "application/json" };
     llm.setDefault({ text: "first answer" });
@@ -145,7 +145,7 @@ describe("graceful shutdown with work in flight (T3, R4)", () => {
 
     llm.reset();
     llm.setDefault({ text: "second answer" });
-    const again = await startServerProcess({ ...env(dataDir), LLM_TIMEOUT_MS: "2000" });
+    const again = await startServerProcess({ ...env(dataDir), TURN_LEASE_MS: "3000" });
     try {
       const list = (await (
         await fetch(`${again.url}/api/conversations/${first.conversation_id}/messages`, { headers })

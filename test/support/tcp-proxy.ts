@@ -9,6 +9,12 @@ export interface TcpProxy {
   port: number;
   /** Destroys every proxied connection now. */
   cutAll(): void;
+  /**
+   * The next time the server sends bytes containing `marker` (e.g. PostgreSQL's
+   * CommandComplete "COMMIT"), drop that connection instead of passing them on: the
+   * server has done the work, the client never hears of it.
+   */
+  cutOnServerBytes(marker: Buffer): Promise<void>;
   /** New connections are refused (and existing ones cut) until up(). */
   down(): Promise<void>;
   up(): Promise<void>;
@@ -21,6 +27,7 @@ export async function startTcpProxy(
 ): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let trap: { marker: Buffer; sprung: () => void } | undefined;
   let port = 0;
 
   const listen = () =>
@@ -35,7 +42,18 @@ export async function startTcpProxy(
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        client.pipe(upstream);
+        upstream.on("data", (chunk: Buffer) => {
+          if (trap && chunk.includes(trap.marker)) {
+            const { sprung } = trap;
+            trap = undefined;
+            client.destroy();
+            upstream.destroy();
+            sprung();
+            return;
+          }
+          client.write(chunk);
+        });
       });
       s.once("error", reject);
       s.listen(port, "127.0.0.1", () => {
@@ -65,6 +83,10 @@ export async function startTcpProxy(
       return port;
     },
     cutAll,
+    cutOnServerBytes: (marker) =>
+      new Promise<void>((resolve) => {
+        trap = { marker, sprung: resolve };
+      }),
     down: stop,
     up: listen,
     close: stop,
