@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { signUp, startTestApp, type TestApp } from "../support/app.ts";
+import { availableBackends, createTestDatabase, type TestDatabase } from "../support/databases.ts";
+import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+
+const backends = await availableBackends();
+
+describe("database outage under load (D3) [pg]", { skip: !backends.includes("pg") }, () => {
+  let t: TestApp;
+  let proxy: TcpProxy;
+  let testDb: TestDatabase;
+  before(async () => {
+    testDb = await createTestDatabase("pg");
+    const url = new URL(testDb.url ?? "");
+    proxy = await startTcpProxy(Number(url.port || 5432));
+    url.port = String(proxy.port);
+    t = await startTestApp(
+      "pg",
+      { DATABASE_URL: url.toString(), PG_CONNECT_TIMEOUT_MS: "500" },
+      { testDb },
+    );
+  });
+  after(async () => {
+    await t.close();
+    await proxy.close();
+    await testDb.drop();
+  });
+
+  test("503 while the database is gone, recovery without a restart, every acknowledged write kept", async () => {
+    const user = await signUp(t.app);
+    const acknowledged: string[] = [];
+    const statuses = new Map<number, number>();
+    let stop = false;
+    const writers = Array.from({ length: 4 }, (_, w) =>
+      (async () => {
+        for (let i = 0; i < 400 && !stop; i++) {
+          const title = `w${w}-${i}`;
+          const res = await t.app.inject({
+            method: "POST",
+            url: "/api/tasks",
+            headers: user.headers,
+            payload: { title },
+          });
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+          if (res.statusCode === 201) acknowledged.push(title);
+          else assert.equal(res.statusCode, 503, res.body);
+          await sleep(5);
+        }
+      })(),
+    );
+    await sleep(300);
+    await proxy.down(); // the server goes away: open connections cut, new ones refused
+    await sleep(1000);
+    await proxy.up();
+    await sleep(700);
+    stop = true;
+    await Promise.all(writers);
+    assert.ok(
+      (statuses.get(503) ?? 0) > 0,
+      `some requests saw the outage: ${JSON.stringify([...statuses])}`,
+    );
+    assert.ok(acknowledged.length > 0);
+    const ready = await t.app.inject({ url: "/health/ready" });
+    assert.equal(ready.statusCode, 200, "recovered without a restart");
+    const stored = (await t.app.inject({ url: "/api/tasks", headers: user.headers })).json()
+      .items as {
+      id: number;
+      title: string;
+    }[];
+    const titles = new Set(stored.map((s) => s.title));
+    for (const title of acknowledged)
+      assert.ok(titles.has(title), `acknowledged write lost: ${title}`);
+    assert.equal(new Set(stored.map((s) => s.id)).size, stored.length, "task numbers unique");
+  });
+});
