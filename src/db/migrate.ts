@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
-import { migrate as migratePgDb } from "drizzle-orm/node-postgres/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import type { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePgliteDb } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
@@ -33,9 +32,13 @@ export async function migratePglite(db: Db): Promise<void> {
 }
 
 /**
- * PostgreSQL: one dedicated connection holding an advisory lock, so several instances
- * starting at once apply each migration exactly once. Use a direct (non-pooled) URL when
- * the normal one goes through a transaction-mode pooler.
+ * PostgreSQL: every pending migration in ONE transaction that first takes a
+ * transaction-scoped advisory lock, so several instances starting at once apply each
+ * migration exactly once — and it stays correct through a transaction-mode pooler
+ * (PgBouncer, Supavisor, Neon), where a session-level lock could be taken on one server
+ * connection and "released" on another. The bookkeeping is drizzle's own (the same
+ * `drizzle.__drizzle_migrations` table and rules as its migrator), so drizzle-kit stays
+ * compatible.
  */
 export async function migratePg(url: string, connectTimeoutMs: number): Promise<void> {
   const client = new pg.Client({
@@ -45,13 +48,32 @@ export async function migratePg(url: string, connectTimeoutMs: number): Promise<
   });
   client.on("error", () => {}); // surfaced by the failing query instead
   await client.connect();
+  const table = `"${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}"`;
   try {
-    await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-    try {
-      await migratePgDb(drizzlePg({ client }), options);
-    } finally {
-      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+    await client.query("begin");
+    await client.query("select pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await client.query(`create schema if not exists "${MIGRATIONS_SCHEMA}"`);
+    await client.query(
+      `create table if not exists ${table} (id serial primary key, hash text not null, created_at bigint)`,
+    );
+    const last = await client.query<{ created_at: string }>(
+      `select created_at from ${table} order by created_at desc limit 1`,
+    );
+    const lastMillis = Number(last.rows[0]?.created_at ?? -1);
+    for (const migration of readMigrationFiles(options)) {
+      if (migration.folderMillis <= lastMillis) continue;
+      for (const statement of migration.sql) {
+        if (statement.trim()) await client.query(statement);
+      }
+      await client.query(`insert into ${table} (hash, created_at) values ($1, $2)`, [
+        migration.hash,
+        migration.folderMillis,
+      ]);
     }
+    await client.query("commit");
+  } catch (error) {
+    await client.query("rollback").catch(() => {});
+    throw error;
   } finally {
     await client.end();
   }
