@@ -84,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { auth });
   await app.register(conversationRoutes, { database });
   const turn: TurnDeps = {
-    model: createLanguageModel(config.llm),
+    model: await createLanguageModel(config.llm),
     modelName: modelName(config.llm),
     turnQueueMs: config.turnQueueMs,
     turnLeaseMs: config.turnLeaseMs,
