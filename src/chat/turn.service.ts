@@ -12,12 +12,7 @@ import {
 import type { Config } from "../config.ts";
 import type { UserContext } from "../context.ts";
 import * as repo from "../conversations/conversation.repository.ts";
-import {
-  DEFAULT_TITLE,
-  type Message,
-  type MessageStatus,
-  titleFrom,
-} from "../conversations/conversation.ts";
+import { type Message, type MessageStatus, titleFrom } from "../conversations/conversation.ts";
 import type { Tx } from "../db/client.ts";
 import type { StoredToolCall } from "../db/schema.ts";
 import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
@@ -127,8 +122,8 @@ function turnEnd(conversationId: string, ms: number): Promise<void> {
 /**
  * The common case of step A — an existing conversation, a new message — as ONE statement
  * (lease + seq + user message) instead of BEGIN, UPDATE, INSERT, COMMIT. Anything else (a
- * client_message_id already stored, the lease not taken, a concurrent duplicate) returns
- * undefined and goes through startInTx, which decides exactly as before.
+ * client_message_id already stored — the unique index refuses it —, the lease not taken)
+ * returns undefined and goes through startInTx, which decides exactly as before.
  */
 async function startInOneStatement(
   ctx: UserContext,
@@ -137,12 +132,6 @@ async function startInOneStatement(
   conversationId: string,
 ): Promise<StartedTurn | undefined> {
   const { clientMessageId } = input;
-  if (clientMessageId) {
-    const existing = await retryingRead(() =>
-      repo.findMessageByClientId(ctx.db, ctx.userId, clientMessageId),
-    );
-    if (existing) return undefined;
-  }
   const turnId = randomUUID();
   try {
     const userMessage = await retryingWrite(() =>
@@ -235,10 +224,9 @@ async function startInTx(
     conversationId = input.conversationId;
     seq = lease.lastSeq;
   } else {
-    const title = titleFrom(input.message) || DEFAULT_TITLE;
     const created = await repo.insertConversationForTurn(tx, {
       userId,
-      title,
+      title: titleFrom(input.message),
       model: deps.modelName,
       turnId,
       leaseMs,

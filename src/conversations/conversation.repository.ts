@@ -147,7 +147,9 @@ function leaseStatement(
  * Step A for an existing conversation in ONE statement (no BEGIN/COMMIT round trips):
  * leaseTurn's update (lease + next seq) as a CTE, and the user message inserted with that
  * seq. One statement is atomic; when the lease is not taken (missing, not the user's, or
- * busy) nothing is written and undefined is returned.
+ * busy) nothing is written and undefined is returned. A client_message_id already stored
+ * makes the insert fail on its unique index, which undoes the lease too.
+ * (`insert … select` lists every column of `messages` in schema order.)
  */
 export async function leaseAndInsertUserMessage(
   db: Db,
@@ -172,14 +174,6 @@ export async function leaseAndInsertUserMessage(
 }
 
 /** Reserves the next seq and frees the lease held by `turnId` (if still held by it). */
-export async function finishTurn(
-  tx: Tx,
-  input: { userId: string; conversationId: string; turnId: string },
-): Promise<{ lastSeq: number } | undefined> {
-  const [row] = await finishStatement(tx, input);
-  return row;
-}
-
 function finishStatement(
   db: Executor,
   input: { userId: string; conversationId: string; turnId: string },
@@ -197,7 +191,7 @@ function finishStatement(
 }
 
 /**
- * Step B in ONE statement: finishTurn's update (next seq, lease freed if still ours) as a
+ * Step B in ONE statement: finishStatement (next seq, lease freed if still ours) as a
  * CTE, and the assistant message inserted with that seq. Undefined when the conversation
  * is gone (deleted meanwhile): nothing is written.
  */
