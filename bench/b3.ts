@@ -1,7 +1,7 @@
 /**
  * B3 — throughput under concurrency: closed-loop clients (each its own user, session and
  * conversation) sending tool turns with an instant model, at 1 / 8 / 32 / 128 clients, to
- * the app as a separate process (`node src/main.ts`) on PostgreSQL and on PGlite, against
+ * the app as a separate process as `npm start` runs it (`node dist/main.mjs`) on PostgreSQL and on PGlite, against
  * the raw-SQL floor at the same concurrency (pg Pool of the app's default size, 10).
  * The three alternate round by round. Also samples the app processes' RSS (B6).
  */

@@ -1,9 +1,10 @@
 /**
- * B6 — footprint: cold start of `node src/main.ts` to the first 200 from /health/ready on
- * an existing (seeded) data directory / database, alternating PGlite and PostgreSQL; RSS
- * when idle after start. RSS under load is sampled during B3.
+ * B6 — footprint: cold start of the app as `npm start` runs it (`node dist/main.mjs`, the
+ * bundle) to the first 200 from /health/ready on an existing (seeded) data directory /
+ * database, alternating PGlite and PostgreSQL, and for comparison the unbundled sources
+ * (`node src/main.ts`); RSS when idle after start. RSS under load is sampled during B3.
  */
-import { type Backend, type ChildApp, startChild } from "./lib/backends.ts";
+import { type Backend, type ChildApp, type Entry, startChild } from "./lib/backends.ts";
 import type { Model } from "./lib/model.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
 
@@ -18,13 +19,19 @@ export async function runB6ColdStarts(opts: {
   model: Model;
   rounds: number;
 }): Promise<B6Result["coldStartMs"]> {
-  const samples: Record<string, number[]> = Object.fromEntries(opts.backends.map((b) => [b, []]));
+  const runs: [Backend, Entry][] = opts.backends.flatMap((b): [Backend, Entry][] => [
+    [b, "bundle"],
+    [b, "source"],
+  ]);
+  const samples: Record<string, number[]> = {};
   for (let r = 0; r < opts.rounds; r++) {
     progress("B6", `cold start: round ${r + 1}/${opts.rounds}`);
-    const order = r % 2 === 0 ? opts.backends : [...opts.backends].reverse();
-    for (const backend of order) {
-      const app = await startChild(backend, opts.model.url);
-      samples[backend]?.push(app.coldStartMs);
+    const order = r % 2 === 0 ? runs : [...runs].reverse();
+    for (const [backend, entry] of order) {
+      const app = await startChild(backend, opts.model.url, entry);
+      const key = coldStartKey(backend, entry);
+      samples[key] ??= [];
+      samples[key].push(app.coldStartMs);
       await app.stop();
     }
   }
@@ -34,6 +41,11 @@ export async function runB6ColdStarts(opts: {
       { p50: median(s), max: percentile(s, 100), n: s.length },
     ]),
   );
+}
+
+/** `pg` is `npm start` (the bundle); `pg, node src/main.ts` the sources without a build. */
+export function coldStartKey(backend: Backend, entry: Entry): string {
+  return entry === "bundle" ? backend : `${backend}, node src/main.ts`;
 }
 
 /** Idle RSS: one light request (so the routes and the pool are warm), then 1 s of rest. */

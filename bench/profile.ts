@@ -65,8 +65,13 @@ log = undefined;
 console.log(`one turn: ${one.toFixed(2)} ms, ${statements.length} statements (round trips):`);
 for (const s of statements) console.log(`  ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql}`);
 const samples: number[] = [];
+const cpu0 = process.cpuUsage();
 const start = performance.now();
 for (let i = 0; i < turns; i++) samples.push(await tasktalkTurn(agent, app.url, id, benchToken(0)));
+const cpu = process.cpuUsage(cpu0);
+console.log(
+  `CPU of this process (app + client) per turn: ${((cpu.user + cpu.system) / 1000 / turns).toFixed(2)} ms (user ${(cpu.user / 1000 / turns).toFixed(2)}, system ${(cpu.system / 1000 / turns).toFixed(2)})`,
+);
 console.log(
   `${turns} turns: p50 ${median(samples).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms, ${((turns / (performance.now() - start)) * 1000).toFixed(0)} turns/s`,
 );

@@ -15,6 +15,7 @@ import { readFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { buildServer } from "../scripts/build-server.ts";
 import { runB1 } from "./b1.ts";
 import { runB2 } from "./b2.ts";
 import { runB3 } from "./b3.ts";
@@ -79,6 +80,8 @@ try {
   if (only.has("B1")) report.results.B1 = await runB1({ backends, model, pgPool, plan: plan.b1 });
   if (only.has("B2")) report.results.B2 = await runB2({ backends, model, plan: plan.b2 });
   if (only.has("B6") || only.has("B3")) {
+    // B3 and B6 run the app as `npm start` does: the bundle in dist/, rebuilt when stale.
+    if ((await buildServer()) === "built") progress("bench", "built the server bundle (dist/)");
     // Make sure the PGlite directory exists and is seeded before timing cold starts on it.
     const seeded = await startInProcess("pglite", model.url);
     report.versions.pglitePostgres =

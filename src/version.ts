@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
+import { rootPath } from "./paths.ts";
 
 /** The package version, read once at start. */
 export const VERSION: string = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  JSON.parse(readFileSync(rootPath("package.json"), "utf8")) as {
     version: string;
   }
 ).version;

@@ -166,12 +166,23 @@ export interface ChildApp {
   stop(): Promise<void>;
 }
 
-/** `node src/main.ts` as a deployment runs it; stdout (info logs) goes to /dev/null. */
-export async function startChild(backend: Backend, modelUrl: string): Promise<ChildApp> {
+/**
+ * How the app is started as a process: `npm start` runs the bundle (dist/main.mjs, built by
+ * scripts/build-server.ts); `node src/main.ts` runs the sources without a build step.
+ */
+export const ENTRIES = { bundle: "dist/main.mjs", source: "src/main.ts" } as const;
+export type Entry = keyof typeof ENTRIES;
+
+/** The app as a deployment runs it (`npm start`); stdout (info logs) goes to /dev/null. */
+export async function startChild(
+  backend: Backend,
+  modelUrl: string,
+  entry: Entry = "bundle",
+): Promise<ChildApp> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child = spawn(process.execPath, ["src/main.ts"], {
+  const child = spawn(process.execPath, [ENTRIES[entry]], {
     cwd: ROOT,
     env: { ...process.env, ...appEnv(backend, modelUrl, port) },
     stdio: ["ignore", "ignore", "pipe"],

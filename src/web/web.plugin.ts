@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { rootPath } from "../paths.ts";
 
-export const WEB_DIST = fileURLToPath(new URL("../../web/dist", import.meta.url));
+export const WEB_DIST = rootPath("web", "dist");
 
 /** Built file names are flat and hashed (`index-B2x9.js`): anything else is a 404. */
 const ASSET = /^[\w.-]{1,200}$/;

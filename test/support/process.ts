@@ -1,9 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { buildServer, SERVER_ENTRY } from "../../scripts/build-server.ts";
 
-const MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+/**
+ * Process tests run what `npm start` runs: the bundle in dist/, rebuilt here when a source
+ * changed (about a second), so a bundling mistake fails the suite.
+ */
+await buildServer();
+const MAIN = SERVER_ENTRY;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -24,7 +29,7 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Starts `node src/main.ts` as a real process (the same Node that runs the tests). */
+/** Starts `node dist/main.mjs` as a real process (the same Node that runs the tests). */
 export function runMain(env: Record<string, string>): {
   proc: ChildProcess;
   output: () => string;
