@@ -1,11 +1,12 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BetterAuthOptions } from "better-auth";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import { looksLikeApiKey } from "../api-keys/api-key.ts";
 import type { Db } from "../db/client.ts";
 import { toAppError } from "../db/db-errors.ts";
+import { prepared } from "../db/prepared.ts";
 import { session, user } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
 import type { Auth } from "./auth.ts";
@@ -128,11 +129,7 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     token = value;
   }
-  const [row] = await db
-    .select({ id: user.id, email: user.email, name: user.name, expiresAt: session.expiresAt })
-    .from(session)
-    .innerJoin(user, eq(user.id, session.userId))
-    .where(eq(session.token, token));
+  const [row] = await sessionByTokenQuery(db).execute({ token });
   if (!row) return undefined;
   const now = Date.now();
   const expiresAt = row.expiresAt.getTime();
@@ -142,6 +139,14 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
   if (expiresAt <= now || expiresAt - expiresInMs + updateAgeMs <= now) return undefined;
   return { id: row.id, email: row.email, name: row.name, via: "session" };
 }
+
+const sessionByTokenQuery = prepared((db) =>
+  db
+    .select({ id: user.id, email: user.email, name: user.name, expiresAt: session.expiresAt })
+    .from(session)
+    .innerJoin(user, eq(user.id, session.userId))
+    .where(eq(session.token, sql.placeholder("token"))),
+);
 
 /** Better Auth's defaults: sessions last 7 days and slide forward once a day. */
 const DEFAULT_EXPIRES_IN_S = 60 * 60 * 24 * 7;

@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gt, isNotNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNotNull, lt, or, type Placeholder, sql } from "drizzle-orm";
 import type { Db, Executor, Tx } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { conversations, messages, type StoredToolCall } from "../db/schema.ts";
 import type { Conversation, Message, MessageRole, MessageStatus } from "./conversation.ts";
 
@@ -114,20 +115,29 @@ export async function leaseTurn(
   tx: Tx,
   input: { userId: string; conversationId: string; turnId: string; leaseMs: number; seqs: number },
 ): Promise<{ lastSeq: number } | undefined> {
-  const [row] = await leaseStatement(tx, input);
+  const [row] = await leaseStatement(tx, { ...input, leaseInterval: interval(input.leaseMs) });
   return row;
 }
 
+type Value<T> = T | Placeholder;
+
 function leaseStatement(
   db: Executor,
-  input: { userId: string; conversationId: string; turnId: string; leaseMs: number; seqs: number },
+  input: {
+    userId: Value<string>;
+    conversationId: Value<string>;
+    turnId: Value<string>;
+    /** `${ms} milliseconds` */
+    leaseInterval: Value<string>;
+    seqs: Value<number>;
+  },
 ) {
   return db
     .update(conversations)
     .set({
       lastSeq: sql`${conversations.lastSeq} + ${input.seqs}`,
-      activeTurnId: input.turnId,
-      activeTurnExpiresAt: sql`now() + ${`${input.leaseMs} milliseconds`}::interval`,
+      activeTurnId: sql`${input.turnId}`,
+      activeTurnExpiresAt: sql`now() + ${input.leaseInterval}::interval`,
       updatedAt: sql`now()`,
     })
     .where(
@@ -142,6 +152,9 @@ function leaseStatement(
     )
     .returning({ lastSeq: conversations.lastSeq });
 }
+
+const interval = (ms: number) => `${ms} milliseconds`;
+const p = (name: string) => sql.placeholder(name);
 
 /**
  * Step A for an existing conversation in ONE statement (no BEGIN/COMMIT round trips):
@@ -162,31 +175,47 @@ export async function leaseAndInsertUserMessage(
     clientMessageId: string | null;
   },
 ): Promise<Message | undefined> {
-  const lease = db.$with("lease").as(leaseStatement(db, { ...input, seqs: 1 }));
-  const rows = await db
-    .with(lease)
-    .insert(messages)
-    .select(
-      sql`select gen_random_uuid(), ${input.conversationId}::uuid, ${input.userId}, lease.last_seq, 'user', ${input.content}, null::jsonb, null::uuid, 'complete', ${input.clientMessageId}::uuid, null::jsonb, now() from lease`,
-    )
-    .returning(messageColumns);
+  const rows = await leaseAndInsertQuery(db).execute({
+    userId: input.userId,
+    conversationId: input.conversationId,
+    turnId: input.turnId,
+    leaseInterval: interval(input.leaseMs),
+    content: input.content,
+    clientMessageId: input.clientMessageId,
+  });
   return rows[0] as Message | undefined;
 }
 
+const leaseAndInsertQuery = prepared((db) => {
+  const lease = db.$with("lease").as(
+    leaseStatement(db, {
+      userId: p("userId"),
+      conversationId: p("conversationId"),
+      turnId: p("turnId"),
+      leaseInterval: p("leaseInterval"),
+      seqs: 1,
+    }),
+  );
+  return db
+    .with(lease)
+    .insert(messages)
+    .select(
+      sql`select gen_random_uuid(), ${p("conversationId")}::uuid, ${p("userId")}, lease.last_seq, 'user', ${p("content")}, null::jsonb, null::uuid, 'complete', ${p("clientMessageId")}::uuid, null::jsonb, now() from lease`,
+    )
+    .returning(messageColumns);
+});
+
 /** Reserves the next seq and frees the lease held by `turnId` (if still held by it). */
-function finishStatement(
-  db: Executor,
-  input: { userId: string; conversationId: string; turnId: string },
-) {
+function finishStatement(db: Executor) {
   return db
     .update(conversations)
     .set({
       lastSeq: sql`${conversations.lastSeq} + 1`,
-      activeTurnId: sql`case when ${conversations.activeTurnId} = ${input.turnId} then null else ${conversations.activeTurnId} end`,
-      activeTurnExpiresAt: sql`case when ${conversations.activeTurnId} = ${input.turnId} then null else ${conversations.activeTurnExpiresAt} end`,
+      activeTurnId: sql`case when ${conversations.activeTurnId} = ${p("turnId")} then null else ${conversations.activeTurnId} end`,
+      activeTurnExpiresAt: sql`case when ${conversations.activeTurnId} = ${p("turnId")} then null else ${conversations.activeTurnExpiresAt} end`,
       updatedAt: sql`now()`,
     })
-    .where(and(eq(conversations.userId, input.userId), eq(conversations.id, input.conversationId)))
+    .where(and(eq(conversations.userId, p("userId")), eq(conversations.id, p("conversationId"))))
     .returning({ lastSeq: conversations.lastSeq });
 }
 
@@ -208,16 +237,29 @@ export async function finishTurnWithReply(
     usage: Record<string, number | undefined>;
   },
 ): Promise<Message | undefined> {
-  const next = db.$with("next").as(finishStatement(db, input));
-  const rows = await db
+  const rows = await finishWithReplyQuery(db).execute({
+    userId: input.userId,
+    conversationId: input.conversationId,
+    turnId: input.turnId,
+    content: input.content,
+    toolCalls: JSON.stringify(input.toolCalls),
+    replyTo: input.replyTo,
+    status: input.status,
+    usage: JSON.stringify(input.usage),
+  });
+  return rows[0] as Message | undefined;
+}
+
+const finishWithReplyQuery = prepared((db) => {
+  const next = db.$with("next").as(finishStatement(db));
+  return db
     .with(next)
     .insert(messages)
     .select(
-      sql`select gen_random_uuid(), ${input.conversationId}::uuid, ${input.userId}, next.last_seq, 'assistant', ${input.content}, ${JSON.stringify(input.toolCalls)}::jsonb, ${input.replyTo}::uuid, ${input.status}, null::uuid, ${JSON.stringify(input.usage)}::jsonb, now() from next`,
+      sql`select gen_random_uuid(), ${p("conversationId")}::uuid, ${p("userId")}, next.last_seq, 'assistant', ${p("content")}, ${p("toolCalls")}::jsonb, ${p("replyTo")}::uuid, ${p("status")}, null::uuid, ${p("usage")}::jsonb, now() from next`,
     )
     .returning(messageColumns);
-  return rows[0] as Message | undefined;
-}
+});
 
 /** Extends the lease held by `turnId` (a heartbeat while the model runs). */
 export async function renewTurn(
@@ -351,23 +393,27 @@ export async function listMessages(
 
 /** The newest `limit` messages up to and including `uptoSeq`, oldest first: the model's window. */
 export async function historyWindow(
-  db: Executor,
+  db: Db,
   userId: string,
   conversationId: string,
   uptoSeq: number,
   limit: number,
 ): Promise<Message[]> {
-  const rows = await db
+  const rows = await historyWindowQuery(db).execute({ userId, conversationId, uptoSeq, limit });
+  return (rows as Message[]).reverse();
+}
+
+const historyWindowQuery = prepared((db) =>
+  db
     .select(messageColumns)
     .from(messages)
     .where(
       and(
-        eq(messages.userId, userId),
-        eq(messages.conversationId, conversationId),
-        sql`${messages.seq} <= ${uptoSeq}`,
+        eq(messages.userId, p("userId")),
+        eq(messages.conversationId, p("conversationId")),
+        sql`${messages.seq} <= ${p("uptoSeq")}`,
       ),
     )
     .orderBy(desc(messages.seq))
-    .limit(limit);
-  return (rows as Message[]).reverse();
-}
+    .limit(p("limit")),
+);

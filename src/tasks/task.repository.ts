@@ -1,5 +1,6 @@
 import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { taskCounters, tasks } from "../db/schema.ts";
 import type { Task, TaskStatusFilter } from "./task.ts";
 
@@ -36,30 +37,38 @@ export async function insertTask(
   userId: string,
   input: { title: string; description: string },
 ): Promise<Task> {
+  const rows = await insertTaskQuery(db).execute({
+    userId,
+    title: input.title,
+    description: input.description,
+  });
+  const row = rows[0];
+  if (!row) throw new Error("insert into tasks returned no row");
+  return toTask(row);
+}
+
+const insertTaskQuery = prepared((db) => {
   const counter = db.$with("counter").as(
     db
       .insert(taskCounters)
-      .values({ userId, lastNumber: 1 })
+      .values({ userId: sql.placeholder("userId"), lastNumber: 1 })
       .onConflictDoUpdate({
         target: taskCounters.userId,
         set: { lastNumber: sql`${taskCounters.lastNumber} + 1` },
       })
       .returning({ lastNumber: taskCounters.lastNumber }),
   );
-  const rows = await db
+  return db
     .with(counter)
     .insert(tasks)
     .values({
-      userId,
+      userId: sql.placeholder("userId"),
       number: sql`(select last_number from counter)`,
-      title: input.title,
-      description: input.description,
+      title: sql.placeholder("title"),
+      description: sql.placeholder("description"),
     })
     .returning();
-  const row = rows[0];
-  if (!row) throw new Error("insert into tasks returned no row");
-  return toTask(row);
-}
+});
 
 /** The user's tasks in number order, optionally only the pending or the completed ones. */
 export async function listTasks(db: Db, userId: string, status: TaskStatusFilter): Promise<Task[]> {
