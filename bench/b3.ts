@@ -8,7 +8,7 @@
 import type pg from "pg";
 import type { ChildApp } from "./lib/backends.ts";
 import { makeAgent, post } from "./lib/http.ts";
-import { B3_LENGTH, benchToken, benchUser, convKey, uuidOf } from "./lib/layout.ts";
+import { B3_LENGTH, benchToken, convKey, uuidOf } from "./lib/layout.ts";
 import { resetTasktalk } from "./lib/seed.ts";
 import { pgSql } from "./lib/sql.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
@@ -80,7 +80,7 @@ export async function runB3(opts: {
   const floorOf = (i: number) => {
     let f = floors.get(i);
     if (!f) {
-      f = new RawFloor(sql, () => convKey.b3floor(i), benchUser(i));
+      f = new RawFloor(sql, () => convKey.b3floor(i), i);
       floors.set(i, f);
     }
     return f;

@@ -4,11 +4,17 @@
  * createdAt asc (the table has no index on chatId: lib/db/schema.ts declares only the
  * primary key), called on every POST /api/chat (app/(chat)/api/chat/route.ts) before
  * `saveMessages` stores the user message and, on finish, the assistant message.
- * Storage work only: no auth, no HTTP, no model.
+ * Storage work plus the session lookup every pattern shares (common.ts): no HTTP, no model.
  */
-import { benchUser, convKey, SEED_CUTOFF, uuidOf } from "../lib/layout.ts";
+import { benchToken, benchUser, convKey, SEED_CUTOFF, uuidOf } from "../lib/layout.ts";
 import type { Sql } from "../lib/sql.ts";
-import { ASSISTANT_TEXT, type StoragePattern, toolWrite, USER_TEXT } from "./common.ts";
+import {
+  ASSISTANT_TEXT,
+  authenticate,
+  type StoragePattern,
+  toolWrite,
+  USER_TEXT,
+} from "./common.ts";
 
 export class AiChatbotPattern implements StoragePattern {
   readonly name = "load-all, no index (ai-chatbot)";
@@ -18,6 +24,7 @@ export class AiChatbotPattern implements StoragePattern {
   }
 
   async turn(length: number): Promise<void> {
+    await authenticate(this.sql, benchToken(0));
     const chatId = uuidOf(convKey.app(length));
     // getMessagesByChatId
     const all = await this.sql.query(

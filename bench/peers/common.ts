@@ -28,6 +28,24 @@ export async function toolWrite(sql: Sql, userId: string): Promise<number> {
   return row?.number ?? 0;
 }
 
+/**
+ * The turn's authentication: a bearer session token resolved to its user in one query,
+ * Tasktalk's own statement (src/auth/request-user.ts). BENCHMARKS.md counts it in a turn
+ * (authenticate, window read, user insert, tool write, assistant insert), so the floor and
+ * every peer issue it too.
+ */
+export async function authenticate(sql: Sql, token: string): Promise<string> {
+  const [row] = await sql.query<{ id: string; expires_at: Date }>(
+    `select "user".id, session.expires_at from session
+     inner join "user" on "user".id = session.user_id where session.token = $1`,
+    [token],
+  );
+  if (!row || new Date(row.expires_at).getTime() <= Date.now()) {
+    throw new Error("bench: session not found or expired");
+  }
+  return row.id;
+}
+
 /** One storage pattern: one turn's storage work for a conversation of `length` messages. */
 export interface StoragePattern {
   readonly name: string;

@@ -1,13 +1,20 @@
 /**
- * The raw-SQL floor: the storage statements of one turn issued directly with the driver,
- * each in autocommit, no ORM, no HTTP, no auth, no model — the least any design can do.
- * last-50 read by the (conversation_id, seq) index + user insert + tool write + assistant
- * insert, on Tasktalk's own tables, in conversations of the same lengths.
+ * The raw-SQL floor: the statements of one turn issued directly with the driver, each in
+ * autocommit, no ORM, no HTTP, no model — the least any design can do. The session lookup
+ * (authenticate) + last-50 read by the (conversation_id, seq) index + user insert + tool
+ * write + assistant insert, on Tasktalk's own tables, in conversations of the same lengths.
  */
-import { benchUser, convKey, uuidOf } from "../lib/layout.ts";
+import { benchToken, benchUser, convKey, uuidOf } from "../lib/layout.ts";
 import { resetTasktalk } from "../lib/seed.ts";
 import type { Sql } from "../lib/sql.ts";
-import { ASSISTANT_TEXT, type StoragePattern, TOOL_CALL, toolWrite, USER_TEXT } from "./common.ts";
+import {
+  ASSISTANT_TEXT,
+  authenticate,
+  type StoragePattern,
+  TOOL_CALL,
+  toolWrite,
+  USER_TEXT,
+} from "./common.ts";
 
 export class RawFloor implements StoragePattern {
   readonly name = "raw SQL floor";
@@ -15,14 +22,17 @@ export class RawFloor implements StoragePattern {
   private readonly sql: Sql;
   private readonly key: (length: number) => string;
   private readonly userId: string;
+  private readonly token: string;
 
-  constructor(sql: Sql, key: (length: number) => string = convKey.floor, userId = benchUser(0)) {
+  constructor(sql: Sql, key: (length: number) => string = convKey.floor, client = 0) {
     this.sql = sql;
     this.key = key;
-    this.userId = userId;
+    this.userId = benchUser(client);
+    this.token = benchToken(client);
   }
 
   async turn(length: number): Promise<void> {
+    await authenticate(this.sql, this.token);
     const key = this.key(length);
     const conversationId = uuidOf(key);
     let seq = this.seqs.get(key);

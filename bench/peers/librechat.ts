@@ -6,12 +6,18 @@
  * messageSchema), then `saveMessage` for the user message and the response — each an
  * upsert by messageId (findOneAndUpdate(..., { upsert: true, new: true })).
  * Re-implemented on PostgreSQL (LibreChat uses MongoDB): one row per document.
- * Storage work only: no auth, no HTTP, no model.
+ * Storage work plus the session lookup every pattern shares (common.ts): no HTTP, no model.
  */
 import { randomUUID } from "node:crypto";
-import { benchUser, convKey, SEED_CUTOFF, uuidOf } from "../lib/layout.ts";
+import { benchToken, benchUser, convKey, SEED_CUTOFF, uuidOf } from "../lib/layout.ts";
 import type { Sql } from "../lib/sql.ts";
-import { ASSISTANT_TEXT, type StoragePattern, toolWrite, USER_TEXT } from "./common.ts";
+import {
+  ASSISTANT_TEXT,
+  authenticate,
+  type StoragePattern,
+  toolWrite,
+  USER_TEXT,
+} from "./common.ts";
 
 export class LibreChatPattern implements StoragePattern {
   readonly name = "load-all, indexed (LibreChat)";
@@ -50,6 +56,7 @@ export class LibreChatPattern implements StoragePattern {
   }
 
   async turn(length: number): Promise<void> {
+    await authenticate(this.sql, benchToken(0));
     const conversationId = uuidOf(convKey.app(length));
     // getMessages({ conversationId }): the whole conversation, oldest first
     const all = await this.sql.query<{ message_id: string }>(

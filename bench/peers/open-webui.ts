@@ -7,12 +7,18 @@
  * into history.messages, update_chat_by_id). So per turn the whole chat JSON is read,
  * appended to and written back twice. The chat keeps both `history.messages` (a map)
  * and the `messages` list, as the web client sends it.
- * Storage work only: no auth, no HTTP, no model.
+ * Storage work plus the session lookup every pattern shares (common.ts): no HTTP, no model.
  */
 import { randomUUID } from "node:crypto";
-import { benchUser, convKey } from "../lib/layout.ts";
+import { benchToken, benchUser, convKey } from "../lib/layout.ts";
 import type { Sql } from "../lib/sql.ts";
-import { ASSISTANT_TEXT, type StoragePattern, toolWrite, USER_TEXT } from "./common.ts";
+import {
+  ASSISTANT_TEXT,
+  authenticate,
+  type StoragePattern,
+  toolWrite,
+  USER_TEXT,
+} from "./common.ts";
 
 interface OwuiMessage {
   id: string;
@@ -68,6 +74,7 @@ export class OpenWebUiPattern implements StoragePattern {
   }
 
   async turn(length: number): Promise<void> {
+    await authenticate(this.sql, benchToken(0));
     const id = convKey.app(length);
     await this.append(id, "user", USER_TEXT);
     await toolWrite(this.sql, benchUser(0));
