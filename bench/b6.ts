@@ -18,11 +18,11 @@ export async function runB6ColdStarts(opts: {
   backends: Backend[];
   model: Model;
   rounds: number;
+  entries: Entry[];
 }): Promise<B6Result["coldStartMs"]> {
-  const runs: [Backend, Entry][] = opts.backends.flatMap((b): [Backend, Entry][] => [
-    [b, "bundle"],
-    [b, "source"],
-  ]);
+  const runs: [Backend, Entry][] = opts.backends.flatMap((b) =>
+    opts.entries.map((e): [Backend, Entry] => [b, e]),
+  );
   const samples: Record<string, number[]> = {};
   for (let r = 0; r < opts.rounds; r++) {
     progress("B6", `cold start: round ${r + 1}/${opts.rounds}`);

@@ -5,6 +5,7 @@ import { type B1Result, FLOOR, MODEL, PEERS, TASKTALK, TASKTALK_NET } from "./b1
 import { type B2Result, PACE_MS } from "./b2.ts";
 import type { B3Result } from "./b3.ts";
 import type { B6Result } from "./b6.ts";
+import type { GrowthResult } from "./growth.ts";
 import { ROOT } from "./lib/backends.ts";
 import { LENGTHS } from "./lib/layout.ts";
 import { round2 } from "./lib/stats.ts";
@@ -16,7 +17,13 @@ export interface Report {
   machine: { nproc: number; memoryGb: number; cpu: string; os: string };
   versions: Record<string, string>;
   plan: unknown;
-  results: { B1?: B1Result; B2?: B2Result; B3?: B3Result; B6?: B6Result };
+  results: {
+    B1?: B1Result;
+    growth?: GrowthResult;
+    B2?: B2Result;
+    B3?: B3Result;
+    B6?: B6Result;
+  };
   goals?: Goal[];
   durationSec?: number;
 }
@@ -86,6 +93,18 @@ export function goals(r: Report["results"]): Goal[] {
           sn <= 1,
         );
       }
+    }
+  }
+  if (r.growth) {
+    for (const [backend, c] of Object.entries(r.growth)) {
+      add(
+        "B1",
+        `${backend}: black-box, turn on a conversation grown by ${c.messages} messages ÷ on a young one`,
+        c.grownOverYoung,
+        "≤ 1.2",
+        c.grownOverYoung <= 1.2,
+      );
+      add("B1", `${backend}: black-box errors`, c.errors, "= 0", c.errors === 0);
     }
   }
   if (r.B2) {
@@ -179,6 +198,23 @@ export function markdown(report: Report): string {
       }
       lines.push("");
     }
+  }
+  if (r.growth) {
+    lines.push(
+      "### B1 black-box check — a conversation grown through the API (`bench/growth.ts`)",
+      "",
+      "A new user on a fresh database (`npm start`'s bundle as a process): turns timed early, then the conversation grown by real turns, then timed again alternating round by round with a young conversation of the same user.",
+      "",
+      "| backend | messages | early p50 (p99) | grown p50 (p99) | young p50 (p99) | grown ÷ young | late ÷ early | growing took |",
+      "|---|---:|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const [backend, c] of Object.entries(r.growth)) {
+      const s = (x: { p50: number; p99: number }) => `${f(x.p50)} (${f(x.p99, 1)})`;
+      lines.push(
+        `| ${backend} | ${c.messages} | ${s(c.early)} | ${s(c.grown)} | ${s(c.young)} | ${f(c.grownOverYoung)} | ${f(c.lateOverEarly)} | ${f(c.growSeconds, 0)} s |`,
+      );
+    }
+    lines.push("");
   }
   if (r.B2) {
     lines.push(`### B2 — latency the server adds (SSE, model paced ${PACE_MS} ms per chunk)`, "");

@@ -11,8 +11,11 @@
  * PGlite directory under the OS temp dir once, and reuses them while the migrations and the
  * seed are unchanged.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { buildServer } from "../scripts/build-server.ts";
@@ -20,9 +23,11 @@ import { runB1 } from "./b1.ts";
 import { runB2 } from "./b2.ts";
 import { runB3 } from "./b3.ts";
 import { idleRss, runB6ColdStarts } from "./b6.ts";
+import { runGrowth } from "./growth.ts";
 import {
   type Backend,
   type ChildApp,
+  type Entry,
   PGLITE_DIR,
   pgUrl,
   preparePg,
@@ -48,22 +53,25 @@ const backends: Backend[] = ["pg", "pglite"];
 const plan = quick
   ? {
       b1: { rounds: 3, perRound: 10, maxRoundMs: 700, warmup: 2 },
+      growth: { backends: ["pg"] as Backend[], grow: 2000, rounds: 3, perRound: 10 },
       b2: { rounds: 3, perRound: 8, maxRoundMs: 700, warmup: 2 },
       b3: { levels: [1, 8, 32, 128], rounds: 3, roundMs: 700 },
-      b6: { rounds: 3 },
+      b6: { rounds: 3, entries: ["bundle"] as Entry[] },
     }
   : {
       b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
+      growth: { backends: ["pg", "pglite"] as Backend[], grow: 10_000, rounds: 5, perRound: 20 },
       b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
       b3: { levels: [1, 8, 32, 128], rounds: 5, roundMs: 3000 },
-      b6: { rounds: 7 },
+      b6: { rounds: 7, entries: ["bundle", "source"] as Entry[] },
     };
 
 const started = Date.now();
 const command = `npm run bench${quick ? " -- --quick" : ""}${values.only ? ` ${quick ? "" : "-- "}--only ${values.only}` : ""}`;
 progress("bench", `${quick ? "quick" : "full"} mode: ${[...only].join(", ")}`);
 
-await preparePg();
+// Both seeded databases at once (each is reused while its fingerprint holds).
+await Promise.all([preparePg(), preparePgliteInChild()]);
 const pgPool = new pg.Pool({ connectionString: pgUrl(), max: 10 });
 const model = await startModel();
 const report: Report = {
@@ -78,6 +86,11 @@ const report: Report = {
 
 try {
   if (only.has("B1")) report.results.B1 = await runB1({ backends, model, pgPool, plan: plan.b1 });
+  if (only.has("B1") || only.has("GROWTH")) {
+    // B1's black-box check: the public API on a fresh database, the app as npm start runs it.
+    if ((await buildServer()) === "built") progress("bench", "built the server bundle (dist/)");
+    report.results.growth = await runGrowth({ model, ...plan.growth });
+  }
   if (only.has("B2")) report.results.B2 = await runB2({ backends, model, plan: plan.b2 });
   if (only.has("B6") || only.has("B3")) {
     // B3 and B6 run the app as `npm start` does: the bundle in dist/, rebuilt when stale.
@@ -91,7 +104,7 @@ try {
     await seeded.close();
   }
   if (only.has("B6")) {
-    const cold = await runB6ColdStarts({ backends, model, rounds: plan.b6.rounds });
+    const cold = await runB6ColdStarts({ backends, model, ...plan.b6 });
     report.results.B6 = { coldStartMs: cold, rssIdleMb: {}, rssLoadMb: {} };
   }
   if (only.has("B3") || only.has("B6")) {
@@ -130,6 +143,14 @@ try {
 report.durationSec = Math.round((Date.now() - started) / 1000);
 if (!values["no-write"]) writeReport(report);
 progress("bench", `done in ${report.durationSec} s`);
+
+async function preparePgliteInChild(): Promise<void> {
+  const child = spawn(process.execPath, [join(ROOT, "bench/lib/prepare-pglite.ts")], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`seeding PGlite failed (exit ${code})`);
+}
 
 function machine() {
   const cpus = os.cpus();

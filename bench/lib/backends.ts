@@ -178,13 +178,14 @@ export async function startChild(
   backend: Backend,
   modelUrl: string,
   entry: Entry = "bundle",
+  env: Record<string, string> = {},
 ): Promise<ChildApp> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   const child = spawn(process.execPath, [ENTRIES[entry]], {
     cwd: ROOT,
-    env: { ...process.env, ...appEnv(backend, modelUrl, port) },
+    env: { ...process.env, ...appEnv(backend, modelUrl, port), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -43,8 +43,12 @@ export class Series {
 export const round2 = (n: number) => (Number.isFinite(n) ? Math.round(n * 100) / 100 : null);
 export const round3 = (n: number) => (Number.isFinite(n) ? Math.round(n * 1000) / 1000 : null);
 
+const startedAt = performance.now();
+
+/** One progress line on stderr, with the seconds since the run started. */
 export function progress(tag: string, text: string): void {
-  process.stderr.write(`[${tag}] ${text}\n`);
+  const t = ((performance.now() - startedAt) / 1000).toFixed(0).padStart(4);
+  process.stderr.write(`${t}s [${tag}] ${text}\n`);
 }
 
 export const now = () => performance.now();
