@@ -20,6 +20,8 @@ import { median, percentile, progress } from "./lib/stats.ts";
 import { USER_TEXT } from "./peers/common.ts";
 
 const GROWTH_DB = "tasktalk_growth";
+/** 30 turns = 60 messages: past the model's 50-message window. */
+const WINDOW_TURNS = 30;
 
 export interface GrowthCell {
   /** Messages in the grown conversation when the late turns were timed. */
@@ -90,7 +92,9 @@ async function growOne(
       for (let i = 0; i < n; i++) samples.push((await turn(id)).ms);
       return samples;
     };
-    await timed(grown, 10); // warm-up
+    // Warm-up, and a full model window (HISTORY_MAX_MESSAGES, 50) before anything is timed:
+    // what is compared is the conversation's length, not how much history the model gets.
+    await timed(grown, WINDOW_TURNS);
     const earlyRounds: number[][] = [];
     for (let r = 0; r < opts.rounds; r++) earlyRounds.push(await timed(grown, opts.perRound));
 
@@ -105,7 +109,7 @@ async function growOne(
     const growSeconds = (performance.now() - started) / 1000;
 
     const young = (await turn(undefined)).conversationId;
-    await timed(young, 10);
+    await timed(young, WINDOW_TURNS);
     const grownRounds: number[][] = [];
     const youngRounds: number[][] = [];
     for (let r = 0; r < opts.rounds; r++) {

@@ -44,6 +44,8 @@ export interface StartedTurn {
   turnId: string;
   conversationId: string;
   userMessage: Message;
+  /** The model's window (ending with userMessage) when step A could read it too. */
+  window?: Message[];
 }
 
 /** A repeated send whose reply is already stored: answered from the database. */
@@ -134,7 +136,7 @@ async function startInOneStatement(
   const { clientMessageId } = input;
   const turnId = randomUUID();
   try {
-    const userMessage = await retryingWrite(() =>
+    const started = await retryingWrite(() =>
       repo.leaseAndInsertUserMessage(ctx.db, {
         userId: ctx.userId,
         conversationId,
@@ -142,9 +144,22 @@ async function startInOneStatement(
         leaseMs: deps.turnLeaseMs,
         content: input.message,
         clientMessageId: clientMessageId ?? null,
+        windowBefore: deps.history.maxMessages - 1,
       }),
     );
-    return userMessage ? { kind: "run", turnId, conversationId, userMessage } : undefined;
+    if (!started) return undefined;
+    const { message: userMessage, windowBefore } = started;
+    // Seqs are gap-free: a window that does not end right before the new message missed a
+    // reply committed while step A waited for the row lock, and is read again in runTurn.
+    const previous = windowBefore.at(-1)?.seq ?? 0;
+    const complete = previous === userMessage.seq - 1;
+    return {
+      kind: "run",
+      turnId,
+      conversationId,
+      userMessage,
+      ...(complete ? { window: [...windowBefore, userMessage] } : {}),
+    };
   } catch (error) {
     if (error instanceof AppError && error.code === "conflict" && clientMessageId) return undefined;
     throw error;
@@ -260,15 +275,17 @@ export async function runTurn(
   turn: StartedTurn,
   listener?: PartListener,
 ): Promise<TurnOutcome> {
-  const window = await retryingRead(() =>
-    repo.historyWindow(
-      ctx.db,
-      ctx.userId,
-      turn.conversationId,
-      turn.userMessage.seq,
-      deps.history.maxMessages,
-    ),
-  );
+  const window =
+    turn.window ??
+    (await retryingRead(() =>
+      repo.historyWindow(
+        ctx.db,
+        ctx.userId,
+        turn.conversationId,
+        turn.userMessage.seq,
+        deps.history.maxMessages,
+      ),
+    ));
   const messages = toModelMessages(window, deps.history.maxChars);
   const heartbeat = setInterval(() => {
     repo

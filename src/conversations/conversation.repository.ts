@@ -162,6 +162,13 @@ const p = (name: string) => sql.placeholder(name);
  * seq. One statement is atomic; when the lease is not taken (missing, not the user's, or
  * busy) nothing is written and undefined is returned. A client_message_id already stored
  * makes the insert fail on its unique index, which undoes the lease too.
+ *
+ * The same statement also returns the model's window before the new message (the newest
+ * `windowBefore` messages, oldest first), read in its RETURNING clause: one round trip
+ * fewer before the model is called. That read sees the statement's snapshot, which can
+ * miss a reply committed while this statement waited for the conversation's row lock;
+ * seqs are gap-free, so the caller checks that the window ends right before the new
+ * message and reads it again otherwise (see turn.service.ts).
  * (`insert … select` lists every column of `messages` in schema order.)
  */
 export async function leaseAndInsertUserMessage(
@@ -173,8 +180,9 @@ export async function leaseAndInsertUserMessage(
     leaseMs: number;
     content: string;
     clientMessageId: string | null;
+    windowBefore: number;
   },
-): Promise<Message | undefined> {
+): Promise<{ message: Message; windowBefore: Message[] } | undefined> {
   const rows = await leaseAndInsertQuery(db).execute({
     userId: input.userId,
     conversationId: input.conversationId,
@@ -182,8 +190,43 @@ export async function leaseAndInsertUserMessage(
     leaseInterval: interval(input.leaseMs),
     content: input.content,
     clientMessageId: input.clientMessageId,
+    windowBefore: input.windowBefore,
   });
-  return rows[0] as Message | undefined;
+  const row = rows[0];
+  if (!row) return undefined;
+  const { windowBefore, ...message } = row;
+  return { message: message as Message, windowBefore: windowBefore.map(messageFromJson) };
+}
+
+/** A message row as json_agg renders it (snake_case keys, timestamps as text). */
+interface MessageJson {
+  id: string;
+  conversation_id: string;
+  seq: number;
+  role: MessageRole;
+  content: string;
+  tool_calls: StoredToolCall[] | null;
+  reply_to: string | null;
+  status: MessageStatus;
+  client_message_id: string | null;
+  usage: Record<string, number | undefined> | null;
+  created_at: string;
+}
+
+function messageFromJson(m: MessageJson): Message {
+  return {
+    id: m.id,
+    conversationId: m.conversation_id,
+    seq: m.seq,
+    role: m.role,
+    content: m.content,
+    toolCalls: m.tool_calls,
+    replyTo: m.reply_to,
+    status: m.status,
+    clientMessageId: m.client_message_id,
+    usage: m.usage,
+    createdAt: new Date(m.created_at),
+  };
 }
 
 const leaseAndInsertQuery = prepared((db) => {
@@ -202,7 +245,19 @@ const leaseAndInsertQuery = prepared((db) => {
     .select(
       sql`select gen_random_uuid(), ${p("conversationId")}::uuid, ${p("userId")}, lease.last_seq, 'user', ${p("content")}, null::jsonb, null::uuid, 'complete', ${p("clientMessageId")}::uuid, null::jsonb, now() from lease`,
     )
-    .returning(messageColumns);
+    .returning({
+      ...messageColumns,
+      windowBefore: sql<MessageJson[]>`(
+        select coalesce(json_agg(w order by w.seq), '[]'::json) from (
+          select m.id, m.conversation_id, m.seq, m.role, m.content, m.tool_calls, m.reply_to,
+                 m.status, m.client_message_id, m.usage, m.created_at
+          from ${messages} m
+          where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
+            and m.seq < (select last_seq from lease)
+          order by m.seq desc
+          limit ${p("windowBefore")}
+        ) w)`,
+    });
 });
 
 /** Reserves the next seq and frees the lease held by `turnId` (if still held by it). */
