@@ -19,11 +19,13 @@ import { USER_TEXT } from "./peers/common.ts";
 import { RawFloor } from "./peers/floor.ts";
 import { LibreChatPattern } from "./peers/librechat.ts";
 import { OpenWebUiPattern } from "./peers/open-webui.ts";
+import { sdkTurn } from "./sdk-cost.ts";
 
 export const TASKTALK = "Tasktalk turn (HTTP)";
 export const TASKTALK_NET = "Tasktalk turn − model direct";
 export const FLOOR = "raw SQL floor";
 export const MODEL = "model directly (2 calls)";
+export const SDK = "AI SDK streamText alone (2 model calls)";
 export const PEERS = [
   "load-all, no index (ai-chatbot)",
   "load-all, indexed (LibreChat)",
@@ -74,6 +76,7 @@ export async function runB1(opts: {
     const app = await startInProcess(backend, opts.model.url);
     const agent = makeAgent(1);
     const modelAgent = makeAgent(1);
+    const sdk = sdkTurn(opts.model.url);
     try {
       const storageSql: Sql = backend === "pg" ? pgSql(opts.pgPool) : app.sql;
       const floor = new RawFloor(storageSql);
@@ -114,6 +117,7 @@ export async function runB1(opts: {
             run: async () => (await callModelDirect(modelAgent, opts.model.url, bodies)).totalMs,
           },
           { name: FLOOR, run: () => timed(() => floor.turn(length)), reset: () => floor.reset() },
+          { name: SDK, run: () => timed(sdk) },
           ...peers.map((p) => ({
             name: p.name,
             run: () => timed(() => p.turn(length)),

@@ -6,7 +6,7 @@
  * same user, so machine drift between "early" and "late" cannot pass for growth:
  * grown ÷ young is the figure, with late ÷ early beside it.
  *
- *   node bench/growth.ts [--grow 5000] [--backend pg|pglite|both]   (also part of npm run bench)
+ *   node bench/growth.ts [--grow 5000] [--backend pg|pglite|both] [--keep]   (also in npm run bench)
  */
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,6 +44,8 @@ export async function runGrowth(opts: {
   grow: number;
   rounds: number;
   perRound: number;
+  /** Leave the database (pg: tasktalk_growth) in place for a look afterwards. */
+  keep?: boolean;
 }): Promise<GrowthResult> {
   await opts.model.setPace(0);
   const out: GrowthResult = {};
@@ -53,7 +55,7 @@ export async function runGrowth(opts: {
 
 async function growOne(
   backend: Backend,
-  opts: { model: Model; grow: number; rounds: number; perRound: number },
+  opts: { model: Model; grow: number; rounds: number; perRound: number; keep?: boolean },
 ): Promise<GrowthCell> {
   const dataDir = join(tmpdir(), "tasktalk-bench", `growth-${process.pid}`);
   const env: Record<string, string> = { DATA_DIR: dataDir };
@@ -142,7 +144,8 @@ async function growOne(
   } finally {
     agent.destroy();
     await app.stop();
-    if (backend === "pg") await adminQuery(`drop database if exists ${GROWTH_DB} with (force)`);
+    if (opts.keep) progress("growth", `${backend}: kept ${backend === "pg" ? GROWTH_DB : dataDir}`);
+    else if (backend === "pg") await adminQuery(`drop database if exists ${GROWTH_DB} with (force)`);
     else rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -188,6 +191,7 @@ if (import.meta.main) {
       backend: { type: "string", default: "both" },
       rounds: { type: "string", default: "5" },
       "per-round": { type: "string", default: "20" },
+      keep: { type: "boolean", default: false },
     },
   });
   const { buildServer } = await import("../scripts/build-server.ts");
@@ -203,6 +207,7 @@ if (import.meta.main) {
       grow: Number(values.grow),
       rounds: Number(values.rounds),
       perRound: Number(values["per-round"]),
+      keep: values.keep ?? false,
     });
     console.log(JSON.stringify(result, null, 2));
   } finally {

@@ -13,6 +13,7 @@ import {
   experimental_streamTextLowMemory,
   generateText,
   jsonSchema,
+  type LanguageModel,
   type ModelMessage,
   stepCountIs,
   streamText,
@@ -22,22 +23,19 @@ import { startModel } from "./lib/model.ts";
 import { median } from "./lib/stats.ts";
 import { USER_TEXT } from "./peers/common.ts";
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: "string", default: "6" },
-    "per-round": { type: "string", default: "150" },
-  },
-});
-const rounds = Number(values.rounds);
-const perRound = Number(values["per-round"]);
+/** One tool turn through `streamText`, as Tasktalk runs it, against the model at `modelUrl`. */
+export function sdkTurn(modelUrl: string): () => Promise<void> {
+  const chat = createOpenAICompatible({
+    name: "llm",
+    baseURL: `${modelUrl}/v1`,
+    includeUsage: true,
+  }).chatModel("fake-model");
+  const options = sdkOptions(chat);
+  return async () => {
+    for await (const _ of streamText(options()).fullStream);
+  };
+}
 
-const model = await startModel();
-await model.setPace(0);
-const chat = createOpenAICompatible({
-  name: "llm",
-  baseURL: `${model.url}/v1`,
-  includeUsage: true,
-}).chatModel("fake-model");
 const tools = {
   add_task: tool({
     description: "Add a task",
@@ -49,61 +47,84 @@ const tools = {
     execute: async (input) => ({ task_id: 1, title: input.title }),
   }),
 };
-// A 50-message window like the one a turn sends, then the user's message.
-const messages: ModelMessage[] = Array.from({ length: 50 }, (_, i) =>
+// A 40-message window like the one a turn sends (HISTORY_MAX_MESSAGES), then the user's.
+const messages: ModelMessage[] = Array.from({ length: 39 }, (_, i) =>
   i % 2
     ? { role: "assistant" as const, content: `Added task ${i} to your list. dolor sit amet` }
     : { role: "user" as const, content: `please add a task number ${i} to my list, lorem ipsum` },
 );
 messages.push({ role: "user", content: USER_TEXT });
-const options = () => ({
-  model: chat,
-  system: "You manage the user's tasks.",
-  messages,
-  tools,
-  stopWhen: stepCountIs(6),
-  maxRetries: 0,
-  onError: () => {},
-});
 
-const variants: Record<string, () => Promise<unknown>> = {
-  "streamText, fullStream (as Tasktalk)": async () => {
-    for await (const _ of streamText(options()).fullStream);
-  },
-  "streamTextLowMemory, fullStream": async () => {
-    for await (const _ of experimental_streamTextLowMemory(options()).fullStream);
-  },
-  "generateText (no streaming)": () => generateText(options()),
-  "2 bare fetch calls (streamed)": async () => {
-    for (const content of [USER_TEXT, "thanks"]) {
-      const r = await fetch(`${model.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          model: "fake-model",
-          stream: true,
-          messages: [{ role: "user", content }],
-        }),
-      });
-      await r.text();
+function sdkOptions(chat: LanguageModel) {
+  return () => ({
+    model: chat,
+    system: "You manage the user's tasks.",
+    messages,
+    tools,
+    stopWhen: stepCountIs(6),
+    maxRetries: 0,
+    onError: () => {},
+  });
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    options: {
+      rounds: { type: "string", default: "6" },
+      "per-round": { type: "string", default: "150" },
+    },
+  });
+  const rounds = Number(values.rounds);
+  const perRound = Number(values["per-round"]);
+
+  const model = await startModel();
+  await model.setPace(0);
+  const chat = createOpenAICompatible({
+    name: "llm",
+    baseURL: `${model.url}/v1`,
+    includeUsage: true,
+  }).chatModel("fake-model");
+  const options = sdkOptions(chat);
+
+  const variants: Record<string, () => Promise<unknown>> = {
+    "streamText, fullStream (as Tasktalk)": async () => {
+      for await (const _ of streamText(options()).fullStream);
+    },
+    "streamTextLowMemory, fullStream": async () => {
+      for await (const _ of experimental_streamTextLowMemory(options()).fullStream);
+    },
+    "generateText (no streaming)": () => generateText(options()),
+    "2 bare fetch calls (streamed)": async () => {
+      for (const content of [USER_TEXT, "thanks"]) {
+        const r = await fetch(`${model.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "fake-model",
+            stream: true,
+            messages: [{ role: "user", content }],
+          }),
+        });
+        await r.text();
+      }
+    },
+  };
+
+  // Round 0 warms the JIT and is dropped; the variants alternate round by round.
+  const cpu: Record<string, number[]> = {};
+  for (let round = 0; round <= rounds; round++) {
+    for (const [name, run] of Object.entries(variants)) {
+      const start = process.cpuUsage();
+      for (let i = 0; i < perRound; i++) await run();
+      const used = process.cpuUsage(start);
+      if (round === 0) continue;
+      cpu[name] ??= [];
+      cpu[name].push((used.user + used.system) / 1000 / perRound);
     }
-  },
-};
-
-// Round 0 warms the JIT and is dropped; the variants alternate round by round.
-const cpu: Record<string, number[]> = {};
-for (let round = 0; round <= rounds; round++) {
-  for (const [name, run] of Object.entries(variants)) {
-    const start = process.cpuUsage();
-    for (let i = 0; i < perRound; i++) await run();
-    const used = process.cpuUsage(start);
-    if (round === 0) continue;
-    cpu[name] ??= [];
-    cpu[name].push((used.user + used.system) / 1000 / perRound);
   }
+  console.log(`CPU ms per tool turn (median of ${rounds} rounds × ${perRound}):`);
+  for (const [name, samples] of Object.entries(cpu)) {
+    console.log(`  ${median(samples).toFixed(2).padStart(6)}  ${name}`);
+  }
+  await model.stop();
 }
-console.log(`CPU ms per tool turn (median of ${rounds} rounds × ${perRound}):`);
-for (const [name, samples] of Object.entries(cpu)) {
-  console.log(`  ${median(samples).toFixed(2).padStart(6)}  ${name}`);
-}
-await model.stop();

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
 import type { Config } from "./config.ts";
-import { type Database, openDatabase } from "./db/client.ts";
+import { type Database, type DbLogger, openDatabase } from "./db/client.ts";
 import { migratePg, migratePglite } from "./db/migrate.ts";
 
 export interface Server {
@@ -17,7 +17,12 @@ export async function createServer(
   config: Config,
   options: { logger?: boolean | object } = {},
 ): Promise<Server> {
-  const database = await openDatabase(config.database);
+  // The app's logger exists only once the app is built: until then nothing is reported.
+  let log: DbLogger | undefined;
+  const database = await openDatabase(config.database, {
+    warn: (obj, msg) => log?.warn(obj, msg),
+    error: (obj, msg) => log?.error(obj, msg),
+  });
   try {
     if (config.database.kind === "pg") {
       await migratePg(config.database.url, config.database.connectTimeoutMs);
@@ -26,6 +31,7 @@ export async function createServer(
     }
     const auth = createAuth(database.db, config.auth);
     const app = await buildApp({ config, database, auth, ...options });
+    log = app.log;
     let closing: Promise<void> | undefined;
     return {
       app,

@@ -149,10 +149,13 @@ async function startInOneStatement(
     );
     if (!started) return undefined;
     const { message: userMessage, windowBefore } = started;
-    // Seqs are gap-free: a window that does not end right before the new message missed a
-    // reply committed while step A waited for the row lock, and is read again in runTurn.
-    const previous = windowBefore.at(-1)?.seq ?? 0;
-    const complete = previous === userMessage.seq - 1;
+    // Seqs are gap-free, so a whole window holds every seq right before the new message.
+    // Anything less missed a reply committed while step A waited for the row lock (or
+    // met a gap): runTurn reads it again.
+    const expected = Math.min(deps.history.maxMessages - 1, userMessage.seq - 1);
+    const complete =
+      windowBefore.length === expected &&
+      (expected === 0 || windowBefore.at(-1)?.seq === userMessage.seq - 1);
     return {
       kind: "run",
       turnId,

@@ -165,10 +165,12 @@ const p = (name: string) => sql.placeholder(name);
  *
  * The same statement also returns the model's window before the new message (the newest
  * `windowBefore` messages, oldest first), read in its RETURNING clause: one round trip
- * fewer before the model is called. That read sees the statement's snapshot, which can
- * miss a reply committed while this statement waited for the conversation's row lock;
- * seqs are gap-free, so the caller checks that the window ends right before the new
- * message and reads it again otherwise (see turn.service.ts).
+ * fewer before the model is called. Seqs are gap-free, so that read names its seq range
+ * (`last - windowBefore ≤ seq < last`): it touches at most the window's rows whatever plan
+ * the planner picks, even on tables never analyzed. It sees the statement's snapshot,
+ * which can miss a reply committed while this statement waited for the conversation's row
+ * lock; the caller checks that the window is whole and reads it again otherwise
+ * (see turn.service.ts).
  * (`insert … select` lists every column of `messages` in schema order.)
  */
 export async function leaseAndInsertUserMessage(
@@ -254,6 +256,7 @@ const leaseAndInsertQuery = prepared((db) => {
           from ${messages} m
           where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
             and m.seq < (select last_seq from lease)
+            and m.seq >= (select last_seq from lease) - ${p("windowBefore")}::int
           order by m.seq desc
           limit ${p("windowBefore")}
         ) w)`,
@@ -446,7 +449,13 @@ export async function listMessages(
   return rows as Message[];
 }
 
-/** The newest `limit` messages up to and including `uptoSeq`, oldest first: the model's window. */
+/**
+ * The newest `limit` messages up to and including `uptoSeq`, oldest first: the model's
+ * window. Seqs are gap-free, so the range `uptoSeq - limit < seq ≤ uptoSeq` holds exactly
+ * that window and bounds the read whatever plan is chosen (a table without statistics can
+ * get a plan that sorts the whole conversation otherwise). A short answer (a gap, if one
+ * ever appears) is read again without the range.
+ */
 export async function historyWindow(
   db: Db,
   userId: string,
@@ -454,8 +463,15 @@ export async function historyWindow(
   uptoSeq: number,
   limit: number,
 ): Promise<Message[]> {
-  const rows = await historyWindowQuery(db).execute({ userId, conversationId, uptoSeq, limit });
-  return (rows as Message[]).reverse();
+  const params = { userId, conversationId, uptoSeq, limit };
+  let rows = (await historyWindowQuery(db).execute({
+    ...params,
+    fromSeq: uptoSeq - limit + 1,
+  })) as Message[];
+  if (rows.length < Math.min(limit, uptoSeq)) {
+    rows = (await historyWindowQuery(db).execute({ ...params, fromSeq: 0 })) as Message[];
+  }
+  return rows.reverse();
 }
 
 const historyWindowQuery = prepared((db) =>
@@ -467,6 +483,7 @@ const historyWindowQuery = prepared((db) =>
         eq(messages.userId, p("userId")),
         eq(messages.conversationId, p("conversationId")),
         sql`${messages.seq} <= ${p("uptoSeq")}`,
+        sql`${messages.seq} >= ${p("fromSeq")}`,
       ),
     )
     .orderBy(desc(messages.seq))

@@ -4,7 +4,6 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
-import type { Logger } from "pino";
 import type { Config } from "../config.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
 import * as schema from "./schema.ts";
@@ -30,17 +29,38 @@ export interface Database {
   /** One round trip; returns its latency in ms. */
   ping(): Promise<number>;
   poolStats(): PoolStats | undefined;
+  /** PGlite only: what autovacuum would do (it also runs on a timer). */
+  maintain?(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Where the database layer reports what it cannot throw (dropped connections, maintenance). */
+export interface DbLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
 }
 
 export async function openDatabase(
   config: Config["database"],
-  logger?: Pick<Logger, "warn" | "error">,
+  logger?: DbLogger,
 ): Promise<Database> {
-  return config.kind === "pglite" ? openPglite(config.dataDir) : openPg(config, logger);
+  return config.kind === "pglite" ? openPglite(config.dataDir, logger) : openPg(config, logger);
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+/**
+ * PGlite runs PostgreSQL as a single standalone backend: there is no autovacuum worker, so
+ * nothing collects statistics or cleans the small tables every turn updates. Without
+ * statistics the planner can pick plans that read a whole conversation (bench/growth.ts
+ * found one). So the process does autovacuum's job itself: shortly after start, then every
+ * few minutes, it vacuums the hot small tables and analyzes all of them (sampled: a few
+ * hundred ms on the 200k-message benchmark database, during which queries wait).
+ */
+const PGLITE_MAINTENANCE_FIRST_MS = 30_000;
+const PGLITE_MAINTENANCE_EVERY_MS = 10 * 60_000;
+/** Separate statements: VACUUM cannot run inside the transaction a multi-statement exec is. */
+const PGLITE_MAINTENANCE_SQL = ["vacuum conversations, task_counters, session", "analyze"];
+
+async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database> {
   const inMemory = dataDir.startsWith("memory://");
   const lock: DirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
   let client: PGlite;
@@ -51,12 +71,27 @@ async function openPglite(dataDir: string): Promise<Database> {
     throw error;
   }
   const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const maintain = async () => {
+    for (const statement of PGLITE_MAINTENANCE_SQL) {
+      if (!client.closed) await client.exec(statement);
+    }
+  };
+  const onTimer = () => {
+    maintain().catch((error: unknown) => {
+      if (!client.closed) logger?.warn({ err: error, category: "database" }, "maintenance failed");
+    });
+  };
+  const first = setTimeout(onTimer, PGLITE_MAINTENANCE_FIRST_MS).unref();
+  const every = setInterval(onTimer, PGLITE_MAINTENANCE_EVERY_MS).unref();
   return {
     kind: "pglite",
     db,
     ping: () => timed(db),
     poolStats: () => undefined,
+    maintain,
     async close() {
+      clearTimeout(first);
+      clearInterval(every);
       try {
         if (!client.closed) await client.close();
       } finally {
@@ -68,7 +103,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 
 async function openPg(
   config: Extract<Config["database"], { kind: "pg" }>,
-  logger?: Pick<Logger, "warn" | "error">,
+  logger?: DbLogger,
 ): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: config.url,
