@@ -144,9 +144,13 @@ async function growOne(
   } finally {
     agent.destroy();
     await app.stop();
-    if (opts.keep) progress("growth", `${backend}: kept ${backend === "pg" ? GROWTH_DB : dataDir}`);
-    else if (backend === "pg") await adminQuery(`drop database if exists ${GROWTH_DB} with (force)`);
-    else rmSync(dataDir, { recursive: true, force: true });
+    if (opts.keep) {
+      progress("growth", `${backend}: kept ${backend === "pg" ? GROWTH_DB : dataDir}`);
+    } else if (backend === "pg") {
+      await adminQuery(`drop database if exists ${GROWTH_DB} with (force)`);
+    } else {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 }
 
