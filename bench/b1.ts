@@ -32,9 +32,6 @@ export const PEERS = [
   "JSON blob rewrite (Open WebUI)",
 ];
 
-/** Turns sent before any timing (about a second). */
-const APP_WARMUP_TURNS = 100;
-
 export interface B1Cell {
   p50: number;
   p99: number;
@@ -68,7 +65,8 @@ export async function runB1(opts: {
   backends: Backend[];
   model: Model;
   pgPool: pg.Pool;
-  plan: RoundPlan;
+  /** Rounds, plus `appWarmup`: turns sent to the app before anything is timed. */
+  plan: RoundPlan & { appWarmup: number };
 }): Promise<B1Result> {
   const result: B1Result = {};
   await opts.model.setPace(0);
@@ -92,7 +90,7 @@ export async function runB1(opts: {
       // Warm the app's JIT first, so the first length measured does not pay for it.
       const warmKey = convKey.app(LENGTHS[0]);
       await resetTasktalk(app.sql, [warmKey]);
-      for (let i = 0; i < APP_WARMUP_TURNS; i++) {
+      for (let i = 0; i < opts.plan.appWarmup; i++) {
         await tasktalkTurn(agent, app.url, uuidOf(warmKey), benchToken(0));
       }
       await resetTasktalk(app.sql, [warmKey]);
