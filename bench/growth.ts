@@ -126,13 +126,15 @@ async function growOne(
       p50: median(rounds.map(median)),
       p99: percentile(rounds.flat(), 99),
     });
+    const early = stat(earlyRounds);
+    const grownStat = stat(grownRounds);
     const cell: GrowthCell = {
       messages,
-      early: stat(earlyRounds),
-      grown: stat(grownRounds),
+      early,
+      grown: grownStat,
       young: stat(youngRounds),
       grownOverYoung: median(grownRounds.map((g, i) => median(g) / median(youngRounds[i] ?? []))),
-      lateOverEarly: stat(grownRounds).p50 / stat(earlyRounds).p50,
+      lateOverEarly: grownStat.p50 / early.p50,
       errors,
       growSeconds,
     };

@@ -13,7 +13,6 @@ import {
   experimental_streamTextLowMemory,
   generateText,
   jsonSchema,
-  type LanguageModel,
   type ModelMessage,
   stepCountIs,
   streamText,
@@ -25,12 +24,7 @@ import { USER_TEXT } from "./peers/common.ts";
 
 /** One tool turn through `streamText`, as Tasktalk runs it, against the model at `modelUrl`. */
 export function sdkTurn(modelUrl: string): () => Promise<void> {
-  const chat = createOpenAICompatible({
-    name: "llm",
-    baseURL: `${modelUrl}/v1`,
-    includeUsage: true,
-  }).chatModel("fake-model");
-  const options = sdkOptions(chat);
+  const options = sdkOptions(modelUrl);
   return async () => {
     for await (const _ of streamText(options()).fullStream);
   };
@@ -55,7 +49,13 @@ const messages: ModelMessage[] = Array.from({ length: 39 }, (_, i) =>
 );
 messages.push({ role: "user", content: USER_TEXT });
 
-function sdkOptions(chat: LanguageModel) {
+/** streamText/generateText options for one tool turn against the fake model at `modelUrl`. */
+function sdkOptions(modelUrl: string) {
+  const chat = createOpenAICompatible({
+    name: "llm",
+    baseURL: `${modelUrl}/v1`,
+    includeUsage: true,
+  }).chatModel("fake-model");
   return () => ({
     model: chat,
     system: "You manage the user's tasks.",
@@ -79,17 +79,10 @@ if (import.meta.main) {
 
   const model = await startModel();
   await model.setPace(0);
-  const chat = createOpenAICompatible({
-    name: "llm",
-    baseURL: `${model.url}/v1`,
-    includeUsage: true,
-  }).chatModel("fake-model");
-  const options = sdkOptions(chat);
+  const options = sdkOptions(model.url);
 
   const variants: Record<string, () => Promise<unknown>> = {
-    "streamText, fullStream (as Tasktalk)": async () => {
-      for await (const _ of streamText(options()).fullStream);
-    },
+    "streamText, fullStream (as Tasktalk)": sdkTurn(model.url),
     "streamTextLowMemory, fullStream": async () => {
       for await (const _ of experimental_streamTextLowMemory(options()).fullStream);
     },

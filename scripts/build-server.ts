@@ -8,13 +8,13 @@
  *   node scripts/build-server.ts            build only if dist/ is missing or stale (prestart)
  *   node scripts/build-server.ts --force    always build
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hashInputs } from "./source-hash.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-export const SERVER_DIST = join(ROOT, "dist");
+const SERVER_DIST = join(ROOT, "dist");
 export const SERVER_ENTRY = join(SERVER_DIST, "main.mjs");
 const STAMP = join(SERVER_DIST, ".source-hash");
 /** What the bundle is made of: our sources, the locked dependency versions, this script. */
@@ -22,38 +22,19 @@ const INPUTS = ["src", "package-lock.json", "scripts/build-server.ts"];
 /** Kept out of the bundle, loaded from node_modules at run time. */
 const EXTERNAL = ["@electric-sql/pglite", "pg-native"];
 
-function files(path: string): string[] {
-  if (!existsSync(path)) return [];
-  return readdirSync(path, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
+function serverSourceHash(): string {
+  return hashInputs(ROOT, INPUTS);
 }
 
-export function serverSourceHash(): string {
-  const hash = createHash("sha256");
-  for (const input of INPUTS) {
-    const path = join(ROOT, input);
-    const list = input.includes(".") ? (existsSync(path) ? [path] : []) : files(path);
-    for (const file of list) {
-      hash.update(relative(ROOT, file));
-      hash.update("\0");
-      hash.update(readFileSync(file));
-      hash.update("\0");
-    }
-  }
-  return hash.digest("hex");
-}
-
-/** True when dist/ holds a bundle of the current sources. */
-export function serverIsFresh(): boolean {
-  if (!existsSync(SERVER_ENTRY) || !existsSync(STAMP)) return false;
-  return readFileSync(STAMP, "utf8").trim() === serverSourceHash();
+/** The hash of the sources dist/ was built from, if there is a build. */
+function builtHash(): string | undefined {
+  if (!existsSync(SERVER_ENTRY) || !existsSync(STAMP)) return undefined;
+  return readFileSync(STAMP, "utf8").trim();
 }
 
 export async function buildServer(options: { force?: boolean } = {}): Promise<"built" | "fresh"> {
-  if (!options.force && serverIsFresh()) return "fresh";
   const hash = serverSourceHash();
+  if (!options.force && builtHash() === hash) return "fresh";
   const { build } = await import("esbuild");
   rmSync(SERVER_DIST, { recursive: true, force: true });
   await build({

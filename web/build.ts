@@ -6,10 +6,10 @@
  *   node web/build.ts            build only if web/dist is missing or stale (prestart)
  *   node web/build.ts --force    always build
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hashInputs } from "../scripts/source-hash.ts";
 
 const WEB = fileURLToPath(new URL(".", import.meta.url));
 export const WEB_DIST = join(WEB, "dist");
@@ -17,50 +17,29 @@ const STAMP = join(WEB_DIST, ".source-hash");
 const INPUTS = ["index.html", "vite.config.ts", "src"];
 const TOOLS = ["vite", "@vitejs/plugin-react", "react", "react-dom"];
 
-function files(path: string): string[] {
-  if (!existsSync(path)) return [];
-  return readdirSync(path, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-}
-
 /** A hash of every input of the build: the sources and the versions of the tools. */
-export function webSourceHash(): string {
-  const hash = createHash("sha256");
-  for (const input of INPUTS) {
-    const path = join(WEB, input);
-    const list = input.includes(".") ? (existsSync(path) ? [path] : []) : files(path);
-    for (const file of list) {
-      hash.update(relative(WEB, file));
-      hash.update("\0");
-      hash.update(readFileSync(file));
-      hash.update("\0");
-    }
-  }
-  for (const tool of TOOLS) {
+function webSourceHash(): string {
+  const versions = TOOLS.map((tool) => {
     try {
       const pkg = join(WEB, "..", "node_modules", tool, "package.json");
-      hash.update(
-        `${tool}@${(JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version}`,
-      );
+      return `${tool}@${(JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version}`;
     } catch {
-      hash.update(`${tool}@missing`);
+      return `${tool}@missing`;
     }
-  }
-  return hash.digest("hex");
+  });
+  return hashInputs(WEB, INPUTS, versions);
 }
 
-/** True when web/dist holds a build of the current sources. */
-export function webIsFresh(): boolean {
-  if (!existsSync(join(WEB_DIST, "index.html")) || !existsSync(STAMP)) return false;
-  return readFileSync(STAMP, "utf8").trim() === webSourceHash();
+/** The hash of the sources web/dist was built from, if there is a build. */
+function builtHash(): string | undefined {
+  if (!existsSync(join(WEB_DIST, "index.html")) || !existsSync(STAMP)) return undefined;
+  return readFileSync(STAMP, "utf8").trim();
 }
 
 /** Builds web/dist unless it is already current; answers what it did. */
 export async function buildWeb(options: { force?: boolean } = {}): Promise<"built" | "fresh"> {
-  if (!options.force && webIsFresh()) return "fresh";
   const hash = webSourceHash();
+  if (!options.force && builtHash() === hash) return "fresh";
   const { build } = await import("vite");
   await build({ configFile: join(WEB, "vite.config.ts"), logLevel: "warn" });
   writeFileSync(STAMP, `${hash}\n`);

@@ -4,8 +4,8 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../../src/db/client.ts";
 import { type ChatFixture, chat, messagesOf, signUp, startChatApp } from "../support/chat.ts";
-import { availableBackends, createTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { availableBackends } from "../support/databases.ts";
+import { type ProxiedDatabase, proxiedTestDatabase } from "../support/tcp-proxy.ts";
 
 /** PostgreSQL's CommandComplete message for COMMIT: 'C', length 11, "COMMIT\0". */
 const COMMIT_COMPLETE = Buffer.from([0x43, 0, 0, 0, 11, ...Buffer.from("COMMIT\0")]);
@@ -16,30 +16,25 @@ describe("a connection cut right after COMMIT (D4) [pg]", {
   skip: !backends.includes("pg"),
 }, () => {
   let f: ChatFixture;
-  let proxy: TcpProxy;
-  let testDb: TestDatabase;
+  let db: ProxiedDatabase;
   before(async () => {
-    testDb = await createTestDatabase("pg");
-    const url = new URL(testDb.url ?? "");
-    proxy = await startTcpProxy(Number(url.port || 5432));
-    url.port = String(proxy.port);
+    db = await proxiedTestDatabase();
     f = await startChatApp(
       "pg",
-      { DATABASE_URL: url.toString(), TURN_LEASE_MS: "3000" },
-      { testDb },
+      { DATABASE_URL: db.url, TURN_LEASE_MS: "3000" },
+      { testDb: db.testDb },
     );
   });
   after(async () => {
     await f.close();
-    await proxy.close();
-    await testDb.drop();
+    await db.close();
   });
 
   test("no blind retry; the client's retry with the same client_message_id gives one turn, one row", async () => {
     const user = await signUp(f.t.app);
     f.llm.setDefault({ text: "the one and only answer" });
     const id = randomUUID();
-    const cut = proxy.cutOnServerBytes(COMMIT_COMPLETE);
+    const cut = db.proxy.cutOnServerBytes(COMMIT_COMPLETE);
     const before = f.llm.requests.length;
     const first = await chat(f.t, user, { message: "hello there", client_message_id: id });
     await cut;

@@ -2,30 +2,25 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { signUp, startTestApp, type TestApp } from "../support/app.ts";
-import { availableBackends, createTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.ts";
+import { availableBackends } from "../support/databases.ts";
+import { type ProxiedDatabase, proxiedTestDatabase } from "../support/tcp-proxy.ts";
 
 const backends = await availableBackends();
 
 describe("database outage under load (D3) [pg]", { skip: !backends.includes("pg") }, () => {
   let t: TestApp;
-  let proxy: TcpProxy;
-  let testDb: TestDatabase;
+  let db: ProxiedDatabase;
   before(async () => {
-    testDb = await createTestDatabase("pg");
-    const url = new URL(testDb.url ?? "");
-    proxy = await startTcpProxy(Number(url.port || 5432));
-    url.port = String(proxy.port);
+    db = await proxiedTestDatabase();
     t = await startTestApp(
       "pg",
-      { DATABASE_URL: url.toString(), PG_CONNECT_TIMEOUT_MS: "500" },
-      { testDb },
+      { DATABASE_URL: db.url, PG_CONNECT_TIMEOUT_MS: "500" },
+      { testDb: db.testDb },
     );
   });
   after(async () => {
     await t.close();
-    await proxy.close();
-    await testDb.drop();
+    await db.close();
   });
 
   test("503 while the database is gone, recovery without a restart, every acknowledged write kept", async () => {
@@ -51,9 +46,9 @@ describe("database outage under load (D3) [pg]", { skip: !backends.includes("pg"
       })(),
     );
     await sleep(300);
-    await proxy.down(); // the server goes away: open connections cut, new ones refused
+    await db.proxy.down(); // the server goes away: open connections cut, new ones refused
     await sleep(1000);
-    await proxy.up();
+    await db.proxy.up();
     await sleep(700);
     stop = true;
     await Promise.all(writers);

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from "node:net";
+import { createTestDatabase, type TestDatabase } from "./databases.ts";
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a real server, for fault tests: cut every open
@@ -90,5 +91,31 @@ export async function startTcpProxy(
     down: stop,
     up: listen,
     close: stop,
+  };
+}
+
+/** A fresh PostgreSQL test database reached only through a TcpProxy (to cut it at will). */
+export interface ProxiedDatabase {
+  testDb: TestDatabase;
+  proxy: TcpProxy;
+  /** The database's URL through the proxy. */
+  url: string;
+  /** Stops the proxy and drops the database (after the app using it has closed). */
+  close(): Promise<void>;
+}
+
+export async function proxiedTestDatabase(): Promise<ProxiedDatabase> {
+  const testDb = await createTestDatabase("pg");
+  const url = new URL(testDb.url ?? "");
+  const proxy = await startTcpProxy(Number(url.port || 5432));
+  url.port = String(proxy.port);
+  return {
+    testDb,
+    proxy,
+    url: url.toString(),
+    async close() {
+      await proxy.close();
+      await testDb.drop();
+    },
   };
 }
