@@ -4,13 +4,14 @@ import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod
 import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
-import { type RouteAuth, registerRequestUser } from "./auth/request-user.ts";
+import { registerRequestUser } from "./auth/request-user.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
-import type { TurnDeps } from "./chat/turn.service.ts";
+import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
+import type { RouteAuth } from "./http/request-context.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
@@ -82,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth });
-  await app.register(conversationRoutes, { database });
+  await app.register(conversationRoutes);
   const turn: TurnDeps = {
     model: await createLanguageModel(config.llm),
     modelName: modelName(config.llm),
@@ -91,9 +92,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     llm: config.llm,
     history: config.history,
   };
-  await app.register(chatRoutes, { database, turn });
-  await app.register(taskRoutes, { database });
-  await app.register(apiKeyRoutes, { database });
+  await app.register(chatRoutes, { turn });
+  await app.register(taskRoutes);
+  await app.register(apiKeyRoutes);
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);

@@ -1,11 +1,40 @@
+import type { BaseLogger } from "pino";
 import type { Db } from "./db/client.ts";
 
+/** Which way a request came in: recorded with every change, used for metrics and logs. */
+export type Door = "rest" | "chat" | "mcp" | "stdio" | "system";
+
+/** The logger a request carries: pino, already bound to the request id. */
+export type Log = Pick<BaseLogger, "debug" | "info" | "warn" | "error">;
+
 /**
- * Who is acting, and on which database: the first argument of every service function.
- * The user id comes from the authenticated session (or API key), never from a request
- * body, path or tool argument.
+ * Who is acting, how, and on which database: built ONCE per request (HTTP routes: by the
+ * authentication hook; stdio MCP: per tool call) and passed first to every service
+ * function. The user id comes from the authenticated session (or API key), never from a
+ * request body, path or tool argument. Domain code gets this, never Fastify objects.
  */
-export interface UserContext {
+export interface RequestContext {
   readonly db: Db;
   readonly userId: string;
+  readonly requestId: string;
+  readonly door: Door;
+  /** Failures that are swallowed (a missed lease renewal, say) are at least logged here. */
+  readonly log: Log;
+}
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A context outside any HTTP request (scripts, maintenance, tests). */
+export function systemContext(
+  db: Db,
+  userId: string,
+  options: { door?: Door; log?: Log; requestId?: string } = {},
+): RequestContext {
+  return {
+    db,
+    userId,
+    door: options.door ?? "system",
+    log: options.log ?? silent,
+    requestId: options.requestId ?? "system",
+  };
 }

@@ -62,11 +62,3 @@ export class AppError extends Error {
     this.extra = options?.extra;
   }
 }
-
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
-}
-
-export function statusOf(code: ErrorCode): number {
-  return ERROR_CODES[code].status;
-}

@@ -1,10 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { requireUser } from "../auth/request-user.ts";
-import type { UserContext } from "../context.ts";
-import type { Database } from "../db/client.ts";
+import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { requireContext, requireUser } from "../http/request-context.ts";
 import * as service from "./api-key.service.ts";
 import { apiKeyName, toApiKeyJson } from "./api-key.ts";
 
@@ -28,15 +27,14 @@ const KeyParams = z.strictObject({ key_id: z.uuid() });
  * Personal API keys. Managing keys needs a signed-in session: a key cannot mint, list or
  * revoke keys, so a leaked key cannot make itself permanent or lock its owner out.
  */
-export async function apiKeyRoutes(app: FastifyInstance, opts: { database: Database }) {
+export async function apiKeyRoutes(app: FastifyInstance) {
   app.removeContentTypeParser("text/plain");
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const ctx = (request: FastifyRequest): UserContext => {
-    const user = requireUser(request);
-    if (user.via !== "session") {
+  const ctx = (request: FastifyRequest): RequestContext => {
+    if (requireUser(request).via !== "session") {
       throw new AppError("forbidden", "API keys are managed with a signed-in session, not a key");
     }
-    return { db: opts.database.db, userId: user.id };
+    return requireContext(request);
   };
 
   r.post(

@@ -1,4 +1,4 @@
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
@@ -20,7 +20,7 @@ const TOUCH_INTERVAL_SECONDS = 60;
  * exists outside the client: only its hash is stored.
  */
 export async function createApiKey(
-  ctx: UserContext,
+  ctx: RequestContext,
   input: { name: string },
 ): Promise<{ apiKey: ApiKey; key: string }> {
   const parsed = apiKeyName.safeParse(input.name);
@@ -46,12 +46,12 @@ export async function createApiKey(
 }
 
 /** The caller's live (not revoked) keys, newest first; never their secrets. */
-export async function listApiKeys(ctx: UserContext): Promise<ApiKey[]> {
+export async function listApiKeys(ctx: RequestContext): Promise<ApiKey[]> {
   return retryingRead(() => repo.listApiKeys(ctx.db, ctx.userId, MAX_KEYS_PER_USER));
 }
 
 /** Revokes one of the caller's keys: it stops working at once. Someone else's id is a 404. */
-export async function revokeApiKey(ctx: UserContext, id: string): Promise<void> {
+export async function revokeApiKey(ctx: RequestContext, id: string): Promise<void> {
   const revoked = await retryingWrite(() => repo.revokeApiKey(ctx.db, ctx.userId, id));
   if (!revoked) throw new AppError("not_found", "API key not found");
 }

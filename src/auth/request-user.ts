@@ -1,40 +1,14 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BetterAuthOptions } from "better-auth";
-import { eq, sql } from "drizzle-orm";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import { looksLikeApiKey } from "../api-keys/api-key.ts";
 import type { Db } from "../db/client.ts";
 import { toAppError } from "../db/db-errors.ts";
-import { prepared } from "../db/prepared.ts";
-import { session, user } from "../db/schema.ts";
 import { AppError } from "../errors.ts";
+import type { RequestUser } from "../http/request-context.ts";
 import type { Auth } from "./auth.ts";
-
-export interface RequestUser {
-  id: string;
-  email: string;
-  name: string;
-  /** How the caller proved who they are: a Better Auth session, or a personal API key. */
-  via: "session" | "api_key";
-}
-
-/** Who may call a route: "user" (the default) needs a session; "public" does not. */
-export type RouteAuth = "user" | "public";
-
-declare module "fastify" {
-  interface FastifyContextConfig {
-    auth?: RouteAuth;
-    /**
-     * "bearer": only an `Authorization: Bearer` token is accepted, never the session cookie
-     * (the MCP endpoint: a browser's ambient cookie must not drive tools).
-     */
-    credentials?: "any" | "bearer";
-  }
-  interface FastifyRequest {
-    user: RequestUser | undefined;
-  }
-}
+import { findSessionByToken } from "./session.repository.ts";
 
 /**
  * Authentication is on for every route unless the route says `config: { auth: "public" }`:
@@ -42,14 +16,18 @@ declare module "fastify" {
  */
 export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): void {
   app.decorateRequest("user", undefined);
+  app.decorateRequest("ctx", undefined);
   app.addHook("onRoute", (route) => {
     if (route.config?.auth === "public") return;
     // onRequest: before the body is read or validated, so an anonymous caller learns
     // nothing but 401 and cannot make the server parse a large body.
     const existing = route.onRequest;
     const bearerOnly = route.config?.credentials === "bearer";
+    const door = route.config?.door ?? "rest";
     const authenticate = async (request: FastifyRequest) => {
-      request.user = await sessionUser(auth, db, request, { bearerOnly });
+      const user = await sessionUser(auth, db, request, { bearerOnly });
+      request.user = user;
+      request.ctx = { db, userId: user.id, requestId: request.id, door, log: request.log };
     };
     route.onRequest = existing
       ? [authenticate, ...(Array.isArray(existing) ? existing : [existing])]
@@ -129,7 +107,7 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     token = value;
   }
-  const [row] = await sessionByTokenQuery(db).execute({ token });
+  const row = await findSessionByToken(db, token);
   if (!row) return undefined;
   const now = Date.now();
   const expiresAt = row.expiresAt.getTime();
@@ -140,20 +118,6 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
   return { id: row.id, email: row.email, name: row.name, via: "session" };
 }
 
-const sessionByTokenQuery = prepared((db) =>
-  db
-    .select({ id: user.id, email: user.email, name: user.name, expiresAt: session.expiresAt })
-    .from(session)
-    .innerJoin(user, eq(user.id, session.userId))
-    .where(eq(session.token, sql.placeholder("token"))),
-);
-
 /** Better Auth's defaults: sessions last 7 days and slide forward once a day. */
 const DEFAULT_EXPIRES_IN_S = 60 * 60 * 24 * 7;
 const DEFAULT_UPDATE_AGE_S = 60 * 60 * 24;
-
-/** The signed-in user of a request on an authenticated route. */
-export function requireUser(request: FastifyRequest): RequestUser {
-  if (!request.user) throw new AppError("unauthorized");
-  return request.user;
-}

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { requireUser } from "../auth/request-user.ts";
-import type { UserContext } from "../context.ts";
-import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { requireContext, requireUser } from "../http/request-context.ts";
 import { streamTurn } from "./sse.ts";
-import { runTurn, startTurn, type TurnDeps } from "./turn.service.ts";
+import { runTurn, startTurn } from "./turn.service.ts";
+import type { TurnDeps } from "./turn.ts";
 import { turnJson } from "./turn-json.ts";
 
 export const MESSAGE_MAX = 8000;
@@ -19,14 +18,11 @@ const ChatBody = z.strictObject({
 type ChatBody = z.infer<typeof ChatBody>;
 
 /** POST /api/chat and the seed's POST /api/{user_id}/chat: one turn, as JSON or SSE. */
-export async function chatRoutes(
-  app: FastifyInstance,
-  opts: { database: Database; turn: TurnDeps },
-) {
+export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   const handle = async (request: FastifyRequest, reply: FastifyReply, body: ChatBody) => {
-    const ctx: UserContext = { db: opts.database.db, userId: requireUser(request).id };
+    const ctx = requireContext(request);
     const input = {
       message: body.message,
       conversationId: body.conversation_id,
@@ -53,13 +49,17 @@ export async function chatRoutes(
     return turnJson(outcome);
   };
 
-  r.post("/api/chat", { schema: { body: ChatBody } }, (request, reply) =>
+  const config = { door: "chat" } as const;
+  r.post("/api/chat", { config, schema: { body: ChatBody } }, (request, reply) =>
     handle(request, reply, request.body),
   );
 
   r.post(
     "/api/:user_id/chat",
-    { schema: { params: z.strictObject({ user_id: z.string().min(1).max(200) }), body: ChatBody } },
+    {
+      config,
+      schema: { params: z.strictObject({ user_id: z.string().min(1).max(200) }), body: ChatBody },
+    },
     (request, reply) => {
       if (request.params.user_id !== requireUser(request).id) {
         throw new AppError("forbidden", "user_id in the path must be the signed-in user");

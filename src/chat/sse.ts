@@ -6,15 +6,10 @@ import {
   type UIMessageChunk,
 } from "ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { problemBody } from "../http/problem.ts";
-import {
-  type ReplayedTurn,
-  runTurn,
-  type StartedTurn,
-  type TurnDeps,
-  type TurnOutcome,
-} from "./turn.service.ts";
+import { runTurn } from "./turn.service.ts";
+import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
 import { turnJson } from "./turn-json.ts";
 
 /**
@@ -24,7 +19,7 @@ import { turnJson } from "./turn-json.ts";
  * still runs to the end and the reply is stored: only the writes stop.
  */
 export async function streamTurn(
-  ctx: UserContext,
+  ctx: RequestContext,
   deps: TurnDeps,
   started: StartedTurn | ReplayedTurn,
   request: FastifyRequest,

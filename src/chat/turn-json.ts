@@ -1,5 +1,5 @@
 import { toMessageJson } from "../conversations/conversation.ts";
-import type { TurnOutcome } from "./turn.service.ts";
+import type { TurnOutcome } from "./turn.ts";
 
 /** The seed contract: {conversation_id, response, tool_calls}, plus ids and status. */
 export function turnJson(outcome: TurnOutcome) {

@@ -1,8 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { requireUser } from "../auth/request-user.ts";
-import type { Database } from "../db/client.ts";
+import { requireContext } from "../http/request-context.ts";
 import * as service from "./conversation.service.ts";
 import { TITLE_MAX, toConversationJson, toMessageJson } from "./conversation.ts";
 
@@ -26,12 +25,9 @@ export const pageLimit = (fallback: number, max: number) =>
 const IdParams = z.strictObject({ id: z.uuid() });
 const seqQuery = queryInt;
 
-export async function conversationRoutes(app: FastifyInstance, opts: { database: Database }) {
+export async function conversationRoutes(app: FastifyInstance) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const ctx = (request: FastifyRequest) => ({
-    db: opts.database.db,
-    userId: requireUser(request).id,
-  });
+  const ctx = requireContext;
 
   r.get(
     "/api/conversations",

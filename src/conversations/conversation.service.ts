@@ -1,4 +1,4 @@
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import * as repo from "./conversation.repository.ts";
@@ -8,7 +8,7 @@ const notFound = () => new AppError("not_found", "Conversation not found");
 
 /** Newest activity first, paged by an opaque cursor. */
 export async function listConversations(
-  ctx: UserContext,
+  ctx: RequestContext,
   page: { limit: number; cursor?: string },
 ): Promise<{ items: Conversation[]; nextCursor: string | null }> {
   const after = page.cursor ? decodeCursor(page.cursor) : undefined;
@@ -21,14 +21,14 @@ export async function listConversations(
 }
 
 /** One conversation of the caller; someone else's is the same 404 as a missing one. */
-export async function getConversation(ctx: UserContext, id: string): Promise<Conversation> {
+export async function getConversation(ctx: RequestContext, id: string): Promise<Conversation> {
   const found = await retryingRead(() => repo.findConversation(ctx.db, ctx.userId, id));
   if (!found) throw notFound();
   return found;
 }
 
 export async function renameConversation(
-  ctx: UserContext,
+  ctx: RequestContext,
   id: string,
   title: string,
 ): Promise<Conversation> {
@@ -40,14 +40,14 @@ export async function renameConversation(
 }
 
 /** Deletes the conversation and (by cascade) every message in it. */
-export async function deleteConversation(ctx: UserContext, id: string): Promise<void> {
+export async function deleteConversation(ctx: RequestContext, id: string): Promise<void> {
   const deleted = await retryingWrite(() => repo.deleteConversation(ctx.db, ctx.userId, id));
   if (!deleted) throw notFound();
 }
 
 /** A page of messages in seq order, with the cursor for the next page in the same direction. */
 export async function listMessages(
-  ctx: UserContext,
+  ctx: RequestContext,
   conversationId: string,
   page: { limit: number; afterSeq?: number; beforeSeq?: number },
 ): Promise<{ items: Message[]; nextCursor: number | null }> {

@@ -1,5 +1,3 @@
-import type { StoredToolCall } from "../db/schema.ts";
-
 export interface Conversation {
   id: string;
   userId: string;
@@ -7,6 +5,15 @@ export interface Conversation {
   lastSeq: number;
   createdAt: Date;
   updatedAt: Date;
+}
+
+/** One tool call of an assistant message, with its result, as stored and replayed. */
+export interface StoredToolCall {
+  /** The model's tool call id, kept so the history can be replayed to the model. */
+  id?: string;
+  name: string;
+  arguments: unknown;
+  result: unknown;
 }
 
 export type MessageRole = "user" | "assistant" | "tool" | "system";

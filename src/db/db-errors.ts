@@ -13,8 +13,6 @@ export interface DbErrorInfo {
   category: DbErrorCategory;
   code: ErrorCode;
   sqlstate: string | undefined;
-  /** True when the statement can't have reached the server (no connection was made). */
-  notSent?: boolean;
 }
 
 const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
@@ -71,38 +69,35 @@ export function classifyDbError(error: unknown): DbErrorInfo | undefined {
     if (typeof code === "string") {
       if (/^[0-9A-Z]{5}$/.test(code)) {
         const known = BY_SQLSTATE[code];
-        if (known) {
-          const notSent =
-            code === "57P03" || code === "53300" || code === "08001" || code === "08004";
-          return {
-            category: known[0],
-            code: known[1],
-            sqlstate: code,
-            ...(notSent ? { notSent } : {}),
-          };
-        }
+        if (known) return { category: known[0], code: known[1], sqlstate: code };
         if (code.startsWith("08")) {
           return { category: "connection", code: "database_unavailable", sqlstate: code };
         }
         return { category: "unknown", code: "internal_error", sqlstate: code };
       }
       if (CONNECTION_ERRNOS.has(code)) {
-        const notSent = code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN";
-        return {
-          category: "connection",
-          code: "database_unavailable",
-          sqlstate: undefined,
-          notSent,
-        };
+        return { category: "connection", code: "database_unavailable", sqlstate: undefined };
       }
     }
     if (typeof message === "string" && CONNECTION_MESSAGES.some((re) => re.test(message))) {
-      const notSent = /trying to connect|after calling end/i.test(message);
-      return { category: "connection", code: "database_unavailable", sqlstate: undefined, notSent };
+      return { category: "connection", code: "database_unavailable", sqlstate: undefined };
     }
     e = cause;
   }
   return undefined;
+}
+
+/**
+ * True when `error` (or an error it wraps) is a unique violation of `constraint`: a race
+ * the caller expects and answers with an outcome, not a failure.
+ */
+export function isUniqueViolation(error: unknown, constraint: string): boolean {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 6; depth++) {
+    const { code, constraint: name, cause } = e as Record<string, unknown>;
+    if (code === "23505") return name === constraint;
+    e = cause;
+  }
+  return false;
 }
 
 /** Turns a database error into the AppError clients see, keeping the original as cause. */

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import type { StoredToolCall } from "../conversations/conversation.ts";
 
 const timestamps = {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -135,14 +136,6 @@ export const messages = pgTable(
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),
   ],
 );
-
-export interface StoredToolCall {
-  /** The model's tool call id, kept so the history can be replayed to the model. */
-  id?: string;
-  name: string;
-  arguments: unknown;
-  result: unknown;
-}
 
 export const tasks = pgTable(
   "tasks",

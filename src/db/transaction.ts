@@ -48,8 +48,9 @@ export function retryingRead<T>(fn: () => Promise<T>, options: RetryOptions = {}
 
 /**
  * Runs ONE write statement (atomic by itself) without BEGIN/COMMIT round trips. It is
- * retried only when it certainly did not take effect: a serialization failure, or a
- * connection that was never made. A connection lost after sending is an unknown outcome.
+ * retried only when it certainly did not take effect: a serialization failure or deadlock.
+ * Any lost connection is treated as an unknown outcome and never retried (the driver
+ * does not say whether the statement was sent); idempotency keys make that case safe.
  */
 export function retryingWrite<T>(fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   return retrying((state) => {

@@ -1,8 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Logger } from "pino";
 import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import type { Config } from "../config.ts";
-import type { UserContext } from "../context.ts";
+import { type RequestContext, systemContext } from "../context.ts";
 import { type Database, openDatabase } from "../db/client.ts";
 import { DataDirLockedError } from "../db/lock.ts";
 import { migratePg, migratePglite } from "../db/migrate.ts";
@@ -45,10 +46,10 @@ export async function startStdioServer(config: Config, log: Logger): Promise<Std
       throw new StdioStartError("TASKTALK_API_KEY is not a valid API key, or it was revoked.");
     }
     log.info({ user: owner.id, database: database.kind }, "Tasktalk MCP (stdio) ready");
-    const context = async (): Promise<UserContext> => {
+    const context = async (): Promise<RequestContext> => {
       const user = await authenticateApiKey(database.db, apiKey);
       if (!user) throw new AppError("unauthorized", "TASKTALK_API_KEY was revoked");
-      return { db: database.db, userId: user.id };
+      return systemContext(database.db, user.id, { door: "stdio", log, requestId: randomUUID() });
     };
     const server = createMcpServer({
       context,

@@ -1,10 +1,10 @@
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { requireUser } from "../auth/request-user.ts";
 import type { Config } from "../config.ts";
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { requireContext } from "../http/request-context.ts";
 import { checkHostAndOrigin, hostPolicy } from "./host-policy.ts";
 import { createMcpServer } from "./mcp-server.ts";
 
@@ -24,11 +24,10 @@ export async function mcpRoutes(
 ) {
   const policy = hostPolicy(opts.config);
   const checkHost = async (request: FastifyRequest) => checkHostAndOrigin(policy, request);
-  const config = { credentials: "bearer" } as const;
+  const config = { credentials: "bearer", door: "mcp" } as const;
 
   app.post("/mcp", { config, onRequest: checkHost }, async (request, reply) => {
-    const ctx: UserContext = { db: opts.database.db, userId: requireUser(request).id };
-    await serveMcp(ctx, request, reply);
+    await serveMcp(requireContext(request), request, reply);
     return reply;
   });
 
@@ -49,7 +48,7 @@ export async function mcpRoutes(
   }
 }
 
-async function serveMcp(ctx: UserContext, request: FastifyRequest, reply: FastifyReply) {
+async function serveMcp(ctx: RequestContext, request: FastifyRequest, reply: FastifyReply) {
   const log = request.log;
   const server = createMcpServer({
     context: async () => ctx,

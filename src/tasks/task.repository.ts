@@ -2,7 +2,7 @@ import { and, asc, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
 import { taskCounters, tasks } from "../db/schema.ts";
-import type { Task, TaskStatusFilter } from "./task.ts";
+import type { Task, TaskChanges, TaskStatusFilter } from "./task.ts";
 
 // Every statement here filters by user_id: a task number alone never identifies a row.
 
@@ -95,12 +95,6 @@ export async function findTaskByNumber(
   return rows[0] ? toTask(rows[0]) : undefined;
 }
 
-export interface TaskPatch {
-  title?: string;
-  description?: string;
-  completed?: boolean;
-}
-
 /**
  * Applies a partial change, bumps `version` and `updated_at`. With `expectedVersion` the
  * row only changes if its version still matches (compare-and-set in the same statement).
@@ -110,7 +104,7 @@ export async function updateTask(
   db: Db,
   userId: string,
   number: number,
-  patch: TaskPatch,
+  patch: TaskChanges,
   expectedVersion?: number,
 ): Promise<Task | undefined> {
   const set: {

@@ -1,17 +1,16 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { requireUser } from "../auth/request-user.ts";
-import type { UserContext } from "../context.ts";
-import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { requireContext } from "../http/request-context.ts";
 import * as service from "./task.service.ts";
 import {
+  NewTaskInput,
   TASK_STATUS_FILTERS,
   type Task,
-  taskDescription,
+  TaskChangesInput,
+  TaskJson,
   taskNumber,
-  taskTitle,
   toTaskJson,
 } from "./task.ts";
 
@@ -25,36 +24,15 @@ const NumberParams = z.strictObject({
     .pipe(taskNumber),
 });
 
-const TaskJson = z.object({
-  id: z.number(),
-  title: z.string(),
-  description: z.string(),
-  completed: z.boolean(),
-  created_at: z.string(),
-  updated_at: z.string(),
-  completed_at: z.string().nullable(),
-});
-
-// Bodies are strict: `id`, `user_id`, `created_at`, `version`… are refused (mass assignment).
-const CreateBody = z.strictObject({ title: taskTitle, description: taskDescription.optional() });
-const PatchBody = z.strictObject({
-  title: taskTitle.optional(),
-  description: taskDescription.optional(),
-  completed: z.boolean().optional(),
-});
-
 /**
  * REST door to the task service. DELETE answers 200 with the task as it was (not 204), so
  * a client can show or undo what it removed, as the delete_task tool reports its title.
  */
-export async function taskRoutes(app: FastifyInstance, opts: { database: Database }) {
+export async function taskRoutes(app: FastifyInstance) {
   // JSON only: a text/plain body would otherwise be parsed and fail as a 400; say 415.
   app.removeContentTypeParser("text/plain");
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const ctx = (request: FastifyRequest): UserContext => ({
-    db: opts.database.db,
-    userId: requireUser(request).id,
-  });
+  const ctx = requireContext;
 
   r.get(
     "/api/tasks",
@@ -71,7 +49,7 @@ export async function taskRoutes(app: FastifyInstance, opts: { database: Databas
 
   r.post(
     "/api/tasks",
-    { schema: { body: CreateBody, response: { 201: TaskJson } } },
+    { schema: { body: NewTaskInput, response: { 201: TaskJson } } },
     async (request, reply) =>
       withEtag(reply.status(201), await service.addTask(ctx(request), request.body)),
   );
@@ -85,7 +63,7 @@ export async function taskRoutes(app: FastifyInstance, opts: { database: Databas
 
   r.patch(
     "/api/tasks/:number",
-    { schema: { params: NumberParams, body: PatchBody, response: { 200: TaskJson } } },
+    { schema: { params: NumberParams, body: TaskChangesInput, response: { 200: TaskJson } } },
     async (request, reply) => {
       const ifMatchVersion = parseIfMatch(request.headers["if-match"]);
       const task = await service.updateTask(ctx(request), request.params.number, request.body, {

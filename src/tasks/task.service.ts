@@ -1,10 +1,12 @@
 import type { z } from "zod";
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import * as repo from "./task.repository.ts";
 import {
+  type NewTask,
   type Task,
+  type TaskChanges,
   type TaskStatusFilter,
   taskDescription,
   taskNumber,
@@ -22,10 +24,7 @@ import {
 const notFound = (number: number) => new AppError("not_found", `Task ${number} was not found`);
 
 /** Adds a task with the caller's next task number. */
-export async function addTask(
-  ctx: UserContext,
-  input: { title: string; description?: string },
-): Promise<Task> {
+export async function addTask(ctx: RequestContext, input: NewTask): Promise<Task> {
   const title = check(taskTitle, input.title, "title");
   const description = check(taskDescription, input.description ?? "", "description");
   return retryingWrite(() => repo.insertTask(ctx.db, ctx.userId, { title, description }));
@@ -33,24 +32,18 @@ export async function addTask(
 
 /** The caller's tasks in number order; `status` keeps only pending or completed ones. */
 export async function listTasks(
-  ctx: UserContext,
+  ctx: RequestContext,
   status: TaskStatusFilter = "all",
 ): Promise<Task[]> {
   return retryingRead(() => repo.listTasks(ctx.db, ctx.userId, status));
 }
 
 /** One of the caller's tasks by its number. */
-export async function getTask(ctx: UserContext, number: number): Promise<Task> {
+export async function getTask(ctx: RequestContext, number: number): Promise<Task> {
   const n = checkNumber(number);
   const task = await retryingRead(() => repo.findTaskByNumber(ctx.db, ctx.userId, n));
   if (!task) throw notFound(n);
   return task;
-}
-
-export interface TaskChanges {
-  title?: string | undefined;
-  description?: string | undefined;
-  completed?: boolean | undefined;
 }
 
 /**
@@ -59,13 +52,13 @@ export interface TaskChanges {
  * version was read: otherwise 412, so concurrent edits never silently overwrite each other.
  */
 export async function updateTask(
-  ctx: UserContext,
+  ctx: RequestContext,
   number: number,
   changes: TaskChanges,
   options: { ifMatchVersion?: number | undefined } = {},
 ): Promise<Task> {
   const n = checkNumber(number);
-  const patch: repo.TaskPatch = {};
+  const patch: TaskChanges = {};
   if (changes.title !== undefined) patch.title = check(taskTitle, changes.title, "title");
   if (changes.description !== undefined)
     patch.description = check(taskDescription, changes.description, "description");
@@ -90,12 +83,12 @@ export async function updateTask(
 }
 
 /** Marks one task completed; completing it again keeps its first completion time. */
-export async function completeTask(ctx: UserContext, number: number): Promise<Task> {
+export async function completeTask(ctx: RequestContext, number: number): Promise<Task> {
   return updateTask(ctx, number, { completed: true });
 }
 
 /** Deletes one task and returns it as it was. Its number is never handed out again. */
-export async function deleteTask(ctx: UserContext, number: number): Promise<Task> {
+export async function deleteTask(ctx: RequestContext, number: number): Promise<Task> {
   const n = checkNumber(number);
   const deleted = await retryingWrite(() => repo.deleteTaskByNumber(ctx.db, ctx.userId, n));
   if (!deleted) throw notFound(n);

@@ -48,10 +48,36 @@ export const taskDescription = z
 /** A task number as given by a client or the model: a positive integer that fits the column. */
 export const taskNumber = z.number().int().min(1).max(TASK_NUMBER_MAX);
 
-export type TaskJson = ReturnType<typeof toTaskJson>;
+// One schema per purpose, each derived from the field rules above.
+
+/** A new task, as REST and the tools take it. Strict: `id`, `user_id`… are refused. */
+export const NewTaskInput = z.strictObject({
+  title: taskTitle,
+  description: taskDescription.optional(),
+});
+export type NewTask = z.infer<typeof NewTaskInput>;
+
+/** A change to a task: only what is given changes (at least one field, checked by the service). */
+export const TaskChangesInput = z.strictObject({
+  title: taskTitle.optional(),
+  description: taskDescription.optional(),
+  completed: z.boolean().optional(),
+});
+export type TaskChanges = z.infer<typeof TaskChangesInput>;
 
 /** The API shape of a task (REST body and tool result): `id` is the per-user number. */
-export function toTaskJson(task: Task) {
+export const TaskJson = z.object({
+  id: z.number(),
+  title: z.string(),
+  description: z.string(),
+  completed: z.boolean(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  completed_at: z.string().nullable(),
+});
+export type TaskJson = z.infer<typeof TaskJson>;
+
+export function toTaskJson(task: Task): TaskJson {
   return {
     id: task.number,
     title: task.title,

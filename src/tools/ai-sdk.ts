@@ -1,8 +1,8 @@
 import { type JSONSchema7, jsonSchema, type ToolSet, tool } from "ai";
 import { z } from "zod";
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { runTool, TASK_TOOLS } from "./task-tools.ts";
-import type { AnyToolDefinition } from "./tool.ts";
+import { type AnyToolDefinition, toolFailure } from "./tool.ts";
 
 /**
  * The task tools as AI SDK tools for `streamText({ tools })`, bound to the caller: every
@@ -13,17 +13,26 @@ import type { AnyToolDefinition } from "./tool.ts";
  * as the same `{ error: { code: "validation_failed", message } }` result as any other
  * expected failure (and the same as over MCP), never as an exception.
  */
-export function toAiSdkTools(ctx: UserContext): ToolSet {
+export function toAiSdkTools(ctx: RequestContext): ToolSet {
   return Object.fromEntries(
     TASK_TOOLS.map((definition) => [definition.name, toAiSdkTool(ctx, definition)]),
   );
 }
 
-function toAiSdkTool(ctx: UserContext, definition: AnyToolDefinition) {
+function toAiSdkTool(ctx: RequestContext, definition: AnyToolDefinition) {
   return tool({
     description: definition.description,
     inputSchema: jsonSchema<unknown>(() => inputJsonSchema(definition)),
-    execute: (input: unknown) => runTool(ctx, definition.name, input),
+    execute: async (input: unknown) => {
+      try {
+        return await runTool(ctx, definition.name, input);
+      } catch (error) {
+        // A database outage or a bug: the model reads the same failure an MCP client
+        // would; the details stay in the log.
+        ctx.log.error({ err: error, tool: definition.name }, "tool failed");
+        return toolFailure(error);
+      }
+    },
   });
 }
 

@@ -1,10 +1,9 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { toAppError } from "../db/db-errors.ts";
-import { ERROR_CODES } from "../errors.ts";
 import { runTool, TASK_TOOLS } from "./task-tools.ts";
-import { type AnyToolDefinition, isToolError, type ToolError } from "./tool.ts";
+import { type AnyToolDefinition, isToolError, toolFailure } from "./tool.ts";
 
 /**
  * Hints for MCP clients (shown to people, used to decide what needs a confirmation). They
@@ -43,7 +42,7 @@ export interface McpToolOptions {
    * Who each call acts as. Asked per call, so a caller can re-check a credential (the stdio
    * entry re-validates its API key: a revoked key stops working without a restart).
    */
-  context(): Promise<UserContext>;
+  context(): Promise<RequestContext>;
   /** Told about unexpected failures (5xx), which reach the client as a generic tool error. */
   onError(error: unknown, toolName: string): void;
 }
@@ -82,12 +81,9 @@ async function callTool(
     const ctx = await options.context();
     return toCallToolResult(await runTool(ctx, definition.name, args));
   } catch (error) {
-    // A database outage or a bug: the client learns the code (e.g. database_unavailable,
-    // worth a retry), never the internal message.
-    const appError = toAppError(error);
-    if (appError.status >= 500) options.onError(error, definition.name);
-    const message = appError.status < 500 ? appError.detail : ERROR_CODES[appError.code].title;
-    return toCallToolResult({ error: { code: appError.code, message } } satisfies ToolError);
+    // A database outage or a bug: the client learns the code, never the internal message.
+    if (toAppError(error).status >= 500) options.onError(error, definition.name);
+    return toCallToolResult(toolFailure(error));
   }
 }
 

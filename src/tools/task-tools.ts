@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { UserContext } from "../context.ts";
+import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import * as tasks from "../tasks/task.service.ts";
 import {
@@ -11,7 +11,7 @@ import {
   taskTitle,
   toTaskJson,
 } from "../tasks/task.ts";
-import { type AnyToolDefinition, defineTool, type ToolError } from "./tool.ts";
+import { type AnyToolDefinition, clip, defineTool, toolError, toolFailure } from "./tool.ts";
 
 // The five task tools: the third door (after REST and MCP) to the same service functions.
 // Descriptions and .describe() texts are read by the model on every turn: keep them exact.
@@ -117,15 +117,17 @@ export const TASK_TOOLS: readonly AnyToolDefinition[] = [
   updateTaskTool,
 ];
 
-const MAX_MESSAGE = 500;
-
 /**
  * Runs one tool call as the user in `ctx`: validates the raw arguments (whatever a model or
  * client sent), then executes. Expected failures — invalid arguments, an unknown tool, a
  * task that is not the caller's, any 4xx AppError — come back as `{ error: { code,
  * message } }` for the caller to read and correct; a 5xx or an unknown error is thrown.
  */
-export async function runTool(ctx: UserContext, name: string, rawInput: unknown): Promise<unknown> {
+export async function runTool(
+  ctx: RequestContext,
+  name: string,
+  rawInput: unknown,
+): Promise<unknown> {
   const definition = TASK_TOOLS.find((t) => t.name === name);
   if (!definition) return toolError("not_found", `There is no tool named ${clip(name, 64)}`);
   const parsed = definition.inputSchema.safeParse(rawInput);
@@ -133,13 +135,9 @@ export async function runTool(ctx: UserContext, name: string, rawInput: unknown)
   try {
     return await definition.execute(ctx, parsed.data);
   } catch (error) {
-    if (error instanceof AppError && error.status < 500) return toolError(error.code, error.detail);
+    if (error instanceof AppError && error.status < 500) return toolFailure(error);
     throw error;
   }
-}
-
-function toolError(code: ToolError["error"]["code"], message: string): ToolError {
-  return { error: { code, message: clip(message, MAX_MESSAGE) } };
 }
 
 /** "title: Too big…; user_id: Unrecognized key" — never echoing the (maybe huge) input. */
@@ -151,8 +149,4 @@ function describeIssues(error: z.ZodError): string {
       return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join("; ");
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
-import type { UserContext } from "../context.ts";
-import type { ErrorCode } from "../errors.ts";
+import type { RequestContext } from "../context.ts";
+import { toAppError } from "../db/db-errors.ts";
+import { ERROR_CODES, type ErrorCode } from "../errors.ts";
 
 /**
  * One tool, defined once and protocol-neutral: the AI SDK adapter (ai-sdk.ts) and the MCP
@@ -15,7 +16,7 @@ export interface ToolDefinition<Input, Output> {
   /** A z.strictObject with .describe() on every field and bounded strings. */
   readonly inputSchema: z.ZodType<Input>;
   /** Runs with already validated input; expected failures throw AppError (4xx). */
-  execute(ctx: UserContext, input: Input): Promise<Output>;
+  execute(ctx: RequestContext, input: Input): Promise<Output>;
 }
 
 /** A tool with its types erased, for lists of tools of different shapes. */
@@ -41,4 +42,27 @@ export function defineTool<Input, Output>(
   definition: ToolDefinition<Input, Output>,
 ): ToolDefinition<Input, Output> {
   return definition;
+}
+
+const MAX_MESSAGE = 500;
+
+/**
+ * The ONE conversion of a failed tool call into what the caller reads — the model (chat)
+ * and MCP clients alike: an expected failure (4xx) keeps its code and detail; anything
+ * else (a database outage, a bug) keeps its code from the closed list (e.g.
+ * database_unavailable, worth a retry) but never its internal message.
+ */
+export function toolFailure(error: unknown): ToolError {
+  const appError = toAppError(error);
+  const message = appError.status < 500 ? appError.detail : ERROR_CODES[appError.code].title;
+  return toolError(appError.code, message);
+}
+
+/** A ToolError with its message clipped: never echoing a (maybe huge) input. */
+export function toolError(code: ErrorCode, message: string): ToolError {
+  return { error: { code, message: clip(message, MAX_MESSAGE) } };
+}
+
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
-import * as repo from "../../src/conversations/conversation.repository.ts";
+import * as turnRepo from "../../src/chat/turn.repository.ts";
+import type { Db } from "../../src/db/client.ts";
 import { type ChatFixture, chat, messagesOf, signUp, startChatApp } from "../support/chat.ts";
 import { availableBackends } from "../support/databases.ts";
 
@@ -10,6 +11,19 @@ import { availableBackends } from "../support/databases.ts";
 // (one round trip fewer). These tests pin down that the model gets exactly the newest
 // HISTORY_MAX_MESSAGES stored messages, both when that read is used and when it is found
 // incomplete and read again.
+
+// Step A's one statement, answering undefined when it did not start (as the tests read it).
+const repo = {
+  async leaseAndInsertUserMessage(
+    db: Db,
+    input: Parameters<typeof turnRepo.startInOneStatement>[1],
+  ) {
+    const started = await turnRepo.startInOneStatement(db, input);
+    return started.kind === "started" ? started : undefined;
+  },
+  historyWindow: (db: Db, userId: string, conversationId: string, uptoSeq: number, limit: number) =>
+    turnRepo.readWindow(db, { userId, conversationId, uptoSeq, limit }),
+};
 
 for (const backend of await availableBackends()) {
   describe(`the model's window [${backend}]`, () => {

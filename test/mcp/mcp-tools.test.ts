@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { UserContext } from "../../src/context.ts";
+import { type RequestContext, systemContext } from "../../src/context.ts";
 import { openDatabase } from "../../src/db/client.ts";
 import { AppError } from "../../src/errors.ts";
 import { createMcpServer } from "../../src/mcp/mcp-server.ts";
@@ -13,7 +13,7 @@ import { callTool } from "./support.ts";
 // The MCP adapter (src/tools/mcp.ts) on its own, through the SDK's in-memory transport:
 // what the protocol layer adds to the shared tool definitions.
 
-async function connected(context: () => Promise<UserContext>, errors: unknown[] = []) {
+async function connected(context: () => Promise<RequestContext>, errors: unknown[] = []) {
   const server = createMcpServer({ context, onError: (error) => errors.push(error) });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
@@ -45,7 +45,7 @@ describe("MCP tool adapter", () => {
     await database.close(); // every query now fails as a lost connection
     const errors: unknown[] = [];
     const { client, server } = await connected(
-      async () => ({ db: database.db, userId: "someone" }),
+      async () => systemContext(database.db, "someone"),
       errors,
     );
     try {

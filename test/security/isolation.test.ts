@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import { z } from "zod";
+import { systemContext } from "../../src/context.ts";
 import { rowsOf } from "../../src/db/client.ts";
 import { runTool, TASK_TOOLS } from "../../src/tools/task-tools.ts";
 import { isToolError } from "../../src/tools/tool.ts";
@@ -278,7 +279,7 @@ for (const backend of await availableBackends()) {
       const b = await signUp(f.t.app, "Bob");
       await addTask(b, "bob's own");
       const before = await snapshot(a, conversations, numbers);
-      const ctxB = { db: f.t.server.database.db, userId: b.id };
+      const ctxB = systemContext(f.t.server.database.db, b.id);
 
       const argsFor = (name: string, shape: Record<string, unknown>, taskId: number) => {
         const args: Record<string, unknown> = {};

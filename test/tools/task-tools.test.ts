@@ -5,7 +5,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { generateText, stepCountIs } from "ai";
 import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/pglite";
-import type { UserContext } from "../../src/context.ts";
+import { type RequestContext, systemContext } from "../../src/context.ts";
 import type { Db } from "../../src/db/client.ts";
 import * as schema from "../../src/db/schema.ts";
 import { tasks } from "../../src/db/schema.ts";
@@ -29,11 +29,9 @@ for (const backend of await availableBackends()) {
     });
     after(() => t.close());
 
-    const newUser = async (): Promise<UserContext> => ({
-      db: t.server.database.db,
-      userId: (await signUp(t.app)).id,
-    });
-    const rowsOf = async (ctx: UserContext) =>
+    const newUser = async (): Promise<RequestContext> =>
+      systemContext(t.server.database.db, (await signUp(t.app)).id);
+    const rowsOf = async (ctx: RequestContext) =>
       JSON.stringify(
         await ctx.db
           .select()
@@ -280,10 +278,7 @@ describe("task tools on a closed database", () => {
   test("database failures (5xx) are thrown, not dressed up as tool results", async () => {
     const client = new PGlite();
     await client.close();
-    const ctx: UserContext = {
-      db: drizzle({ client, schema }) as unknown as Db,
-      userId: "nobody",
-    };
+    const ctx = systemContext(drizzle({ client, schema }) as unknown as Db, "nobody");
     await assert.rejects(
       runTool(ctx, "list_tasks", {}),
       (error: { code?: string; status?: number }) => {

@@ -1,0 +1,21 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
+import { session, user } from "../db/schema.ts";
+
+/** A session row with its user, found by the session token (the bearer hot path). */
+export async function findSessionByToken(
+  db: Db,
+  token: string,
+): Promise<{ id: string; email: string; name: string; expiresAt: Date } | undefined> {
+  const [row] = await sessionByTokenQuery(db).execute({ token });
+  return row;
+}
+
+const sessionByTokenQuery = prepared((db) =>
+  db
+    .select({ id: user.id, email: user.email, name: user.name, expiresAt: session.expiresAt })
+    .from(session)
+    .innerJoin(user, eq(user.id, session.userId))
+    .where(eq(session.token, sql.placeholder("token"))),
+);

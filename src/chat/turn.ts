@@ -1,0 +1,46 @@
+import type { Config } from "../config.ts";
+import type { Message } from "../conversations/conversation.ts";
+import type { AppError } from "../errors.ts";
+import type { GenerationDeps } from "./generate.ts";
+import type { Lease } from "./lease.ts";
+
+// The types of one chat turn, from the request to its outcome (turn.service.ts).
+
+export interface TurnInput {
+  message: string;
+  conversationId?: string | undefined;
+  clientMessageId?: string | undefined;
+}
+
+export interface TurnDeps extends GenerationDeps {
+  modelName: string;
+  /** How long a send to a busy conversation waits before 409 turn_in_progress. */
+  turnQueueMs: number;
+  /** How long a turn's lease lasts without renewal; renewed every third of it. */
+  turnLeaseMs: number;
+  history: Config["history"];
+}
+
+/** A turn that has its user message stored and holds the conversation's lease. */
+export interface StartedTurn extends Lease {
+  kind: "run";
+  userMessage: Message;
+  /** The model's window (ending with userMessage) when step A could read it too. */
+  window?: Message[];
+}
+
+/** A repeated send whose reply is already stored: answered from the database. */
+export interface ReplayedTurn {
+  kind: "replay";
+  conversationId: string;
+  userMessage: Message;
+  reply: Message;
+}
+
+export interface TurnOutcome {
+  conversationId: string;
+  userMessage: Message;
+  /** undefined when the model failed before producing anything (nothing stored). */
+  reply: Message | undefined;
+  error: AppError | undefined;
+}

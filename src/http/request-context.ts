@@ -1,0 +1,45 @@
+import type { FastifyRequest } from "fastify";
+import type { Door, RequestContext } from "../context.ts";
+import { AppError } from "../errors.ts";
+
+/** The caller of a request, as the authentication hook found it. */
+export interface RequestUser {
+  id: string;
+  email: string;
+  name: string;
+  /** How the caller proved who they are: a Better Auth session, or a personal API key. */
+  via: "session" | "api_key";
+}
+
+/** Who may call a route: "user" (the default) needs a session; "public" does not. */
+export type RouteAuth = "user" | "public";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+    /**
+     * "bearer": only an `Authorization: Bearer` token is accepted, never the session cookie
+     * (the MCP endpoint: a browser's ambient cookie must not drive tools).
+     */
+    credentials?: "any" | "bearer";
+    /** The door recorded in the request context (default "rest"). */
+    door?: Door;
+  }
+  interface FastifyRequest {
+    user: RequestUser | undefined;
+    /** Built once by the authentication hook, on authenticated routes only. */
+    ctx: RequestContext | undefined;
+  }
+}
+
+/** The signed-in user of a request on an authenticated route. */
+export function requireUser(request: FastifyRequest): RequestUser {
+  if (!request.user) throw new AppError("unauthorized");
+  return request.user;
+}
+
+/** The request context of an authenticated route (see registerRequestUser). */
+export function requireContext(request: FastifyRequest): RequestContext {
+  if (!request.ctx) throw new AppError("unauthorized");
+  return request.ctx;
+}
