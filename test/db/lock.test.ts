@@ -41,7 +41,8 @@ function lockInChild(dir: string): { proc: ChildProcess; said: Promise<string> }
       out += d.toString();
       if (out.includes("\n")) resolve(out.trim());
     });
-    proc.on("exit", (exitCode) => reject(new Error(`child exited (${exitCode}): ${out}`)));
+    // "close", not "exit": it comes after stdout has been read to the end.
+    proc.on("close", (exitCode) => reject(new Error(`child exited (${exitCode}): ${out}`)));
   });
   return { proc, said };
 }
