@@ -29,13 +29,22 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** How to start the process; `wrap` runs it under a command (e.g. `unshare --pid --fork`). */
+export interface RunOptions {
+  wrap?: string[];
+}
+
 /** Starts `node dist/main.mjs` as a real process (the same Node that runs the tests). */
-export function runMain(env: Record<string, string>): {
+export function runMain(
+  env: Record<string, string>,
+  options: RunOptions = {},
+): {
   proc: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const proc = spawn(process.execPath, [MAIN], {
+  const [command, ...args] = [...(options.wrap ?? []), process.execPath, MAIN];
+  const proc = spawn(command as string, args, {
     env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -54,9 +63,10 @@ export function runMain(env: Record<string, string>): {
 export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
+  options: RunOptions = {},
 ): Promise<ServerProcess> {
   const port = env.PORT ? Number(env.PORT) : await freePort();
-  const run = runMain({ HOST: "127.0.0.1", ...env, PORT: String(port) });
+  const run = runMain({ HOST: "127.0.0.1", ...env, PORT: String(port) }, options);
   const deadline = Date.now() + timeoutMs;
   while (!run.output().includes("Tasktalk ready")) {
     const code = await Promise.race([
