@@ -177,26 +177,9 @@ export function ChatPanel(props: Props) {
     const ownKey = userKey ?? `user-${clientMessageId}`;
     stickToBottom.current = true;
     setStreaming(true);
-    setMessages((current) => [
-      // A retry keeps its user message and drops the failed reply after it.
-      ...(userKey
-        ? current.filter(
-            (m) => !(m.retry?.clientMessageId === clientMessageId && m.role === "assistant"),
-          )
-        : current),
-      ...(userKey
-        ? []
-        : [
-            {
-              key: ownKey,
-              role: "user" as const,
-              text: message,
-              tools: [],
-              status: "complete" as const,
-            },
-          ]),
-      { key: replyKey, role: "assistant", text: "", tools: [], status: "streaming" },
-    ]);
+    setMessages((current) =>
+      withPendingTurn(current, { message, clientMessageId, ownKey, replyKey, isRetry: !!userKey }),
+    );
     const patchUser = (patch: Partial<ChatMessage>) =>
       setMessages((current) => current.map((m) => (m.key === ownKey ? { ...m, ...patch } : m)));
     const patchReply = (update: (m: ChatMessage) => ChatMessage) =>
@@ -227,23 +210,7 @@ export function ChatPanel(props: Props) {
         case "tool-input-start":
         case "tool-input-available":
           toolNames.set(chunk.toolCallId, chunk.toolName);
-          patchReply((m) => {
-            const existing = m.tools.find((t) => t.id === chunk.toolCallId);
-            const input = chunk.type === "tool-input-available" ? chunk.input : existing?.input;
-            const tool: ToolView = {
-              id: chunk.toolCallId,
-              name: chunk.toolName,
-              input,
-              state: existing?.state ?? "running",
-              ...(existing?.output !== undefined ? { output: existing.output } : {}),
-            };
-            return {
-              ...m,
-              tools: existing
-                ? m.tools.map((t) => (t.id === tool.id ? tool : t))
-                : [...m.tools, tool],
-            };
-          });
+          patchReply((m) => withToolInput(m, chunk));
           break;
         case "tool-output-available":
         case "tool-output-error": {
@@ -255,15 +222,7 @@ export function ChatPanel(props: Props) {
             // The panel follows the assistant as it works, not only at the end.
             propsRef.current.onTasksChanged();
           }
-          patchReply((m) => ({
-            ...m,
-            tools: m.tools.map((t) => {
-              if (t.id !== chunk.toolCallId) return t;
-              return chunk.type === "tool-output-available"
-                ? { ...t, state: "done", output: chunk.output }
-                : { ...t, state: "error", errorText: chunk.errorText };
-            }),
-          }));
+          patchReply((m) => withToolOutput(m, chunk));
           break;
         }
         case "error":
@@ -303,18 +262,7 @@ export function ChatPanel(props: Props) {
     } catch (error) {
       if (controller.signal.aborted) return;
       const detail = errorText(error);
-      // Nothing streamed: the send failed as a whole. Keep the text and offer to repeat it.
-      setMessages((current) => {
-        const reply = current.find((m) => m.key === replyKey);
-        if (reply && (reply.text || reply.tools.length > 0)) {
-          return current.map((m) =>
-            m.key === replyKey ? { ...m, status: "error", error: detail, retry } : m,
-          );
-        }
-        return current
-          .filter((m) => m.key !== replyKey)
-          .map((m) => (m.key === ownKey ? { ...m, status: "failed", error: detail, retry } : m));
-      });
+      setMessages((current) => withFailedSend(current, { ownKey, replyKey, detail, retry }));
     } finally {
       if (abort.current === controller) {
         abort.current = null;
@@ -537,4 +485,93 @@ function MessageItem(props: { message: ChatMessage; disabled: boolean; onRetry: 
       )}
     </li>
   );
+}
+
+// ---- what a send does to the message list (pure: each returns the new list or message) ----
+
+/** The user's message (unless it is a retry of one shown already) and an empty reply. */
+function withPendingTurn(
+  current: ChatMessage[],
+  t: {
+    message: string;
+    clientMessageId: string;
+    ownKey: string;
+    replyKey: string;
+    isRetry: boolean;
+  },
+): ChatMessage[] {
+  const reply: ChatMessage = {
+    key: t.replyKey,
+    role: "assistant",
+    text: "",
+    tools: [],
+    status: "streaming",
+  };
+  if (t.isRetry) {
+    // A retry keeps its user message and drops the failed reply after it.
+    const kept = current.filter(
+      (m) => !(m.retry?.clientMessageId === t.clientMessageId && m.role === "assistant"),
+    );
+    return [...kept, reply];
+  }
+  const own: ChatMessage = {
+    key: t.ownKey,
+    role: "user",
+    text: t.message,
+    tools: [],
+    status: "complete",
+  };
+  return [...current, own, reply];
+}
+
+type ToolInputChunk = Extract<UiChunk, { type: "tool-input-start" | "tool-input-available" }>;
+type ToolOutputChunk = Extract<UiChunk, { type: "tool-output-available" | "tool-output-error" }>;
+
+function withToolInput(m: ChatMessage, chunk: ToolInputChunk): ChatMessage {
+  const existing = m.tools.find((t) => t.id === chunk.toolCallId);
+  const input = chunk.type === "tool-input-available" ? chunk.input : existing?.input;
+  const tool: ToolView = {
+    id: chunk.toolCallId,
+    name: chunk.toolName,
+    input,
+    state: existing?.state ?? "running",
+    ...(existing?.output !== undefined ? { output: existing.output } : {}),
+  };
+  return {
+    ...m,
+    tools: existing ? m.tools.map((t) => (t.id === tool.id ? tool : t)) : [...m.tools, tool],
+  };
+}
+
+function withToolOutput(m: ChatMessage, chunk: ToolOutputChunk): ChatMessage {
+  return {
+    ...m,
+    tools: m.tools.map((t) => {
+      if (t.id !== chunk.toolCallId) return t;
+      return chunk.type === "tool-output-available"
+        ? { ...t, state: "done", output: chunk.output }
+        : { ...t, state: "error", errorText: chunk.errorText };
+    }),
+  };
+}
+
+/**
+ * A send that failed: a reply that already shows something keeps it, marked failed; with
+ * nothing streamed the send failed as a whole — keep the text and offer to repeat it.
+ */
+function withFailedSend(
+  current: ChatMessage[],
+  f: { ownKey: string; replyKey: string; detail: string; retry: ChatMessage["retry"] },
+): ChatMessage[] {
+  const reply = current.find((m) => m.key === f.replyKey);
+  if (reply && (reply.text || reply.tools.length > 0)) {
+    return current.map((m) =>
+      m.key === f.replyKey ? { ...m, status: "error", error: f.detail, retry: f.retry } : m,
+    );
+  }
+  return current
+    .filter((m) => m.key !== f.replyKey)
+    .map((m) =>
+      m.key === f.ownKey ? { ...m, status: "failed", error: f.detail, retry: f.retry } : m,
+    );
 }
