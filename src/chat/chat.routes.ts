@@ -30,10 +30,8 @@ export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps })
     };
     const started = await startTurn(ctx, opts.turn, input);
     if (wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
-    if (started.kind === "replay") {
-      return turnJson({ ...started, reply: started.reply, error: undefined });
-    }
-    const outcome = await runTurn(ctx, opts.turn, started);
+    // A replay answers as the first run did: the stored reply, or the same error.
+    const outcome = started.kind === "replay" ? started : await runTurn(ctx, opts.turn, started);
     if (outcome.error) {
       throw new AppError(outcome.error.code, outcome.error.detail, {
         cause: outcome.error,

@@ -9,10 +9,8 @@ import {
   type ToolSet,
 } from "ai";
 import type { Config } from "../config.ts";
-import type { RequestContext } from "../context.ts";
 import type { MessageStatus, StoredToolCall } from "../conversations/conversation.ts";
 import { AppError } from "../errors.ts";
-import { toAiSdkTools } from "../tools/ai-sdk.ts";
 import { toolFailure } from "../tools/tool.ts";
 import { SYSTEM_PROMPT } from "./prompts.ts";
 
@@ -71,14 +69,14 @@ export function foldPart(
   limits: GenerationLimits,
 ): boolean {
   switch (part.type) {
-    case "text-delta":
-      fold.stepText += part.text;
+    case "text-delta": {
+      if (fold.cut) return false;
+      // One huge chunk is cut too: only what fits under the limit is kept.
+      const room = limits.maxChars - fold.totalChars;
+      fold.stepText += part.text.length > room ? part.text.slice(0, Math.max(0, room)) : part.text;
       fold.totalChars += part.text.length;
-      if (fold.totalChars > limits.maxChars && !fold.cut) {
-        fold.cut = true;
-        return true;
-      }
-      return false;
+      return cutAt(fold, limits);
+    }
     case "tool-call":
       fold.calls.set(part.toolCallId, {
         id: part.toolCallId,
@@ -86,6 +84,11 @@ export function foldPart(
         arguments: part.input,
         result: null,
       });
+      // The model's tool arguments are output too: they count against the same limit, but
+      // the step's tools are let finish (a half-run step would leave effects unreported);
+      // the stream is stopped at the end of the step.
+      fold.totalChars += (JSON.stringify(part.input) ?? "").length;
+      if (fold.totalChars > limits.maxChars) fold.cut = true;
       return false;
     case "tool-result": {
       const call = fold.calls.get(part.toolCallId);
@@ -100,7 +103,7 @@ export function foldPart(
     case "finish-step":
       if (fold.stepText) fold.steps.push(fold.stepText);
       fold.stepText = "";
-      return false;
+      return fold.cut;
     case "finish":
       fold.finishReason = part.finishReason;
       fold.usage = { ...part.totalUsage };
@@ -115,6 +118,12 @@ export function foldPart(
     default:
       return false;
   }
+}
+
+function cutAt(fold: Fold, limits: GenerationLimits): boolean {
+  if (fold.totalChars <= limits.maxChars || fold.cut) return false;
+  fold.cut = true;
+  return true;
 }
 
 /** The accumulator, once the stream has ended, as the reply to store. */
@@ -142,9 +151,8 @@ export interface GenerationDeps {
  * Never throws for a model failure: that comes back as `error`, beside whatever was said.
  */
 export async function generate(
-  ctx: RequestContext,
   deps: GenerationDeps,
-  messages: ModelMessage[],
+  input: { messages: ModelMessage[]; tools: ToolSet },
   listener?: PartListener,
 ): Promise<Generated> {
   const { llm } = deps;
@@ -153,8 +161,8 @@ export async function generate(
   const result = streamText({
     model: deps.model,
     system: SYSTEM_PROMPT,
-    messages,
-    tools: toAiSdkTools(ctx),
+    messages: input.messages,
+    tools: input.tools,
     stopWhen: stepCountIs(llm.maxSteps),
     maxOutputTokens: llm.maxOutputTokens,
     maxRetries: llm.maxRetries,

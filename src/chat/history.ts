@@ -1,5 +1,5 @@
 import type { ModelMessage } from "ai";
-import type { Message } from "../conversations/conversation.ts";
+import type { Message, StoredToolCall } from "../conversations/conversation.ts";
 
 /**
  * Turns the stored window into model messages, newest first until the character budget is
@@ -26,10 +26,16 @@ export function toModelMessages(window: Message[], maxChars: number): ModelMessa
 function convert(m: Message): ModelMessage[] {
   if (m.role === "user") return [{ role: "user", content: m.content }];
   if (m.role !== "assistant") return [];
+  const out = toolCallMessages(m.toolCalls ?? [], m.id);
+  if (m.content.length > 0) out.push({ role: "assistant", content: m.content });
+  return out;
+}
+
+/** Tool calls already made, as the model's own tool-call step and the tools' results. */
+export function toolCallMessages(calls: StoredToolCall[], idPrefix: string): ModelMessage[] {
   const out: ModelMessage[] = [];
-  const calls = m.toolCalls ?? [];
   if (calls.length > 0) {
-    const ids = calls.map((c, i) => c.id ?? `call_${m.id.slice(0, 8)}_${i}`);
+    const ids = calls.map((c, i) => c.id ?? `call_${idPrefix.slice(0, 8)}_${i}`);
     out.push({
       role: "assistant",
       content: calls.map((c, i) => ({
@@ -49,6 +55,5 @@ function convert(m: Message): ModelMessage[] {
       })),
     });
   }
-  if (m.content.length > 0) out.push({ role: "assistant", content: m.content });
   return out;
 }

@@ -47,7 +47,7 @@ export async function streamTurn(
 
   let outcome: TurnOutcome;
   if (started.kind === "replay") {
-    outcome = { ...started, error: undefined };
+    outcome = started;
     for (const chunk of replayChunks(outcome)) write(chunk);
   } else {
     // Model parts flow through the SDK's own converter into UI chunks.

@@ -19,7 +19,7 @@ const p = (name: string) => sql.placeholder(name);
 
 /** A message's columns for the window read inside step A (rendered by json_agg). */
 const WINDOW_COLUMNS = sql.raw(
-  "m.id, m.conversation_id, m.seq, m.role, m.content, m.tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at",
+  "m.id, m.conversation_id, m.seq, m.role, m.content, m.tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code",
 );
 
 // `insert … select` statements below select their values by column name (a query-builder
@@ -109,6 +109,7 @@ const leaseAndInsertQuery = prepared((db) => {
           ),
           usage: sql<null>`null::jsonb`.as("usage"),
           createdAt: sql<Date>`now()`.as("created_at"),
+          errorCode: sql<null>`null::text`.as("error_code"),
         })
         .from(lease),
     )
@@ -289,6 +290,7 @@ export async function storeReply(
     replyTo: string;
     status: Message["status"];
     usage: Record<string, number | undefined>;
+    errorCode: string | null;
   },
 ): Promise<StoreReply> {
   try {
@@ -336,6 +338,7 @@ const storeReplyQuery = prepared((db) => {
           clientMessageId: sql<null>`null::uuid`.as("client_message_id"),
           usage: sql<Record<string, number>>`${p("usage")}::jsonb`.as("usage"),
           createdAt: sql<Date>`now()`.as("created_at"),
+          errorCode: sql<string | null>`${p("errorCode")}::text`.as("error_code"),
         })
         .from(next),
     )

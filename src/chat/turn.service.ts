@@ -2,11 +2,13 @@ import { randomUUID } from "node:crypto";
 import type { RequestContext } from "../context.ts";
 import { type Message, titleFrom } from "../conversations/conversation.ts";
 import type { Tx } from "../db/client.ts";
+import { toAppError } from "../db/db-errors.ts";
 import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
-import { AppError } from "../errors.ts";
+import { AppError, ERROR_CODES, type ErrorCode } from "../errors.ts";
 import { type Generated, generate, type PartListener } from "./generate.ts";
-import { toModelMessages } from "./history.ts";
+import { toModelMessages, toolCallMessages } from "./history.ts";
 import { announceTurnEnd, releaseLease, startHeartbeat, waitForTurnEnd } from "./lease.ts";
+import { priorToolCalls, storableCall, turnTools, withoutNul } from "./tool-calls.ts";
 import * as repo from "./turn.repository.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput, TurnOutcome } from "./turn.ts";
 
@@ -163,17 +165,25 @@ async function resumeTurn(
     return { kind: "mismatch" };
   }
   const reply = await repo.findReply(tx, userId, existing.id);
-  if (reply) return { kind: "replay", conversationId, userMessage: existing, reply };
+  if (reply) {
+    return {
+      kind: "replay",
+      conversationId,
+      userMessage: existing,
+      reply,
+      error: storedError(reply),
+    };
+  }
   const taken = await repo.takeLease(tx, { userId, conversationId, ...lease, seqs: 0 });
   if (!taken) return { kind: "busy", conversationId };
-  return { kind: "run", turnId: lease.turnId, conversationId, userMessage: existing };
+  return { kind: "run", turnId: lease.turnId, conversationId, userMessage: existing, rerun: true };
 }
 
 /**
  * Steps 4–6: read the bounded window, run the agent with NO transaction or pooled
  * connection held (the lease renewed meanwhile), then store the reply. Generation is
  * bounded by steps, output size and wall clock, and is not cancelled when the client goes
- * away.
+ * away. A re-run of a turn first reads what its earlier runs did (tool-calls.ts).
  */
 export async function runTurn(
   ctx: RequestContext,
@@ -182,18 +192,28 @@ export async function runTurn(
   listener?: PartListener,
 ): Promise<TurnOutcome> {
   const window = turn.window ?? (await readWindow(ctx, deps, turn));
-  const messages = toModelMessages(window, deps.history.maxChars);
+  const prior = turn.rerun
+    ? await retryingRead(() => priorToolCalls(ctx, turn.userMessage.id))
+    : [];
+  const messages = [
+    ...toModelMessages(window, deps.history.maxChars),
+    ...toolCallMessages(prior, turn.userMessage.id),
+  ];
+  const { tools, replayed } = turnTools(ctx, turn.userMessage.id, prior);
   const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
-  const generated = await generate(ctx, deps, messages, listener).finally(stopHeartbeat);
+  const generated = await generate(deps, { messages, tools }, listener).finally(stopHeartbeat);
+  const toolCalls = [...prior, ...generated.toolCalls.filter((c) => !replayed.has(c.id ?? ""))];
   const base = { conversationId: turn.conversationId, userMessage: turn.userMessage };
-  if (generated.error && generated.text.length === 0 && generated.toolCalls.length === 0) {
+  if (generated.error && generated.text.length === 0 && toolCalls.length === 0) {
     // Nothing happened: free the conversation; the same client_message_id can be re-sent.
     await releaseLease(ctx, turn);
     return { ...base, reply: undefined, error: generated.error };
   }
-  const reply = await finishTurn(ctx, turn, generated).finally(() =>
-    announceTurnEnd(turn.conversationId),
-  );
+  const reply = await finishTurn(ctx, turn, { ...generated, toolCalls });
+  if (!reply) {
+    const gone = new AppError("not_found", "The conversation was deleted during the reply");
+    return { ...base, reply: undefined, error: gone };
+  }
   return { ...base, reply, error: generated.error };
 }
 
@@ -208,24 +228,38 @@ function readWindow(ctx: RequestContext, deps: TurnDeps, turn: StartedTurn): Pro
   );
 }
 
-/** Step 6: the reply, its tool calls and usage, in one atomic statement; frees the lease. */
+/**
+ * Step 6: the reply, its tool calls and usage, in one atomic statement that frees the
+ * lease. What is stored is bounded and representable (no U+0000); if it still fails, the
+ * lease is freed at once so the client's retry (same client_message_id) can run — the
+ * tool effects are in the turn's record, so that retry replays them.
+ */
 async function finishTurn(
   ctx: RequestContext,
   turn: StartedTurn,
   g: Generated,
 ): Promise<Message | undefined> {
-  const stored = await retryingWrite(() =>
-    repo.storeReply(ctx.db, {
-      userId: ctx.userId,
-      conversationId: turn.conversationId,
-      turnId: turn.turnId,
-      content: g.text,
-      toolCalls: g.toolCalls,
-      replyTo: turn.userMessage.id,
-      status: g.status,
-      usage: g.usage,
-    }),
-  );
+  let stored: Awaited<ReturnType<typeof repo.storeReply>>;
+  try {
+    stored = await retryingWrite(() =>
+      repo.storeReply(ctx.db, {
+        userId: ctx.userId,
+        conversationId: turn.conversationId,
+        turnId: turn.turnId,
+        content: withoutNul(g.text),
+        toolCalls: g.toolCalls.map(storableCall),
+        replyTo: turn.userMessage.id,
+        status: g.status,
+        usage: g.usage,
+        errorCode: g.error?.code ?? null,
+      }),
+    );
+  } catch (error) {
+    await releaseLease(ctx, turn);
+    throw ownWriteFailure(error);
+  } finally {
+    announceTurnEnd(turn.conversationId);
+  }
   switch (stored.kind) {
     case "stored":
       return stored.message;
@@ -234,4 +268,19 @@ async function finishTurn(
     case "conversation_gone":
       return undefined;
   }
+}
+
+/** Data WE wrote was refused: a fault of the server (500), not of the client's request. */
+function ownWriteFailure(error: unknown): AppError {
+  const appError = toAppError(error);
+  return appError.status === 400
+    ? new AppError("internal_error", undefined, { cause: error })
+    : appError;
+}
+
+/** A stored reply that ended in an error answers a replay with the same code. */
+export function storedError(reply: Message): AppError | undefined {
+  const code = reply.errorCode;
+  if (reply.status !== "error" || !code || !(code in ERROR_CODES)) return undefined;
+  return new AppError(code as ErrorCode);
 }

@@ -27,14 +27,18 @@ export interface StartedTurn extends Lease {
   userMessage: Message;
   /** The model's window (ending with userMessage) when step A could read it too. */
   window?: Message[];
+  /** An earlier run of this turn died before its reply was stored: it may have done things. */
+  rerun?: boolean;
 }
 
-/** A repeated send whose reply is already stored: answered from the database. */
+/** A repeated send whose reply is already stored: answered from the database, as the first was. */
 export interface ReplayedTurn {
   kind: "replay";
   conversationId: string;
   userMessage: Message;
   reply: Message;
+  /** The stored reply ended in an error: the replay answers with the same code. */
+  error: AppError | undefined;
 }
 
 export interface TurnOutcome {

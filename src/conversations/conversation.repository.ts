@@ -99,6 +99,7 @@ export interface MessageRow {
   client_message_id: string | null;
   usage: Record<string, number | undefined> | null;
   created_at: Date | string;
+  error_code: string | null;
 }
 
 /** The one mapper from a stored message row to the domain type. */
@@ -115,6 +116,7 @@ export function toMessage(row: MessageRow): Message {
     clientMessageId: row.client_message_id,
     usage: row.usage,
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
+    errorCode: row.error_code,
   };
 }
 
@@ -131,6 +133,7 @@ export const messageColumns = {
   client_message_id: messages.clientMessageId,
   usage: messages.usage,
   created_at: messages.createdAt,
+  error_code: messages.errorCode,
 };
 
 /** A page of messages in seq order: after `afterSeq` (forwards) or before `beforeSeq` (backwards). */

@@ -31,6 +31,8 @@ export interface Message {
   clientMessageId: string | null;
   usage: Record<string, number | undefined> | null;
   createdAt: Date;
+  /** For a reply with status "error": the code the turn answered with. */
+  errorCode: string | null;
 }
 
 export const TITLE_MAX = 200;

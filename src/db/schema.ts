@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -128,12 +129,40 @@ export const messages = pgTable(
     clientMessageId: uuid("client_message_id"),
     usage: jsonb("usage").$type<Record<string, number | undefined>>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** For a reply with status `error`: the error code the turn answered with (a replay repeats it). */
+    errorCode: text("error_code"),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
     uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
     uniqueIndex("messages_reply_to_uq").on(t.replyTo),
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),
+  ],
+);
+
+/**
+ * The side effects of a chat turn, recorded in the SAME transaction as each effect: the
+ * turn's idempotency record. A turn run again (the client's retry after a failed reply
+ * store) replays these results instead of redoing the effects.
+ */
+export const turnToolCalls = pgTable(
+  "turn_tool_calls",
+  {
+    id: uuid("id").notNull().defaultRandom(),
+    userId: text("user_id").notNull(),
+    /** The user message the turn answers. */
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    toolCallId: text("tool_call_id").notNull(),
+    name: text("name").notNull(),
+    arguments: jsonb("arguments").notNull(),
+    result: jsonb("result").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.id] }),
+    index("turn_tool_calls_message_idx").on(t.userId, t.messageId),
   ],
 );
 

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../errors.ts";
 import type { Db, Tx } from "./client.ts";
@@ -16,6 +17,13 @@ export interface RetryOptions {
 const DEFAULTS = { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 400 };
 
 /**
+ * Set while code runs inside inTransaction: a statement there is never retried on its own
+ * (after a failure the transaction is aborted); the failure goes up to inTransaction,
+ * which retries the WHOLE transaction when that is safe.
+ */
+const insideTransaction = new AsyncLocalStorage<true>();
+
+/**
  * Runs one use case in one transaction, retrying the WHOLE transaction only when that is
  * known to be safe: serialization failures and deadlocks (always rolled back), and lost
  * connections that happened before COMMIT was sent. A connection lost during COMMIT has
@@ -30,11 +38,15 @@ export async function inTransaction<T>(
   const config = isolation(options.isolationLevel);
   return retrying(async (state) => {
     state.committing = false;
-    return db.transaction(async (tx) => {
-      const result = await fn(tx as Tx);
-      state.committing = true; // from here on, a lost connection may have committed
-      return result;
-    }, config);
+    return db.transaction(
+      (tx) =>
+        insideTransaction.run(true, async () => {
+          const result = await fn(tx as Tx);
+          state.committing = true; // from here on, a lost connection may have committed
+          return result;
+        }),
+      config,
+    );
   }, options);
 }
 
@@ -64,6 +76,7 @@ async function retrying<T>(
   options: RetryOptions,
 ): Promise<T> {
   const { maxAttempts, baseDelayMs, maxDelayMs } = { ...DEFAULTS, ...options };
+  if (insideTransaction.getStore()) return attemptFn({ committing: true });
   for (let attempt = 1; ; attempt++) {
     const state = { committing: false };
     try {

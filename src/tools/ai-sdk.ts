@@ -13,19 +13,27 @@ import { type AnyToolDefinition, toolFailure } from "./tool.ts";
  * as the same `{ error: { code: "validation_failed", message } }` result as any other
  * expected failure (and the same as over MCP), never as an exception.
  */
-export function toAiSdkTools(ctx: RequestContext): ToolSet {
+export function toAiSdkTools(ctx: RequestContext, run: ToolRunner = defaultRunner(ctx)): ToolSet {
   return Object.fromEntries(
-    TASK_TOOLS.map((definition) => [definition.name, toAiSdkTool(ctx, definition)]),
+    TASK_TOOLS.map((definition) => [definition.name, toAiSdkTool(ctx, definition, run)]),
   );
 }
 
-function toAiSdkTool(ctx: RequestContext, definition: AnyToolDefinition) {
+/** Runs one call: by default runTool; the chat turn records effects around it. */
+export type ToolRunner = (name: string, input: unknown, toolCallId: string) => Promise<unknown>;
+
+const defaultRunner =
+  (ctx: RequestContext): ToolRunner =>
+  (name, input) =>
+    runTool(ctx, name, input);
+
+function toAiSdkTool(ctx: RequestContext, definition: AnyToolDefinition, run: ToolRunner) {
   return tool({
     description: definition.description,
     inputSchema: jsonSchema<unknown>(() => inputJsonSchema(definition)),
-    execute: async (input: unknown) => {
+    execute: async (input: unknown, { toolCallId }) => {
       try {
-        return await runTool(ctx, definition.name, input);
+        return await run(definition.name, input, toolCallId);
       } catch (error) {
         // A database outage or a bug: the model reads the same failure an MCP client
         // would; the details stay in the log.

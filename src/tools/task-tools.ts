@@ -43,6 +43,7 @@ export const addTaskTool = defineTool({
 
 export const listTasksTool = defineTool({
   name: "list_tasks",
+  readOnly: true,
   description:
     "List the user's tasks in number order, each with its number (id), title, description and whether it is completed. " +
     "Use it to answer questions about the user's tasks, and to find a task's number when the user names a task by its title.",

@@ -13,6 +13,8 @@ export interface ToolDefinition<Input, Output> {
   readonly name: string;
   /** Prompt text: what the tool does, when to call it, what it returns. */
   readonly description: string;
+  /** True for a tool without side effects (reads only). */
+  readonly readOnly?: boolean;
   /** A z.strictObject with .describe() on every field and bounded strings. */
   readonly inputSchema: z.ZodType<Input>;
   /** Runs with already validated input; expected failures throw AppError (4xx). */

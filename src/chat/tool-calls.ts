@@ -1,0 +1,117 @@
+import { isDeepStrictEqual } from "node:util";
+import type { ToolSet } from "ai";
+import type { RequestContext } from "../context.ts";
+import type { StoredToolCall } from "../conversations/conversation.ts";
+import type { Db } from "../db/client.ts";
+import { inTransaction } from "../db/transaction.ts";
+import { toAiSdkTools } from "../tools/ai-sdk.ts";
+import { runTool, TASK_TOOLS } from "../tools/task-tools.ts";
+import { isToolError } from "../tools/tool.ts";
+import * as repo from "./tool-calls.repository.ts";
+
+/**
+ * The turn's idempotency record (the Stripe idempotency-key model): every tool call with a
+ * side effect is recorded, with its result, in the SAME transaction as the effect. If the
+ * reply cannot be stored (the database drops between the tool and step B), the client's
+ * documented recovery — the same client_message_id — runs the turn again; the model is
+ * then shown what was already done, and a call it repeats (same tool, same arguments) gets
+ * the recorded result instead of doing it twice.
+ */
+export interface TurnTools {
+  tools: ToolSet;
+  /** The calls of earlier runs of this turn, to store with the reply. */
+  prior: StoredToolCall[];
+  /** Tool call ids of this run that were answered from the record (not stored twice). */
+  replayed: Set<string>;
+}
+
+const WRITES = new Set(TASK_TOOLS.filter((t) => !t.readOnly).map((t) => t.name));
+
+export function turnTools(
+  ctx: RequestContext,
+  userMessageId: string,
+  prior: StoredToolCall[],
+): TurnTools {
+  const unmatched = [...prior];
+  const replayed = new Set<string>();
+  const tools = toAiSdkTools(ctx, async (name, input, toolCallId) => {
+    if (!WRITES.has(name)) return runTool(ctx, name, input);
+    const args = storable(input, ARGUMENTS_MAX);
+    const i = unmatched.findIndex((c) => c.name === name && isDeepStrictEqual(c.arguments, args));
+    const done = i >= 0 ? unmatched.splice(i, 1)[0] : undefined;
+    if (done) {
+      replayed.add(toolCallId);
+      return done.result;
+    }
+    return inTransaction(ctx.db, async (tx) => {
+      // The transaction handle runs the same statements as the database handle.
+      const result = await runTool({ ...ctx, db: tx as unknown as Db }, name, input);
+      if (!isToolError(result)) {
+        await repo.insertToolCall(tx, {
+          userId: ctx.userId,
+          messageId: userMessageId,
+          toolCallId,
+          name,
+          arguments: args,
+          result: storable(result, RESULT_MAX),
+        });
+      }
+      return result;
+    });
+  });
+  return { tools, prior, replayed };
+}
+
+/** The recorded calls of earlier runs of a turn (only a re-run has any). */
+export function priorToolCalls(ctx: RequestContext, userMessageId: string) {
+  return repo.listToolCalls(ctx.db, ctx.userId, userMessageId);
+}
+
+// ---- what is stored: bounded in bytes, and representable in PostgreSQL ----
+
+/** Bytes of JSON kept per tool call's arguments and result (the window reads them back). */
+export const ARGUMENTS_MAX = 4_000;
+export const RESULT_MAX = 16_000;
+
+/** A tool call as stored with the reply: bounded, and without U+0000. */
+export function storableCall(call: StoredToolCall): StoredToolCall {
+  return {
+    ...call,
+    arguments: storable(call.arguments, ARGUMENTS_MAX),
+    result: storable(call.result, RESULT_MAX),
+  };
+}
+
+/**
+ * A JSON value that PostgreSQL can store (text and jsonb refuse U+0000, so it is removed)
+ * and that is at most `max` characters of JSON: a longer list keeps the items that fit and
+ * says how many there were; anything else too long is replaced by a note of its size.
+ */
+export function storable(value: unknown, max: number): unknown {
+  const clean = withoutNul(value ?? null);
+  const json = JSON.stringify(clean) ?? "null";
+  if (json.length <= max) return clean;
+  if (Array.isArray(clean)) {
+    const items: unknown[] = [];
+    let size = 100;
+    for (const item of clean) {
+      size += (JSON.stringify(item) ?? "null").length + 1;
+      if (size > max) break;
+      items.push(item);
+    }
+    return { truncated: true, total: clean.length, items };
+  }
+  return { truncated: true, characters: json.length };
+}
+
+/** Removes U+0000 from every string (and key) of a JSON value. */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === "string") return value.replaceAll("\u0000", "") as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k.replaceAll("\u0000", ""), withoutNul(v)]),
+    ) as T;
+  }
+  return value;
+}
