@@ -4,7 +4,7 @@
  * database, alternating PGlite and PostgreSQL, and for comparison the unbundled sources
  * (`node src/main.ts`); RSS when idle after start. RSS under load is sampled during B3.
  */
-import { type Backend, type ChildApp, type Entry, startChild } from "./lib/backends.ts";
+import { type Backend, type ChildApp, type Entry, type Setup, startChild } from "./lib/backends.ts";
 import type { Model } from "./lib/model.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
 
@@ -15,6 +15,7 @@ export interface B6Result {
 }
 
 export async function runB6ColdStarts(opts: {
+  setup: Setup;
   backends: Backend[];
   model: Model;
   rounds: number;
@@ -28,7 +29,7 @@ export async function runB6ColdStarts(opts: {
     progress("B6", `cold start: round ${r + 1}/${opts.rounds}`);
     const order = r % 2 === 0 ? runs : [...runs].reverse();
     for (const [backend, entry] of order) {
-      const app = await startChild(backend, opts.model.url, entry);
+      const app = await startChild(opts.setup, backend, opts.model.url, entry);
       const key = coldStartKey(backend, entry);
       samples[key] ??= [];
       samples[key].push(app.coldStartMs);
