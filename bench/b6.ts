@@ -20,9 +20,13 @@ export async function runB6ColdStarts(opts: {
   model: Model;
   rounds: number;
   entries: Entry[];
+  /** Backends the "source" entry is started on (default: all of them). */
+  sourceBackends?: Backend[];
 }): Promise<B6Result["coldStartMs"]> {
   const runs: [Backend, Entry][] = opts.backends.flatMap((b) =>
-    opts.entries.map((e): [Backend, Entry] => [b, e]),
+    opts.entries
+      .filter((e) => e !== "source" || (opts.sourceBackends ?? opts.backends).includes(b))
+      .map((e): [Backend, Entry] => [b, e]),
   );
   const samples: Record<string, number[]> = {};
   for (let r = 0; r < opts.rounds; r++) {
@@ -33,6 +37,7 @@ export async function runB6ColdStarts(opts: {
       const key = coldStartKey(backend, entry);
       samples[key] ??= [];
       samples[key].push(app.coldStartMs);
+      progress("B6", `cold start ${key}: ${app.coldStartMs.toFixed(0)} ms`);
       await app.stop();
     }
   }
@@ -49,8 +54,8 @@ export function coldStartKey(backend: Backend, entry: Entry): string {
   return entry === "bundle" ? backend : `${backend}, node src/main.ts`;
 }
 
-/** Idle RSS: one light request (so the routes and the pool are warm), then 1 s of rest. */
-export async function idleRss(app: ChildApp): Promise<number> {
-  await new Promise((r) => setTimeout(r, 1000));
+/** Idle RSS: after `restMs` (1 s) of rest following the start. */
+export async function idleRss(app: ChildApp, restMs = 1000): Promise<number> {
+  await new Promise((r) => setTimeout(r, restMs));
   return app.rssMb();
 }

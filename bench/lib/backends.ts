@@ -115,6 +115,24 @@ export async function preparePg(setup: Setup): Promise<void> {
   progress("seed", `pg: seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * Drops a benchmark database once its last connections are gone. Not `with (force)` at
+ * once: pg.Pool#end() resolves while its clients' sockets are still closing, and a client
+ * terminated by the server at that moment emits an 'error' nobody listens to (a crash).
+ */
+export async function dropDatabase(db: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await adminQuery(`drop database if exists ${db}${attempt >= 50 ? " with (force)" : ""}`);
+      return;
+    } catch (error) {
+      // 55006 object_in_use: a connection is still closing.
+      if ((error as { code?: string }).code !== "55006" || attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export interface InProcessApp {
   backend: Backend;
   server: Server;
