@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import pino from "pino";
 import { tasktalkTurn } from "./b1.ts";
-import { appEnv, pgUrl, preparePg, ROOT } from "./lib/backends.ts";
+import { appEnv, FULL, pgUrl, preparePg, ROOT } from "./lib/backends.ts";
 import { makeAgent } from "./lib/http.ts";
 import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
 import { startModel } from "./lib/model.ts";
@@ -39,9 +39,9 @@ interface ConfigModule {
   loadConfig(env: Record<string, string>): unknown;
 }
 
-await preparePg();
+await preparePg(FULL);
 const model = await startModel();
-const pool = new pg.Pool({ connectionString: pgUrl(), max: 2 });
+const pool = new pg.Pool({ connectionString: pgUrl(FULL.pgDb), max: 2 });
 const sql = pgSql(pool);
 await refreshSessions(sql);
 const logger = { level: "info", stream: pino.destination({ dest: "/dev/null", sync: false }) };
@@ -52,7 +52,7 @@ for (const [name, root] of [
 ] as const) {
   const { createServer } = (await import(`${root}/src/server.ts`)) as AppModule;
   const { loadConfig } = (await import(`${root}/src/config.ts`)) as ConfigModule;
-  const server = await createServer(loadConfig(appEnv("pg", model.url)), { logger });
+  const server = await createServer(loadConfig(appEnv(FULL, "pg", model.url)), { logger });
   const url = await server.app.listen({ port: 0, host: "127.0.0.1" });
   apps.push({ name, url, close: () => server.close() });
 }

@@ -6,9 +6,9 @@
  * patterns (pg), and the model called directly with the server's own requests.
  */
 import type pg from "pg";
-import { type Backend, startInProcess } from "./lib/backends.ts";
+import { type Backend, type Setup, startInProcess } from "./lib/backends.ts";
 import { makeAgent, post } from "./lib/http.ts";
-import { benchToken, convKey, LENGTHS, uuidOf } from "./lib/layout.ts";
+import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
 import { callModelDirect, type Model } from "./lib/model.ts";
 import { alternate, type RoundPlan, type Variant } from "./lib/rounds.ts";
 import { resetTasktalk } from "./lib/seed.ts";
@@ -62,6 +62,7 @@ function cell(s: Series): B1Cell {
 }
 
 export async function runB1(opts: {
+  setup: Setup;
   backends: Backend[];
   model: Model;
   pgPool: pg.Pool;
@@ -71,7 +72,7 @@ export async function runB1(opts: {
   const result: B1Result = {};
   await opts.model.setPace(0);
   for (const backend of opts.backends) {
-    const app = await startInProcess(backend, opts.model.url);
+    const app = await startInProcess(opts.setup, backend, opts.model.url);
     const agent = makeAgent(1);
     const modelAgent = makeAgent(1);
     const sdk = sdkTurn(opts.model.url);
@@ -88,14 +89,15 @@ export async function runB1(opts: {
           : [];
       if (backend === "pg") for (const p of peers) await p.reset();
       // Warm the app's JIT first, so the first length measured does not pay for it.
-      const warmKey = convKey.app(LENGTHS[0]);
+      const lengths = opts.setup.scale.lengths;
+      const warmKey = convKey.app(lengths[0] ?? 10);
       await resetTasktalk(app.sql, [warmKey]);
       for (let i = 0; i < opts.plan.appWarmup; i++) {
         await tasktalkTurn(agent, app.url, uuidOf(warmKey), benchToken(0));
       }
       await resetTasktalk(app.sql, [warmKey]);
       result[backend] = {};
-      for (const length of LENGTHS) {
+      for (const length of lengths) {
         const key = convKey.app(length);
         const conversationId = uuidOf(key);
         const resetApp = () => resetTasktalk(app.sql, [key]);

@@ -4,9 +4,9 @@
  * the server sent, at 10 / 1k / 10k messages, with and without one tool call. The model
  * streams at a fixed pace between chunks.
  */
-import { type Backend, startInProcess } from "./lib/backends.ts";
+import { type Backend, type Setup, startInProcess } from "./lib/backends.ts";
 import { makeAgent, post } from "./lib/http.ts";
-import { benchToken, convKey, LENGTHS, uuidOf } from "./lib/layout.ts";
+import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
 import { callModelDirect, type Model } from "./lib/model.ts";
 import { alternate, type RoundPlan } from "./lib/rounds.ts";
 import { resetTasktalk } from "./lib/seed.ts";
@@ -27,6 +27,7 @@ export type B2Result = Record<string, Record<string, Record<string, B2Cell>>>;
 const TEXT = { tool: "add a task to buy milk on the way home #tool", plain: "thanks, that is all" };
 
 export async function runB2(opts: {
+  setup: Setup;
   backends: Backend[];
   model: Model;
   plan: RoundPlan;
@@ -35,12 +36,12 @@ export async function runB2(opts: {
   await opts.model.setPace(PACE_MS);
   try {
     for (const backend of opts.backends) {
-      const app = await startInProcess(backend, opts.model.url);
+      const app = await startInProcess(opts.setup, backend, opts.model.url);
       const agent = makeAgent(1);
       const modelAgent = makeAgent(1);
       result[backend] = {};
       try {
-        for (const length of LENGTHS) {
+        for (const length of opts.setup.scale.lengths) {
           const key = convKey.app(length);
           const conversationId = uuidOf(key);
           const byTool: Record<string, B2Cell> = {};

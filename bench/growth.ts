@@ -8,18 +8,17 @@
  *
  *   node bench/growth.ts [--grow 5000] [--backend pg|pglite|both] [--keep]   (also in npm run bench)
  */
-import { rmSync } from "node:fs";
+import { cpSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { adminQuery } from "../test/support/databases.ts";
-import { type Backend, pgUrl, startChild } from "./lib/backends.ts";
+import { type Backend, FULL, pgUrl, type Setup, startChild } from "./lib/backends.ts";
 import { makeAgent, post } from "./lib/http.ts";
 import type { Model } from "./lib/model.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
 import { USER_TEXT } from "./peers/common.ts";
 
-const GROWTH_DB = "tasktalk_growth";
 /** 30 turns = 60 messages: past the model's 50-message window. */
 const WINDOW_TURNS = 30;
 
@@ -38,6 +37,14 @@ export interface GrowthCell {
 export type GrowthResult = Record<string, GrowthCell>;
 
 export async function runGrowth(opts: {
+  setup: Setup;
+  /** The fresh PostgreSQL database it creates and drops (default tasktalk_growth). */
+  db?: string;
+  /**
+   * PGlite: start from a copy of this closed, migrated data directory instead of an empty
+   * one. Smoke only: creating an empty PGlite directory costs ~10 s on a busy machine.
+   */
+  pgliteTemplate?: string;
   backends: Backend[];
   model: Model;
   /** Messages added to the conversation between the early and the late timings. */
@@ -55,20 +62,30 @@ export async function runGrowth(opts: {
 
 async function growOne(
   backend: Backend,
-  opts: { model: Model; grow: number; rounds: number; perRound: number; keep?: boolean },
+  opts: {
+    setup: Setup;
+    db?: string;
+    pgliteTemplate?: string;
+    model: Model;
+    grow: number;
+    rounds: number;
+    perRound: number;
+    keep?: boolean;
+  },
 ): Promise<GrowthCell> {
+  const db = opts.db ?? "tasktalk_growth";
   const dataDir = join(tmpdir(), "tasktalk-bench", `growth-${process.pid}`);
   const env: Record<string, string> = { DATA_DIR: dataDir };
   if (backend === "pg") {
-    await adminQuery(`drop database if exists ${GROWTH_DB} with (force)`);
-    await adminQuery(`create database ${GROWTH_DB}`);
-    const url = new URL(pgUrl());
-    url.pathname = `/${GROWTH_DB}`;
-    env.DATABASE_URL = url.toString();
+    await adminQuery(`drop database if exists ${db} with (force)`);
+    await adminQuery(`create database ${db}`);
+    env.DATABASE_URL = pgUrl(db);
   } else {
     rmSync(dataDir, { recursive: true, force: true });
+    if (opts.pgliteTemplate) cpSync(opts.pgliteTemplate, dataDir, { recursive: true });
   }
-  const app = await startChild(backend, opts.model.url, "bundle", env);
+  const app = await startChild(opts.setup, backend, opts.model.url, "bundle", env);
+  progress("growth", `${backend}: app up in ${app.coldStartMs.toFixed(0)} ms`);
   const agent = makeAgent(1);
   let errors = 0;
   try {
@@ -147,9 +164,9 @@ async function growOne(
     agent.destroy();
     await app.stop();
     if (opts.keep) {
-      progress("growth", `${backend}: kept ${backend === "pg" ? GROWTH_DB : dataDir}`);
+      progress("growth", `${backend}: kept ${backend === "pg" ? db : dataDir}`);
     } else if (backend === "pg") {
-      await adminQuery(`drop database if exists ${GROWTH_DB} with (force)`);
+      await adminQuery(`drop database if exists ${db} with (force)`);
     } else {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -208,6 +225,7 @@ if (import.meta.main) {
     values.backend === "both" ? ["pg", "pglite"] : [values.backend === "pglite" ? "pglite" : "pg"];
   try {
     const result = await runGrowth({
+      setup: FULL,
       backends,
       model,
       grow: Number(values.grow),

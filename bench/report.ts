@@ -1,6 +1,6 @@
 /** Goals, ratios and the written outputs: bench/results/latest.json and docs/benchmarks.md. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { type B1Result, FLOOR, MODEL, PEERS, SDK, TASKTALK, TASKTALK_NET } from "./b1.ts";
 import { type B2Result, PACE_MS } from "./b2.ts";
 import type { B3Result } from "./b3.ts";
@@ -12,7 +12,7 @@ import { round2 } from "./lib/stats.ts";
 
 export interface Report {
   date: string;
-  mode: "quick" | "full";
+  mode: "smoke" | "quick" | "full";
   command: string;
   machine: { nproc: number; memoryGb: number; cpu: string; os: string };
   versions: Record<string, string>;
@@ -290,12 +290,17 @@ export function markdown(report: Report): string {
   return lines.join("\n");
 }
 
-export function writeReport(report: Report): void {
+/** Where a run's report goes: the published files, or (smoke) a scratch directory. */
+export const PUBLISHED = {
+  json: join(ROOT, "bench", "results", "latest.json"),
+  doc: join(ROOT, "docs", "benchmarks.md"),
+};
+
+export function writeReport(report: Report, to: { json: string; doc: string } = PUBLISHED): void {
   report.goals = goals(report.results);
-  const dir = join(ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "latest.json"), `${JSON.stringify(report, jsonNumbers, 2)}\n`);
-  const doc = join(ROOT, "docs", "benchmarks.md");
+  mkdirSync(dirname(to.json), { recursive: true });
+  writeFileSync(to.json, `${JSON.stringify(report, jsonNumbers, 2)}\n`);
+  const doc = to.doc;
   const body = `${BEGIN}\n${markdown(report)}\n${END}`;
   const current = existsSync(doc)
     ? readFileSync(doc, "utf8")

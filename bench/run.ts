@@ -1,19 +1,23 @@
 /**
- * Tasktalk benchmarks (shared/BENCHMARKS.md): B1, B2, B3, B6, with their baselines in the
- * same run, alternating rounds; median of round medians and p99.
+ * Tasktalk benchmarks (shared/BENCHMARKS.md): B1 (and its black-box growth check), B2, B3,
+ * B6, with their baselines in the same run, alternating rounds; median of round medians
+ * and p99.
  *
  *   npm run bench              full (minutes)
  *   npm run bench -- --quick   small rounds (< 2 minutes once the databases are seeded)
+ *   npm run bench -- --smoke   every benchmark, a few turns on tiny data, from nothing (CI)
  *   npm run bench -- --only B1,B3
  *
- * Writes docs/benchmarks.md (between its generated markers) and bench/results/latest.json.
- * Needs PostgreSQL at 127.0.0.1:5432 (TEST_PG_URL overrides); seeds `tasktalk_bench` and a
- * PGlite directory under the OS temp dir once, and reuses them while the migrations and the
- * seed are unchanged.
+ * Full and quick write docs/benchmarks.md (between its generated markers) and
+ * bench/results/latest.json; they need PostgreSQL at 127.0.0.1:5432 (TEST_PG_URL
+ * overrides) and seed `tasktalk_bench` and a PGlite directory under the OS temp dir once,
+ * reusing them while the migrations and the seed are unchanged. Smoke seeds a database and
+ * a directory of its own, writes its report into a scratch directory, and removes all of
+ * it. Every mode exits non-zero when a benchmark throws or counts errors.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -27,139 +31,234 @@ import { runGrowth } from "./growth.ts";
 import {
   type Backend,
   type ChildApp,
+  dropDatabase,
   type Entry,
-  PGLITE_DIR,
+  FULL,
   pgUrl,
   preparePg,
   ROOT,
+  type Setup,
   startChild,
-  startInProcess,
 } from "./lib/backends.ts";
-import { startModel } from "./lib/model.ts";
+import { SMOKE_SCALE } from "./lib/layout.ts";
+import { type Model, startModel } from "./lib/model.ts";
 import { progress } from "./lib/stats.ts";
 import { type Report, writeReport } from "./report.ts";
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    only: { type: "string" },
-    "no-write": { type: "boolean", default: false },
+type Mode = Report["mode"];
+const BACKENDS: Backend[] = ["pg", "pglite"];
+
+const PLANS = {
+  // Smoke: every code path of the full run (both backends, both entries), a few turns each,
+  // under 60 s from nothing on 2 busy vCPUs. Its figures mean nothing.
+  smoke: {
+    b1: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0, appWarmup: 2 },
+    growth: { backends: ["pg", "pglite"] as Backend[], grow: 20, rounds: 1, perRound: 2 },
+    b2: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0 },
+    b3: { levels: [1, 4], rounds: 1, roundMs: 150 },
+    // The sources (`node src/main.ts`) start in seconds on a busy machine: on pg only.
+    b6: {
+      rounds: 1,
+      entries: ["bundle", "source"] as Entry[],
+      sourceBackends: ["pg"] as Backend[],
+      idleRestMs: 100,
+    },
   },
-});
-const quick = values.quick ?? false;
-const only = new Set((values.only ?? "B1,B2,B3,B6").toUpperCase().split(","));
-const backends: Backend[] = ["pg", "pglite"];
-
-// Quick mode must finish in under 2 minutes on 2 busy vCPUs, seeding included.
-const plan = quick
-  ? {
-      b1: { rounds: 3, perRound: 8, maxRoundMs: 500, warmup: 2, appWarmup: 50 },
-      growth: { backends: ["pg"] as Backend[], grow: 2000, rounds: 2, perRound: 10 },
-      b2: { rounds: 2, perRound: 5, maxRoundMs: 500, warmup: 1 },
-      b3: { levels: [1, 8, 32, 128], rounds: 2, roundMs: 400 },
-      b6: { rounds: 2, entries: ["bundle"] as Entry[] },
-    }
-  : {
-      b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
-      growth: { backends: ["pg", "pglite"] as Backend[], grow: 10_000, rounds: 5, perRound: 20 },
-      b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
-      b3: { levels: [1, 8, 32, 128], rounds: 5, roundMs: 3000 },
-      b6: { rounds: 7, entries: ["bundle", "source"] as Entry[] },
-    };
-
-const started = Date.now();
-const command = `npm run bench${quick ? " -- --quick" : ""}${values.only ? ` ${quick ? "" : "-- "}--only ${values.only}` : ""}`;
-progress("bench", `${quick ? "quick" : "full"} mode: ${[...only].join(", ")}`);
-
-// Both seeded databases at once (each is reused while its fingerprint holds).
-await Promise.all([preparePg(), preparePgliteInChild()]);
-const pgPool = new pg.Pool({ connectionString: pgUrl(), max: 10 });
-const model = await startModel();
-const report: Report = {
-  date: new Date().toISOString(),
-  mode: quick ? "quick" : "full",
-  command,
-  machine: machine(),
-  versions: await versions(pgPool),
-  plan,
-  results: {},
+  // Quick mode must finish in under 2 minutes on 2 busy vCPUs, seeding included.
+  quick: {
+    b1: { rounds: 3, perRound: 8, maxRoundMs: 500, warmup: 2, appWarmup: 50 },
+    growth: { backends: ["pg"] as Backend[], grow: 2000, rounds: 2, perRound: 10 },
+    b2: { rounds: 2, perRound: 5, maxRoundMs: 500, warmup: 1 },
+    b3: { levels: [1, 8, 32, 128], rounds: 2, roundMs: 400 },
+    b6: { rounds: 2, entries: ["bundle"] as Entry[], sourceBackends: BACKENDS, idleRestMs: 1000 },
+  },
+  full: {
+    b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
+    growth: { backends: ["pg", "pglite"] as Backend[], grow: 10_000, rounds: 5, perRound: 20 },
+    b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
+    b3: { levels: [1, 8, 32, 128], rounds: 5, roundMs: 3000 },
+    b6: {
+      rounds: 7,
+      entries: ["bundle", "source"] as Entry[],
+      sourceBackends: BACKENDS,
+      idleRestMs: 1000,
+    },
+  },
 };
+type Plan = (typeof PLANS)[Mode];
 
-try {
-  if (only.has("B1")) report.results.B1 = await runB1({ backends, model, pgPool, plan: plan.b1 });
-  if (only.has("B1") || only.has("GROWTH")) {
-    // B1's black-box check: the public API on a fresh database, the app as npm start runs it.
-    await ensureBundle();
-    report.results.growth = await runGrowth({ model, ...plan.growth });
+async function main(): Promise<void> {
+  const started = Date.now();
+  const { values } = parseArgs({
+    options: {
+      smoke: { type: "boolean", default: false },
+      quick: { type: "boolean", default: false },
+      only: { type: "string" },
+      "no-write": { type: "boolean", default: false },
+    },
+  });
+  const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
+  const only = new Set((values.only ?? "B1,B2,B3,B6").toUpperCase().split(","));
+  const command = `npm run bench${mode === "full" && !values.only ? "" : " --"}${mode === "full" ? "" : ` --${mode}`}${values.only ? ` --only ${values.only}` : ""}`;
+  progress("bench", `${mode} mode: ${[...only].join(", ")}`);
+
+  // Smoke runs from nothing and leaves nothing: its own database and directory, removed.
+  const scratch = mode === "smoke" ? mkdtempSync(join(os.tmpdir(), "tasktalk-smoke-")) : "";
+  const setup: Setup = scratch
+    ? {
+        scale: SMOKE_SCALE,
+        pgDb: `tasktalk_bench_smoke_${process.pid}`,
+        pgliteDir: join(scratch, "pglite"),
+      }
+    : FULL;
+  try {
+    const report = await runAll({ setup, mode, plan: PLANS[mode], only, command });
+    report.durationSec = Math.round((Date.now() - started) / 1000);
+    if (scratch) {
+      // The report is rendered too (it is code that can break), but not published.
+      writeReport(report, {
+        json: join(scratch, "latest.json"),
+        doc: join(scratch, "benchmarks.md"),
+      });
+    } else if (!values["no-write"]) {
+      writeReport(report);
+    }
+    const errors = countErrors(report.results);
+    progress("bench", `done in ${report.durationSec} s, ${errors} errors`);
+    if (errors > 0) process.exitCode = 1;
+  } finally {
+    if (scratch) {
+      await dropDatabase(setup.pgDb);
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }
-  if (only.has("B2")) report.results.B2 = await runB2({ backends, model, plan: plan.b2 });
-  if (only.has("B6") || only.has("B3")) {
+}
+
+async function runAll(opts: {
+  setup: Setup;
+  mode: Mode;
+  plan: Plan;
+  only: Set<string>;
+  command: string;
+}): Promise<Report> {
+  const { setup, plan, only } = opts;
+  const backends = BACKENDS;
+  // dist/ current with the sources, checked (hashed) once per run; declared before use.
+  let bundled: Promise<void> | undefined;
+  const ensureBundle = () =>
+    (bundled ??= buildServer().then((result) => {
+      if (result === "built") progress("bench", "built the server bundle (dist/)");
+    }));
+
+  // Both seeded databases at once (each is reused while its fingerprint holds), and the
+  // bundle if a benchmark will need it: esbuild runs on the core the seeding leaves idle.
+  const needsBundle = ["B1", "GROWTH", "B3", "B6"].some((b) => only.has(b));
+  const [, pglitePostgres] = await Promise.all([
+    preparePg(setup),
+    preparePgliteInChild(setup),
+    needsBundle ? ensureBundle() : undefined,
+  ]);
+  const pgPool = new pg.Pool({ connectionString: pgUrl(setup.pgDb), max: 10 });
+  // An idle connection dropped by the server: say so (the next query fails and is counted).
+  pgPool.on("error", (error) => progress("bench", `pg pool: ${String(error)}`));
+  let model: Model | undefined;
+  try {
+    model = await startModel();
+    const report: Report = {
+      date: new Date().toISOString(),
+      mode: opts.mode,
+      command: opts.command,
+      machine: machine(),
+      versions: { ...(await versions(pgPool, setup)), pglitePostgres },
+      plan,
+      results: {},
+    };
+    const r = report.results;
+    if (only.has("B1")) r.B1 = await runB1({ setup, backends, model, pgPool, plan: plan.b1 });
+    if (only.has("B1") || only.has("GROWTH")) {
+      // B1's black-box check: the public API on a fresh database, the app as npm start runs it.
+      await ensureBundle();
+      r.growth = await runGrowth({
+        setup,
+        model,
+        ...plan.growth,
+        // Smoke: a database of its own (a full run may be using tasktalk_growth), and PGlite
+        // from a copy of the smoke's directory (fresh would be ~10 s of initdb).
+        ...(opts.mode === "smoke"
+          ? { db: `tasktalk_growth_smoke_${process.pid}`, pgliteTemplate: setup.pgliteDir }
+          : {}),
+      });
+    }
+    if (only.has("B2")) r.B2 = await runB2({ setup, backends, model, plan: plan.b2 });
     // B3 and B6 run the app as `npm start` does: the bundle in dist/, rebuilt when stale.
-    await ensureBundle();
-    // Make sure the PGlite directory exists and is seeded before timing cold starts on it.
-    const seeded = await startInProcess("pglite", model.url);
-    report.versions.pglitePostgres =
-      String((await seeded.sql.query<{ v: string }>("select version() as v"))[0]?.v).split(
-        " ",
-      )[1] ?? "?";
-    await seeded.close();
-  }
-  if (only.has("B6")) {
-    const cold = await runB6ColdStarts({ backends, model, ...plan.b6 });
-    report.results.B6 = { coldStartMs: cold, rssIdleMb: {}, rssLoadMb: {} };
-  }
-  if (only.has("B3") || only.has("B6")) {
-    const apps: Record<string, ChildApp> = {};
-    try {
-      for (const b of backends) apps[b] = await startChild(b, model.url);
-      const idle: Record<string, number> = {};
-      for (const [b, app] of Object.entries(apps)) idle[b] = await idleRss(app);
-      if (report.results.B6) report.results.B6.rssIdleMb = idle;
-      if (only.has("B3")) {
-        report.results.B3 = await runB3({
-          levels: plan.b3.levels,
-          apps,
-          pgPool,
-          rounds: plan.b3.rounds,
-          roundMs: plan.b3.roundMs,
-        });
-        if (report.results.B6) {
-          for (const b of backends) {
-            const peaks = Object.values(report.results.B3).map(
-              (level) => level[`Tasktalk ${b}`]?.rssMaxMb ?? Number.NaN,
-            );
-            report.results.B6.rssLoadMb[b] = Math.max(...peaks);
+    // (The PGlite directory they start on was seeded above.)
+    if (only.has("B6") || only.has("B3")) await ensureBundle();
+    if (only.has("B6")) {
+      const { rounds, entries, sourceBackends } = plan.b6;
+      const cold = await runB6ColdStarts({
+        setup,
+        backends,
+        model,
+        rounds,
+        entries,
+        sourceBackends,
+      });
+      r.B6 = { coldStartMs: cold, rssIdleMb: {}, rssLoadMb: {} };
+    }
+    if (only.has("B3") || only.has("B6")) {
+      const apps: Record<string, ChildApp> = {};
+      try {
+        for (const b of backends) apps[b] = await startChild(setup, b, model.url);
+        const idle: Record<string, number> = {};
+        for (const [b, app] of Object.entries(apps))
+          idle[b] = await idleRss(app, plan.b6.idleRestMs);
+        if (r.B6) r.B6.rssIdleMb = idle;
+        if (only.has("B3")) {
+          r.B3 = await runB3({ apps, pgPool, ...plan.b3 });
+          if (r.B6) {
+            for (const b of backends) {
+              const peaks = Object.values(r.B3).map(
+                (level) => level[`Tasktalk ${b}`]?.rssMaxMb ?? Number.NaN,
+              );
+              r.B6.rssLoadMb[b] = Math.max(...peaks);
+            }
           }
         }
+      } finally {
+        for (const app of Object.values(apps)) await app.stop();
       }
-    } finally {
-      for (const app of Object.values(apps)) await app.stop();
     }
+    return report;
+  } finally {
+    await model?.stop();
+    await pgPool.end();
   }
-} finally {
-  await model.stop();
-  await pgPool.end();
 }
 
-report.durationSec = Math.round((Date.now() - started) / 1000);
-if (!values["no-write"]) writeReport(report);
-progress("bench", `done in ${report.durationSec} s`);
-
-/** dist/ current with the sources, checked (hashed) once per run. */
-let bundled: Promise<void> | undefined;
-function ensureBundle(): Promise<void> {
-  bundled ??= buildServer().then((result) => {
-    if (result === "built") progress("bench", "built the server bundle (dist/)");
-  });
-  return bundled;
+/** Every `errors` count anywhere in the results (B1, B2, B3 cells, the growth check). */
+function countErrors(value: unknown): number {
+  if (typeof value !== "object" || value === null) return 0;
+  let n = 0;
+  for (const [key, v] of Object.entries(value)) {
+    n += key === "errors" && typeof v === "number" ? v : countErrors(v);
+  }
+  return n;
 }
 
-async function preparePgliteInChild(): Promise<void> {
-  const child = spawn(process.execPath, [join(ROOT, "bench/lib/prepare-pglite.ts")], {
-    stdio: ["ignore", "inherit", "inherit"],
+/** Seeds (or checks) the PGlite directory in a child; returns PGlite's PostgreSQL version. */
+async function preparePgliteInChild(setup: Setup): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, "bench/lib/prepare-pglite.ts"), JSON.stringify(setup)],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  child.stdout.on("data", (c: Buffer) => {
+    out += c.toString();
   });
   const [code] = (await once(child, "exit")) as [number | null];
   if (code !== 0) throw new Error(`seeding PGlite failed (exit ${code})`);
+  return out.trim() || "?";
 }
 
 function machine() {
@@ -172,7 +271,7 @@ function machine() {
   };
 }
 
-async function versions(pool: pg.Pool) {
+async function versions(pool: pg.Pool, setup: Setup) {
   const pkg = (name: string) =>
     (
       JSON.parse(readFileSync(`${ROOT}/node_modules/${name}/package.json`, "utf8")) as {
@@ -184,11 +283,14 @@ async function versions(pool: pg.Pool) {
     node: process.version,
     postgresql: rows[0]?.v ?? "unknown",
     pglite: pkg("@electric-sql/pglite"),
-    pglitePostgres: "",
     fastify: pkg("fastify"),
     ai: pkg("ai"),
     betterAuth: pkg("better-auth"),
     drizzle: pkg("drizzle-orm"),
-    pglitePath: PGLITE_DIR,
+    pglitePath: setup.pgliteDir,
   };
 }
+
+// Last statement on purpose: every module-level declaration above has run before main()
+// does, so nothing it calls can meet a binding in its temporal dead zone.
+await main();

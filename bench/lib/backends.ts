@@ -15,7 +15,7 @@ import { migratePg } from "../../src/db/migrate.ts";
 import { createServer, type Server } from "../../src/server.ts";
 import { adminQuery, PG_ADMIN_URL } from "../../test/support/databases.ts";
 import { get, makeAgent } from "./http.ts";
-import { SECRET } from "./layout.ts";
+import { backgroundMessages, FULL_SCALE, type Scale, SECRET } from "./layout.ts";
 import {
   fingerprint,
   markSeeded,
@@ -30,17 +30,37 @@ import { progress } from "./stats.ts";
 export type Backend = "pg" | "pglite";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const PG_DB = "tasktalk_bench";
-export const PGLITE_DIR = join(tmpdir(), "tasktalk-bench", "pglite");
 
-export function pgUrl(): string {
+/** Where a run's seeded data lives, and how much of it there is. */
+export interface Setup {
+  scale: Scale;
+  /** The seeded PostgreSQL database (kept and reused while its fingerprint holds). */
+  pgDb: string;
+  /** The seeded PGlite directory (same), with `<dir>.fingerprint` beside it. */
+  pgliteDir: string;
+}
+
+/** The full run's data, reused across runs. */
+export const FULL: Setup = {
+  scale: FULL_SCALE,
+  pgDb: "tasktalk_bench",
+  pgliteDir: join(tmpdir(), "tasktalk-bench", "pglite"),
+};
+
+/** A database URL on the benchmark's PostgreSQL server. */
+export function pgUrl(db: string): string {
   const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${PG_DB}`;
+  url.pathname = `/${db}`;
   return url.toString();
 }
 
 /** The environment of the app under test: production defaults, the fake model, info logs. */
-export function appEnv(backend: Backend, modelUrl: string, port = 0): Record<string, string> {
+export function appEnv(
+  setup: Setup,
+  backend: Backend,
+  modelUrl: string,
+  port = 0,
+): Record<string, string> {
   return {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
@@ -52,32 +72,37 @@ export function appEnv(backend: Backend, modelUrl: string, port = 0): Record<str
     LLM_BASE_URL: `${modelUrl}/v1`,
     LLM_MODEL: "fake-model",
     LLM_MAX_RETRIES: "0",
-    DATA_DIR: PGLITE_DIR,
-    ...(backend === "pg" ? { DATABASE_URL: pgUrl() } : {}),
+    DATA_DIR: setup.pgliteDir,
+    ...(backend === "pg" ? { DATABASE_URL: pgUrl(setup.pgDb) } : {}),
   };
 }
 
 /** Creates (or reuses) the seeded PostgreSQL database. */
-export async function preparePg(): Promise<void> {
-  const print = fingerprint();
-  const exists = await adminQuery(`select 1 from pg_database where datname = '${PG_DB}'`);
+export async function preparePg(setup: Setup): Promise<void> {
+  const { pgDb, scale } = setup;
+  const url = pgUrl(pgDb);
+  const print = fingerprint(scale);
+  const exists = await adminQuery(`select 1 from pg_database where datname = '${pgDb}'`);
   if (exists.rowCount) {
-    const pool = new pg.Pool({ connectionString: pgUrl(), max: 1 });
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
     const found = await seededFingerprint(pgSql(pool)).finally(() => pool.end());
     if (found === print) {
-      progress("seed", `pg: reusing seeded database ${PG_DB}`);
+      progress("seed", `pg: reusing seeded database ${pgDb}`);
       return;
     }
-    await adminQuery(`drop database ${PG_DB} with (force)`);
+    await adminQuery(`drop database ${pgDb} with (force)`);
   }
   const started = performance.now();
-  progress("seed", `pg: creating ${PG_DB} (200k background messages, peers' tables)`);
-  await adminQuery(`create database ${PG_DB}`);
-  await migratePg(pgUrl(), 5000);
-  const pool = new pg.Pool({ connectionString: pgUrl(), max: 1 });
+  progress(
+    "seed",
+    `pg: creating ${pgDb} (${backgroundMessages(scale)} background messages, peers' tables)`,
+  );
+  await adminQuery(`create database ${pgDb}`);
+  await migratePg(url, 5000);
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     const sql = pgSql(pool);
-    await seedTasktalk(sql, true);
+    await seedTasktalk(sql, scale, true);
     progress(
       "seed",
       `pg: Tasktalk tables in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -90,6 +115,24 @@ export async function preparePg(): Promise<void> {
   progress("seed", `pg: seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
+/**
+ * Drops a benchmark database once its last connections are gone. Not `with (force)` at
+ * once: pg.Pool#end() resolves while its clients' sockets are still closing, and a client
+ * terminated by the server at that moment emits an 'error' nobody listens to (a crash).
+ */
+export async function dropDatabase(db: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await adminQuery(`drop database if exists ${db}${attempt >= 50 ? " with (force)" : ""}`);
+      return;
+    } catch (error) {
+      // 55006 object_in_use: a connection is still closing.
+      if ((error as { code?: string }).code !== "55006" || attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export interface InProcessApp {
   backend: Backend;
   server: Server;
@@ -100,8 +143,12 @@ export interface InProcessApp {
 }
 
 /** The real app in this process, listening on 127.0.0.1; logs at info to /dev/null. */
-export async function startInProcess(backend: Backend, modelUrl: string): Promise<InProcessApp> {
-  const config = loadConfig(appEnv(backend, modelUrl));
+export async function startInProcess(
+  setup: Setup,
+  backend: Backend,
+  modelUrl: string,
+): Promise<InProcessApp> {
+  const config = loadConfig(appEnv(setup, backend, modelUrl));
   const logger = {
     level: "info",
     stream: pino.destination({ dest: "/dev/null", sync: false }),
@@ -112,23 +159,23 @@ export async function startInProcess(backend: Backend, modelUrl: string): Promis
   let server: Server;
   if (backend === "pglite") {
     // The directory is rebuilt when its fingerprint file says another seed or migrations.
-    const print = fingerprint();
-    const stamp = `${PGLITE_DIR}.fingerprint`;
+    const print = fingerprint(setup.scale);
+    const stamp = `${setup.pgliteDir}.fingerprint`;
     const fresh = !existsSync(stamp) || readFileSync(stamp, "utf8") !== print;
-    if (fresh) rmSync(PGLITE_DIR, { recursive: true, force: true });
+    if (fresh) rmSync(setup.pgliteDir, { recursive: true, force: true });
     server = await createServer(config, { logger });
     sql = pgliteSql((server.database.db as unknown as { $client: PGlite }).$client);
     if (fresh) {
       const started = performance.now();
-      progress("seed", "pglite: seeding (200k background messages)");
-      await seedTasktalk(sql, false);
+      progress("seed", `pglite: seeding (${backgroundMessages(setup.scale)} background messages)`);
+      await seedTasktalk(sql, setup.scale, false);
       await markSeeded(sql, print);
       writeFileSync(stamp, print);
       progress("seed", `pglite: seeded in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
   } else {
     server = await createServer(config, { logger });
-    pool = new pg.Pool({ connectionString: pgUrl(), max: 2 });
+    pool = new pg.Pool({ connectionString: pgUrl(setup.pgDb), max: 2 });
     sql = pgSql(pool);
   }
   await refreshSessions(sql);
@@ -175,6 +222,7 @@ export type Entry = keyof typeof ENTRIES;
 
 /** The app as a deployment runs it (`npm start`); stdout (info logs) goes to /dev/null. */
 export async function startChild(
+  setup: Setup,
   backend: Backend,
   modelUrl: string,
   entry: Entry = "bundle",
@@ -185,7 +233,7 @@ export async function startChild(
   const started = performance.now();
   const child = spawn(process.execPath, [ENTRIES[entry]], {
     cwd: ROOT,
-    env: { ...process.env, ...appEnv(backend, modelUrl, port), ...env },
+    env: { ...process.env, ...appEnv(setup, backend, modelUrl, port), ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";

@@ -1,18 +1,43 @@
 /** What the seeded benchmark database contains, and the deterministic ids of its rows. */
 import { createHash } from "node:crypto";
 
-/** Conversation lengths measured by B1 and B2. */
-export const LENGTHS = [10, 1_000, 10_000] as const;
-export type Length = (typeof LENGTHS)[number];
+/**
+ * How much data a run seeds. The full scale is what BENCHMARKS.md asks for; the smoke
+ * scale (`npm run bench -- --smoke`) exercises every code path in seconds, and its figures
+ * mean nothing.
+ */
+export interface Scale {
+  /** Conversation lengths measured by B1 and B2, shortest first. */
+  lengths: readonly number[];
+  /** Background: bgUsers users × bgConvs conversations × bgMsgs messages. */
+  bgUsers: number;
+  bgConvs: number;
+  bgMsgs: number;
+  /** B3 clients: one user each (own session, own conversation, own task counter). */
+  maxClients: number;
+}
 
-/** Background: BG_USERS users × BG_CONVS conversations × BG_MSGS messages = 200,000. */
-export const BG_USERS = 200;
-export const BG_CONVS = 10;
-export const BG_MSGS = 100;
-export const BACKGROUND_MESSAGES = BG_USERS * BG_CONVS * BG_MSGS;
+export const FULL_SCALE: Scale = {
+  lengths: [10, 1_000, 10_000],
+  bgUsers: 200,
+  bgConvs: 10,
+  bgMsgs: 100,
+  maxClients: 128,
+};
 
-/** B3 clients: one user each (own session, own conversation, own task counter). */
-export const MAX_CLIENTS = 128;
+export const SMOKE_SCALE: Scale = {
+  lengths: [10, 60],
+  bgUsers: 2,
+  bgConvs: 2,
+  bgMsgs: 10,
+  maxClients: 4,
+};
+
+/** Conversation lengths of the full run (the report's columns). */
+export const LENGTHS = FULL_SCALE.lengths;
+
+export const backgroundMessages = (s: Scale) => s.bgUsers * s.bgConvs * s.bgMsgs;
+
 /** B3 conversations start with this many messages. */
 export const B3_LENGTH = 10;
 

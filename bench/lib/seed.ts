@@ -8,15 +8,10 @@ import { join } from "node:path";
 import { MIGRATIONS_FOLDER } from "../../src/db/migrate.ts";
 import {
   B3_LENGTH,
-  BACKGROUND_MESSAGES,
-  BG_CONVS,
-  BG_MSGS,
-  BG_USERS,
   benchToken,
   benchUser,
   convKey,
-  LENGTHS,
-  MAX_CLIENTS,
+  type Scale,
   SEED_ASSISTANT_SQL,
   SEED_TIME_SQL,
   SEED_USER_SQL,
@@ -26,8 +21,8 @@ import {
 import type { Sql } from "./sql.ts";
 
 /** Changes when the migrations or the seed change: the reused database is then rebuilt. */
-export function fingerprint(): string {
-  const h = createHash("sha256").update(`${SEED_VERSION}:${BACKGROUND_MESSAGES}`);
+export function fingerprint(scale: Scale): string {
+  const h = createHash("sha256").update(`${SEED_VERSION}:${JSON.stringify(scale)}`);
   for (const f of readdirSync(MIGRATIONS_FOLDER).sort()) {
     if (f.endsWith(".sql")) h.update(readFileSync(join(MIGRATIONS_FOLDER, f)));
   }
@@ -42,12 +37,12 @@ export async function seededFingerprint(sql: Sql): Promise<string | undefined> {
 }
 
 /** Every measured conversation: [key, owner, messages]. */
-function measuredConversations(): [string, string, number][] {
+function measuredConversations(scale: Scale): [string, string, number][] {
   const out: [string, string, number][] = [];
-  for (const n of LENGTHS) {
+  for (const n of scale.lengths) {
     out.push([convKey.app(n), benchUser(0), n], [convKey.floor(n), benchUser(0), n]);
   }
-  for (let i = 1; i <= MAX_CLIENTS; i++) {
+  for (let i = 1; i <= scale.maxClients; i++) {
     out.push([convKey.b3app(i), benchUser(i), B3_LENGTH]);
     out.push([convKey.b3floor(i), benchUser(i), B3_LENGTH]);
   }
@@ -55,8 +50,8 @@ function measuredConversations(): [string, string, number][] {
 }
 
 /** Tasktalk's own tables: users, sessions, background and measured conversations. */
-export async function seedTasktalk(sql: Sql, withPeers: boolean): Promise<void> {
-  const values = measuredConversations()
+export async function seedTasktalk(sql: Sql, scale: Scale, withPeers: boolean): Promise<void> {
+  const values = measuredConversations(scale)
     .map(([k, u, n]) => `('${k}', '${u}', ${n})`)
     .join(",\n");
   await sql.exec(`
@@ -65,8 +60,8 @@ export async function seedTasktalk(sql: Sql, withPeers: boolean): Promise<void> 
     create table bench_convs (key text primary key, user_id text not null, n int not null);
     insert into bench_convs values ${values};
     insert into bench_convs
-      select 'bg-' || u || '-' || c, 'bench-bg' || u, ${BG_MSGS}
-      from generate_series(1, ${BG_USERS}) u, generate_series(1, ${BG_CONVS}) c;
+      select 'bg-' || u || '-' || c, 'bench-bg' || u, ${scale.bgMsgs}
+      from generate_series(1, ${scale.bgUsers}) u, generate_series(1, ${scale.bgConvs}) c;
 
     insert into "user" (id, name, email, email_verified)
       select distinct user_id, user_id, user_id || '@bench.example.com', true from bench_convs;
@@ -75,7 +70,7 @@ export async function seedTasktalk(sql: Sql, withPeers: boolean): Promise<void> 
       on conflict do nothing;
     insert into session (id, token, user_id, expires_at)
       select 'bench-s' || i, 'bench-token-' || i, 'bench-u' || i, now() + interval '30 days'
-      from generate_series(0, ${MAX_CLIENTS}) i;
+      from generate_series(0, ${scale.maxClients}) i;
 
     insert into conversations (id, user_id, title, model, last_seq, created_at, updated_at)
       select bench_uuid(key), user_id, 'bench ' || key, 'fake-model', n,
@@ -200,7 +195,7 @@ export async function markSeeded(sql: Sql, print: string): Promise<void> {
 /** Back to the seeded state: measured conversations lose what benchmarks added; leases free. */
 export async function resetTasktalk(sql: Sql, keys: string[]): Promise<void> {
   for (const key of keys) {
-    const n = await seededLength(key);
+    const n = seededLength(key);
     const id = uuidOf(key);
     await sql.query(`delete from messages where conversation_id = $1 and seq > $2`, [id, n]);
     await sql.query(
@@ -210,10 +205,12 @@ export async function resetTasktalk(sql: Sql, keys: string[]): Promise<void> {
   }
 }
 
-async function seededLength(key: string): Promise<number> {
-  const found = measuredConversations().find(([k]) => k === key);
-  if (!found) throw new Error(`unknown conversation ${key}`);
-  return found[2];
+/** A measured conversation's seeded length, from its key (see convKey and measuredConversations). */
+function seededLength(key: string): number {
+  if (/^b3(app|floor)-\d+$/.test(key)) return B3_LENGTH;
+  const n = /^(app|floor)-(\d+)$/.exec(key)?.[2];
+  if (n === undefined) throw new Error(`unknown conversation ${key}`);
+  return Number(n);
 }
 
 /** Fresh sessions (the bench tokens) valid for a week, on every run. */
