@@ -1,7 +1,9 @@
 import { and, eq, isNotNull, sql } from "drizzle-orm";
 import {
+  CONTENT_MAX,
   type MessageRow,
   messageColumns,
+  TOOL_CALLS_MAX,
   toMessage,
 } from "../conversations/conversation.repository.ts";
 import type { Message, StoredToolCall } from "../conversations/conversation.ts";
@@ -19,7 +21,9 @@ const p = (name: string) => sql.placeholder(name);
 
 /** A message's columns for the window read inside step A (rendered by json_agg). */
 const WINDOW_COLUMNS = sql.raw(
-  "m.id, m.conversation_id, m.seq, m.role, m.content, m.tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code",
+  `m.id, m.conversation_id, m.seq, m.role, left(m.content, ${CONTENT_MAX}) as content,
+   case when pg_column_size(m.tool_calls) > ${TOOL_CALLS_MAX} then '[]'::jsonb else m.tool_calls end as tool_calls,
+   m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code`,
 );
 
 // `insert … select` statements below select their values by column name (a query-builder

@@ -120,14 +120,26 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-/** Every column of a message, under the keys of MessageRow. */
+/**
+ * What one message may cost a read, in SQL before anything reaches the process: content
+ * over CONTENT_MAX characters is cut, and tool calls whose stored (compressed) size is over
+ * TOOL_CALLS_MAX bytes are left out — measured with pg_column_size, which does not
+ * decompress them. New rows are bounded when written (chat/tool-calls.ts); this also
+ * bounds rows written before that, whatever they hold.
+ */
+export const CONTENT_MAX = 32_000;
+export const TOOL_CALLS_MAX = 256_000;
+
+/** Every column of a message, under the keys of MessageRow, with the bounds above. */
 export const messageColumns = {
   id: messages.id,
   conversation_id: messages.conversationId,
   seq: messages.seq,
   role: messages.role,
-  content: messages.content,
-  tool_calls: messages.toolCalls,
+  content: sql<string>`left(${messages.content}, ${sql.raw(String(CONTENT_MAX))})`,
+  tool_calls: sql<
+    StoredToolCall[] | null
+  >`case when pg_column_size(${messages.toolCalls}) > ${sql.raw(String(TOOL_CALLS_MAX))} then '[]'::jsonb else ${messages.toolCalls} end`,
   reply_to: messages.replyTo,
   status: messages.status,
   client_message_id: messages.clientMessageId,
