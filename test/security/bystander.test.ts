@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { WORST_CASE_MESSAGES } from "../llm/adversarial.ts";
 import { signUp, startTestApp, type TestApp, type TestUser } from "../support/app.ts";
 import { availableBackends } from "../support/databases.ts";
-import { WORST_CASE_MESSAGES } from "../llm/adversarial.ts";
 
 const BYSTANDER_BUDGET_MS = 1000;
 

@@ -4,6 +4,7 @@
  * and "I've paid the bill" meets "Pay bills". Nouns count double: "called the plumber"
  * must not land on "Call mom" just because both call someone.
  */
+import { TITLES_NLP_BUDGET } from "./bounds.ts";
 import { type Lemma, lemmas, sameWord } from "./language.ts";
 import type { ActionKind, Ref, TaskView } from "./types.ts";
 
@@ -48,8 +49,13 @@ function byWords(text: string, tasks: TaskView[], action: ActionKind): Resolutio
   if (want.length === 0) return { kind: "none" };
   let best = 0;
   let candidates: TaskView[] = [];
+  // compromise reads the titles up to a budget, in list order (so the same list always
+  // gives the same answer); a very long list is compared by stems after that.
+  let budget = TITLES_NLP_BUDGET;
   for (const task of tasks) {
-    const s = score(want, lemmas(task.title));
+    const title = lemmas(task.title, budget);
+    budget = Math.max(0, budget - task.title.length);
+    const s = score(want, title);
     if (s > best) {
       best = s;
       candidates = [task];

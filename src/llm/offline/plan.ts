@@ -3,6 +3,7 @@
  * Word references are resolved against a fresh list_tasks result, never guessed; numbers
  * go straight to the action (the tool says not_found if there is no such task).
  */
+import { MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import type { Turn } from "./conversation.ts";
 import { resolveRef } from "./match.ts";
 import { parseFollowUpRef, parseMessage } from "./parse.ts";
@@ -101,6 +102,7 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
     return text(say.askChange(refText(ref)));
   }
   if (ref.kind === "numbers") {
+    if (ref.numbers.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
     return {
       type: "tools",
       calls: ref.numbers.map((n) => ({ toolName: tool, input: actionInput(intent, n) })),
@@ -112,6 +114,7 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
   const resolution = resolveRef(ref, tasksOf(listing), action);
   switch (resolution.kind) {
     case "found":
+      if (resolution.tasks.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
       return {
         type: "tools",
         calls: resolution.tasks.map((t) => ({ toolName: tool, input: actionInput(intent, t.id) })),
