@@ -13,11 +13,17 @@ export const MAX_REQUEST_CHARS = 1000;
 /** One request changes at most this many tasks ("delete tasks 1 2 3 …" is one tool call each). */
 export const MAX_TASKS_PER_REQUEST = 50;
 
+/** An answer streams in at most this many pieces, however long it is. */
+export const MAX_STREAM_CHUNKS = 200;
+
+/** "More than one task matches": at most this many are named. */
+export const MAX_CANDIDATES_NAMED = 10;
+
 /** compromise never sees more than this much text in one call; words after it are stemmed. */
 export const NLP_MAX_CHARS = 80;
 
-/** Characters of task titles compromise reads for one word reference (about 75 short titles). */
-export const TITLES_NLP_BUDGET = 1500;
+/** Characters of task titles compromise reads for one word reference (about 50 short titles). */
+export const TITLES_NLP_BUDGET = 1000;
 
 /** A number phrase ("tasks two, five and nine") is read by compromise only up to this many words. */
 export const NUMBER_WORDS_MAX = 16;

@@ -2,7 +2,7 @@
  * Everything the offline assistant says, in one place. Every confirmation names the
  * task's number and title, as a person would want to read back what was changed.
  */
-import { MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
+import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
@@ -79,7 +79,9 @@ export function nothingTo(action: ActionKind): string {
 }
 
 export function ambiguous(action: ActionKind, text: string, candidates: TaskView[]): string {
-  const list = candidates.map(label).join(", ");
+  const named = candidates.slice(0, MAX_CANDIDATES_NAMED).map(label);
+  const more = candidates.length - named.length;
+  const list = more > 0 ? `${named.join(", ")} and ${more} more` : named.join(", ");
   return `More than one task matches "${text}": ${list}. Which one should I ${VERB[action]}? You can tell me its number.`;
 }
 
