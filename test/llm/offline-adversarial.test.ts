@@ -11,7 +11,7 @@ import type { ModelMessage } from "ai";
 import fc from "fast-check";
 import { MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "../../src/llm/offline/bounds.ts";
 import { cleanMessage } from "../../src/llm/offline/parse.ts";
-import { CHAT, tooMany } from "../../src/llm/offline/replies.ts";
+import { askChange, askTitle, askWhich, CHAT, tooMany } from "../../src/llm/offline/replies.ts";
 import {
   MESSAGE_LIMIT,
   REPORTED_NUMBERS,
@@ -118,6 +118,12 @@ const message = fc
   .map(([p, u, n]) => upTo(n, u, p))
   .filter((m) => m.trim() !== "");
 
+/** An earlier message and the question the assistant asked about it. */
+const earlier = fc.tuple(
+  fc.oneof(message, fc.constantFrom("add a task", "delete a task", "rename task 2")),
+  fc.constantFrom(askTitle(), askWhich("delete"), askChange("task 2")),
+);
+
 // --- tests --------------------------------------------------------------------------------
 
 describe("offline assistant: bounded work per message", () => {
@@ -168,6 +174,17 @@ describe("offline assistant: bounded work per message", () => {
     assert.equal(all.length, MAX_TASKS_PER_REQUEST + 1, "nothing was deleted");
   });
 
+  test("a follow-up answer made of long runs of spaces is read as cleaned text", async () => {
+    const history: ModelMessage[] = [
+      { role: "user", content: "add a task" },
+      { role: "assistant", content: askTitle() },
+    ];
+    const spaced = `buy${" ".repeat(MESSAGE_LIMIT - 20)}milk with description x`;
+    const { ms, outcome } = await timed(spaced, seed(TASKS), history);
+    assert.ok(ms < TURN_BUDGET_MS, `${Math.round(ms)} ms`);
+    assert.deepEqual(outcome.calls[0]?.input, { title: "buy milk", description: "x" });
+  });
+
   test("a word reference against 1000 long, hostile titles stays within the budget", async () => {
     const rows = seed(
       Array.from({ length: 1000 }, (_, i) => ({ title: upTo(200, "a. 1, june 5! ", `${i} `) })),
@@ -181,12 +198,12 @@ describe("offline assistant: bounded work per message", () => {
     let slowest = { ms: 0, message: "" };
     let total = 0;
     await fc.assert(
-      fc.asyncProperty(message, fc.option(message, { freq: 4 }), async (say, earlier) => {
-        // Sometimes after an earlier hostile message and a question, so follow-ups are read too.
-        const history: ModelMessage[] = earlier
+      fc.asyncProperty(message, fc.option(earlier, { freq: 3 }), async (say, before) => {
+        // Sometimes after a message and a question, so the answer is read as a follow-up.
+        const history: ModelMessage[] = before
           ? [
-              { role: "user", content: earlier },
-              { role: "assistant", content: "Which task would you like me to delete?" },
+              { role: "user", content: before[0] },
+              { role: "assistant", content: before[1] },
             ]
           : [];
         const { ms, outcome } = await timed(say, seed(TASKS), history);

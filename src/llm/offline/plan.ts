@@ -6,7 +6,7 @@
 import { MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import type { Turn } from "./conversation.ts";
 import { resolveRef } from "./match.ts";
-import { parseFollowUpRef, parseMessage } from "./parse.ts";
+import { cleanMessage, parseFollowUpRef, parseMessage } from "./parse.ts";
 import { splitTitle } from "./phrases.ts";
 import * as say from "./replies.ts";
 import type { ActionKind, Decision, Intent, Ref, Status, TaskView, ToolStep } from "./types.ts";
@@ -33,7 +33,9 @@ export function interpret(turn: Turn): Intent {
   if (!turn.previousUserText || !turn.previousAssistantText?.includes("?")) return intent;
   const before = parseMessage(turn.previousUserText);
   if (before.kind === "add" && !before.title) {
-    const { title, description } = splitTitle(turn.userText);
+    // Cleaned like any message: the raw text may hold long runs of spaces, and the
+    // splitting patterns backtrack on those.
+    const { title, description } = splitTitle(cleanMessage(turn.userText));
     return title ? { kind: "add", title, description: description ?? before.description } : intent;
   }
   if (before.kind === "complete" || before.kind === "delete" || before.kind === "update") {
