@@ -185,13 +185,18 @@ describe("offline assistant: bounded work per message", () => {
     assert.deepEqual(outcome.calls[0]?.input, { title: "buy milk", description: "x" });
   });
 
-  test("a word reference against 1000 long, hostile titles stays within the budget", async () => {
+  test("word references against 1000 long, hostile titles stay within the budget", async () => {
     const rows = seed(
       Array.from({ length: 1000 }, (_, i) => ({ title: upTo(200, "a. 1, june 5! ", `${i} `) })),
     );
-    const { ms, outcome } = await timed("delete the june task", rows);
-    assert.ok(ms < TURN_BUDGET_MS * 2, `${Math.round(ms)} ms`);
-    assert.equal(outcome.calls[0]?.name, "list_tasks");
+    // A short reference, and one of some 150 words, each compared with every title word.
+    const long = upTo(MAX_REQUEST_CHARS, "june trip plan ", "delete the ");
+    for (const say of ["delete the june task", long]) {
+      const { ms, outcome } = await timed(say, rows);
+      assert.ok(ms < TURN_BUDGET_MS * 2, `${Math.round(ms)} ms for ${show(say)}`);
+      assert.equal(outcome.calls[0]?.name, "list_tasks");
+      assert.equal(rows.length, 1000, "nothing was deleted");
+    }
   });
 
   test(`${RUNS} generated adversarial messages: each turn within ${TURN_BUDGET_MS} ms`, async (t) => {

@@ -104,11 +104,6 @@ export function gerundToCommand(text: string): string {
   return base ? base + text.slice(m[1].length) : text;
 }
 
-/** Do two lemmas name the same word (any tense/number/derivation)? */
-export function sameWord(a: Lemma, b: Lemma): boolean {
-  return a.root === b.root || a.stem === b.stem;
-}
-
 /** A number in digits, maybe with the comma of a list ("2," in "tasks 2, 5"). */
 const DIGITS = /^(\d+),?$/u;
 /** Filler that never reads as a number ("one" does, so it is not here). */
