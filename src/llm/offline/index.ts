@@ -13,6 +13,7 @@ import type {
   LanguageModelV4StreamPart,
   LanguageModelV4Usage,
 } from "@ai-sdk/provider";
+import { MAX_STREAM_CHUNKS } from "./bounds.ts";
 import { readTurn } from "./conversation.ts";
 import { decide } from "./plan.ts";
 import type { Decision } from "./types.ts";
@@ -61,9 +62,18 @@ function respond(options: LanguageModelV4CallOptions): Reply {
   };
 }
 
-/** Split text into word-sized pieces, the way a real model streams it. */
+/**
+ * Split text into word-sized pieces, the way a real model streams it. A long answer (a list
+ * of a thousand tasks) comes in at most MAX_STREAM_CHUNKS pieces of several words: every
+ * piece costs the stream a round of promises, and they run back to back on the event loop.
+ */
 export function chunkText(text: string): string[] {
-  return text.match(/\S+\s*|\s+/gu) ?? [];
+  const words = text.match(/\S+\s*|\s+/gu) ?? [];
+  if (words.length <= MAX_STREAM_CHUNKS) return words;
+  const size = Math.ceil(words.length / MAX_STREAM_CHUNKS);
+  const chunks: string[] = [];
+  for (let i = 0; i < words.length; i += size) chunks.push(words.slice(i, i + size).join(""));
+  return chunks;
 }
 
 function content(reply: Reply): LanguageModelV4Content[] {

@@ -4,7 +4,8 @@
  * and "I've paid the bill" meets "Pay bills". Nouns count double: "called the plumber"
  * must not land on "Call mom" just because both call someone.
  */
-import { type Lemma, lemmas, sameWord } from "./language.ts";
+import { TITLES_NLP_BUDGET } from "./bounds.ts";
+import { type Lemma, lemmas } from "./language.ts";
 import type { ActionKind, Ref, TaskView } from "./types.ts";
 
 export type Resolution =
@@ -20,11 +21,29 @@ function normal(text: string): string {
     .trim();
 }
 
+/**
+ * For each wanted lemma, the first of `have` naming the same word (same root or same stem,
+ * any tense/number/derivation), found by lookup: O(|want| + |have|), not the product.
+ */
+function firstHits(want: Lemma[], have: Lemma[]): Array<Lemma | undefined> {
+  const byRoot = new Map<string, number>();
+  const byStem = new Map<string, number>();
+  have.forEach((h, i) => {
+    if (!byRoot.has(h.root)) byRoot.set(h.root, i);
+    if (!byStem.has(h.stem)) byStem.set(h.stem, i);
+  });
+  return want.map((w) => {
+    const i = Math.min(byRoot.get(w.root) ?? Infinity, byStem.get(w.stem) ?? Infinity);
+    return Number.isFinite(i) ? have[i] : undefined;
+  });
+}
+
 function score(want: Lemma[], have: Lemma[]): number {
   // A shared word is weak evidence when it reads as a verb on either side: tagging short
   // fragments is unreliable ("Call mom" may come out as a noun phrase).
-  const weights: number[] = want.map((w) => {
-    const hit = have.find((h) => sameWord(w, h));
+  const hits = firstHits(want, have);
+  const weights: number[] = want.map((w, i) => {
+    const hit = hits[i];
     return hit ? (hit.verb || w.verb ? 1 : 2) : 0;
   });
   const total = weights.reduce((a, b) => a + b, 0);
@@ -42,14 +61,20 @@ function narrow(candidates: TaskView[], action: ActionKind): TaskView[] {
 }
 
 function byWords(text: string, tasks: TaskView[], action: ActionKind): Resolution {
-  const exact = tasks.filter((t) => normal(t.title) === normal(text));
+  const wanted = normal(text);
+  const exact = tasks.filter((t) => normal(t.title) === wanted);
   if (exact.length === 1) return { kind: "found", tasks: exact };
   const want = lemmas(text);
   if (want.length === 0) return { kind: "none" };
   let best = 0;
   let candidates: TaskView[] = [];
+  // compromise reads the titles up to a budget, in list order (so the same list always
+  // gives the same answer); a very long list is compared by stems after that.
+  let budget = TITLES_NLP_BUDGET;
   for (const task of tasks) {
-    const s = score(want, lemmas(task.title));
+    const title = lemmas(task.title, budget);
+    budget = Math.max(0, budget - task.title.length);
+    const s = score(want, title);
     if (s > best) {
       best = s;
       candidates = [task];

@@ -3,6 +3,7 @@
  * (verb-first rows before rows that start with the task), then the NLP fallback for
  * "I paid the bill"-style reports. Produces an Intent; never touches tasks.
  */
+import { MAX_REQUEST_CHARS, MAX_STRIP_PASSES, trimEnd, trimStart } from "./bounds.ts";
 import { RULES, type RuleTag } from "./grammar.ts";
 import { gerundToCommand, isDoneState, isDoneStatement } from "./language.ts";
 import { EMPTY_TITLE, LEADING_FILLER, LIST_TOPIC, SMALL_TALK, TRAILING_FILLER } from "./lexicon.ts";
@@ -19,7 +20,8 @@ const ORDERED = [...COMPILED.filter((r) => !r.refFirst), ...COMPILED.filter((r) 
 
 const SMALL_TALK_RES: Array<[ChatTopic, RegExp]> = SMALL_TALK.map(([t, p]) => [t, whole(p)]);
 const LEADING = new RegExp(`^(?:${LEADING_FILLER.join("|")})(?:\\s*[,!.:]\\s*|\\s+)`, "iu");
-const TRAILING = new RegExp(`(?:\\s*,?\\s+(?:${TRAILING_FILLER.join("|")}))$`, "iu");
+// "(?:\s*,)?\s+", not "\s*,?\s+": two adjacent space runs backtrack cubically on long ones.
+const TRAILING = new RegExp(`(?:(?:\\s*,)?\\s+(?:${TRAILING_FILLER.join("|")}))$`, "iu");
 const LIST_TOPIC_RE = new RegExp(LIST_TOPIC, "iu");
 const NEGATED = /\b(?:not|never|no longer)\b|n't\b|\bnot yet\b/iu;
 const INDEFINITE = /^(?:a|an|new|another|some|any)\s/iu;
@@ -32,30 +34,28 @@ const QUESTION_WORD = /^(?:what|which|how|when|where|who|why|is|are|do|does|did|
 
 /** Normalise typography and spacing; keep case (titles keep the user's wording). */
 export function cleanMessage(message: string): string {
-  return message
+  const spaced = message
     .replace(/[\u2018\u2019\u02bc]/gu, "'")
     .replace(/[\u201c\u201d]/gu, '"')
     .replace(/\s+/gu, " ")
-    .trim()
-    .replace(/^[\s.,!]+|[\s.!]+$/gu, "")
     .trim();
+  return trimEnd(trimStart(spaced, /[\s.,!]/u), /[\s.!]/u).trim();
 }
+
+/** Trailing spaces and punctuation, as stripFiller and smallTalk drop them. */
+const endPunctuation = (text: string): string => trimEnd(text, /[\s?!.,]/u);
 
 function stripFiller(text: string): string {
   let out = text;
-  for (let prev = ""; prev !== out; ) {
+  for (let prev = "", pass = 0; prev !== out && pass < MAX_STRIP_PASSES; pass++) {
     prev = out;
-    out = out
-      .replace(LEADING, "")
-      .replace(TRAILING, "")
-      .replace(/[\s?!.,]+$/u, "")
-      .trim();
+    out = endPunctuation(out.replace(LEADING, "").replace(TRAILING, "")).trim();
   }
   return out;
 }
 
 function smallTalk(text: string): ChatTopic | undefined {
-  const t = text.replace(/[\s?!.,]+$/u, "").trim() || text.trim();
+  const t = endPunctuation(text).trim() || text.trim();
   for (const [topic, re] of SMALL_TALK_RES) if (re.test(t)) return topic;
   return undefined;
 }
@@ -84,7 +84,7 @@ function build(tag: RuleTag, groups: Groups, text: string, depth: number): Inten
       if (tag === "update:ask") return { kind: "update", ref };
       const value = groups.value ?? "";
       if (tag === "update:description") {
-        const description = unquote(value.replace(/[.!?]+$/u, ""));
+        const description = unquote(trimEnd(value, /[.!?]/u));
         return description ? { kind: "update", ref, description } : null;
       }
       const { title, description } = splitTitle(value);
@@ -148,9 +148,30 @@ function donePredicate(text: string): string {
   );
 }
 
-/** What the user wants, from one message. */
+/**
+ * What the user wants, from one message. Every step of a turn asks again about the same
+ * message, so recent answers are remembered (treat the Intent as read-only).
+ */
 export function parseMessage(message: string, depth = 0): Intent {
+  if (depth > 0) return understand(message, depth);
+  const known = PARSED.get(message);
+  if (known) return known;
+  const intent = understand(message, 0);
+  if (message.length > MAX_REQUEST_CHARS) return intent;
+  if (PARSED.size >= PARSED_MAX) {
+    const oldest = PARSED.keys().next().value;
+    if (oldest !== undefined) PARSED.delete(oldest);
+  }
+  PARSED.set(message, intent);
+  return intent;
+}
+
+const PARSED = new Map<string, Intent>();
+const PARSED_MAX = 256;
+
+function understand(message: string, depth: number): Intent {
   const cleaned = cleanMessage(message);
+  if (cleaned.length > MAX_REQUEST_CHARS) return { kind: "chat", topic: "too_long" };
   const early = smallTalk(cleaned);
   if (early) return { kind: "chat", topic: early };
   const text = gerundToCommand(stripFiller(cleaned));
@@ -173,7 +194,9 @@ export function parseMessage(message: string, depth = 0): Intent {
 
 /** Read a bare reply to "which one?" ("the second one", "task 2", "the one for Ana"). */
 export function parseFollowUpRef(message: string): Ref | undefined {
-  const text = stripFiller(cleanMessage(message)).replace(
+  const cleaned = cleanMessage(message);
+  if (cleaned.length > MAX_REQUEST_CHARS) return undefined;
+  const text = stripFiller(cleaned).replace(
     /^(?:i meant|i mean|meant|mean|it's|it is|go with|pick|choose|the one (?:about|for|called|named|with|that says)|number)\s+/iu,
     "",
   );

@@ -3,6 +3,7 @@
  * "tasks two and four") into a Ref, and the user's words for a new task into a title
  * and optional description.
  */
+import { MAX_STRIP_PASSES, trimEnd } from "./bounds.ts";
 import { MACROS } from "./grammar.ts";
 import { lemmas, numbersIn } from "./language.ts";
 import {
@@ -48,12 +49,15 @@ export function unquote(text: string): string {
   return t;
 }
 
-const TRAILERS = TITLE_TRAILERS.map((p) => new RegExp(`\\s*,?\\s+(?:${expand(p)})$`, "iu"));
+// "(?:\s*,)?\s+", not "\s*,?\s+": two adjacent space runs backtrack cubically on long ones.
+const TRAILERS = TITLE_TRAILERS.map((p) => new RegExp(`(?:\\s*,)?\\s+(?:${expand(p)})$`, "iu"));
+/** Closing punctuation of a phrase, dropped by a backward scan (bounds.ts). */
+const endPunctuation = (text: string): string => trimEnd(text, /[.!?,;:]/u);
 const SPLITS = DESCRIPTION_SPLITS.map((p) => new RegExp(`^${p}$`, "iu"));
 
 function tidy(text: string): string {
-  let out = text.trim().replace(/[.!?,;:]+$/u, "");
-  for (let changed = true; changed; ) {
+  let out = endPunctuation(text.trim());
+  for (let changed = true, pass = 0; changed && pass < MAX_STRIP_PASSES; pass++) {
     changed = false;
     for (const trailer of TRAILERS) {
       const next = out.replace(trailer, "");
@@ -63,7 +67,7 @@ function tidy(text: string): string {
       }
     }
   }
-  return unquote(out.replace(/[.!?,;:]+$/u, ""));
+  return unquote(endPunctuation(out));
 }
 
 /**
@@ -130,9 +134,9 @@ const LAST_REF =
  * phrases ("a task") are no reference at all: the caller must ask which task.
  */
 export function parseRef(raw: string): Ref | undefined {
-  let text = unquote(raw.trim().replace(/[.!?,;:]+$/u, ""));
+  let text = unquote(endPunctuation(raw.trim()));
   if (PRONOUN.test(text)) return undefined;
-  for (let prev = ""; prev !== text; ) {
+  for (let prev = "", pass = 0; prev !== text && pass < MAX_STRIP_PASSES; pass++) {
     prev = text;
     text = unquote(text.replace(REF_LEADING, "").replace(REF_TRAILING, "").trim());
   }

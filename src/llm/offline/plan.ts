@@ -3,9 +3,10 @@
  * Word references are resolved against a fresh list_tasks result, never guessed; numbers
  * go straight to the action (the tool says not_found if there is no such task).
  */
+import { MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import type { Turn } from "./conversation.ts";
 import { resolveRef } from "./match.ts";
-import { parseFollowUpRef, parseMessage } from "./parse.ts";
+import { cleanMessage, parseFollowUpRef, parseMessage } from "./parse.ts";
 import { splitTitle } from "./phrases.ts";
 import * as say from "./replies.ts";
 import type { ActionKind, Decision, Intent, Ref, Status, TaskView, ToolStep } from "./types.ts";
@@ -32,7 +33,9 @@ export function interpret(turn: Turn): Intent {
   if (!turn.previousUserText || !turn.previousAssistantText?.includes("?")) return intent;
   const before = parseMessage(turn.previousUserText);
   if (before.kind === "add" && !before.title) {
-    const { title, description } = splitTitle(turn.userText);
+    // Cleaned like any message: the raw text may hold long runs of spaces, and the
+    // splitting patterns backtrack on those.
+    const { title, description } = splitTitle(cleanMessage(turn.userText));
     return title ? { kind: "add", title, description: description ?? before.description } : intent;
   }
   if (before.kind === "complete" || before.kind === "delete" || before.kind === "update") {
@@ -101,6 +104,7 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
     return text(say.askChange(refText(ref)));
   }
   if (ref.kind === "numbers") {
+    if (ref.numbers.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
     return {
       type: "tools",
       calls: ref.numbers.map((n) => ({ toolName: tool, input: actionInput(intent, n) })),
@@ -112,6 +116,7 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
   const resolution = resolveRef(ref, tasksOf(listing), action);
   switch (resolution.kind) {
     case "found":
+      if (resolution.tasks.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
       return {
         type: "tools",
         calls: resolution.tasks.map((t) => ({ toolName: tool, input: actionInput(intent, t.id) })),

@@ -2,6 +2,7 @@
  * Everything the offline assistant says, in one place. Every confirmation names the
  * task's number and title, as a person would want to read back what was changed.
  */
+import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
@@ -16,6 +17,7 @@ export const CHAT: Record<ChatTopic, string> = {
   bye: "Bye for now! Your tasks will be here when you get back.",
   help: `${CAPABILITIES} Try things like "add buy milk", "what's pending?", "mark task 2 as done", "rename task 1 to Call mom tonight" or "delete the groceries task".`,
   unknown: `Sorry, I can only help with your tasks. ${CAPABILITIES} For example: "remind me to call the bank" or "show my tasks".`,
+  too_long: `That message is too long for me: I read requests of up to ${MAX_REQUEST_CHARS} characters. Please send a shorter one, one request at a time, for example "add call the bank" or "mark task 2 as done".`,
 };
 
 const VERB: Record<ActionKind, string> = {
@@ -77,8 +79,14 @@ export function nothingTo(action: ActionKind): string {
 }
 
 export function ambiguous(action: ActionKind, text: string, candidates: TaskView[]): string {
-  const list = candidates.map(label).join(", ");
+  const named = candidates.slice(0, MAX_CANDIDATES_NAMED).map(label);
+  const more = candidates.length - named.length;
+  const list = more > 0 ? `${named.join(", ")} and ${more} more` : named.join(", ");
   return `More than one task matches "${text}": ${list}. Which one should I ${VERB[action]}? You can tell me its number.`;
+}
+
+export function tooMany(action: ActionKind): string {
+  return `That's more tasks than I can ${VERB[action]} in one go: I handle up to ${MAX_TASKS_PER_REQUEST} at a time. Could you split it into smaller requests?`;
 }
 
 export function askWhich(action: ActionKind): string {

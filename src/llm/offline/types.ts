@@ -12,7 +12,8 @@ export type Ref =
   | { kind: "last" }
   | { kind: "all"; status: Status };
 
-export type ChatTopic = "greeting" | "thanks" | "help" | "bye" | "unknown";
+/** "too_long": a request over MAX_REQUEST_CHARS, which is not parsed (bounds.ts). */
+export type ChatTopic = "greeting" | "thanks" | "help" | "bye" | "unknown" | "too_long";
 
 export type Intent =
   | { kind: "add"; title?: string; description?: string }
