@@ -93,13 +93,14 @@ for (const backend of await availableBackends()) {
         });
 
       test("a foreign Origin or Referer is refused with 403", async () => {
-        for (const headers of [
+        const foreign: Record<string, string>[] = [
           { origin: "https://evil.example" },
           { origin: "null" },
           { origin: `${OWN_ORIGIN}.evil.example` },
           { referer: "https://evil.example/page" },
           { referer: "not a url" },
-        ]) {
+        ];
+        for (const headers of foreign) {
           const res = await createTask({ ...cookie, ...headers });
           assert.equal(res.statusCode, 403, JSON.stringify(headers));
           assert.equal(res.json().code, "forbidden");
@@ -120,12 +121,13 @@ for (const backend of await availableBackends()) {
       });
 
       test("the own origin, TRUSTED_ORIGINS, a same-site Referer, or no header pass", async () => {
-        for (const headers of [
+        const allowed: Record<string, string>[] = [
           { origin: OWN_ORIGIN },
           { origin: TRUSTED },
           { referer: `${OWN_ORIGIN}/tasks?x=1` },
           {},
-        ]) {
+        ];
+        for (const headers of allowed) {
           const res = await createTask({ ...cookie, ...headers });
           assert.equal(res.statusCode, 201, `${JSON.stringify(headers)}: ${res.body}`);
         }
