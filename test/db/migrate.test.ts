@@ -18,6 +18,7 @@ const TABLES = [
   "messages",
   "rate_limit",
   "session",
+  "sign_in_failures",
   "task_counters",
   "tasks",
   "user",
