@@ -51,6 +51,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-auth-token"]'],
     },
     bodyLimit: config.http.bodyLimit,
+    // request.ip is the client behind trusted proxies only (TRUST_PROXY); the auth
+    // rate limits key on it.
+    trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 
@@ -50,6 +51,25 @@ const EnvSchema = z.object({
   BETTER_AUTH_URL: optionalUrl,
   TRUSTED_ORIGINS: z.string().default(""),
   AUTH_RATE_LIMIT: bool(true),
+  /** Failed sign-ins for one e-mail before it is locked out (with growing backoff). */
+  SIGN_IN_MAX_FAILURES: int(5, 1, 1000),
+  /** Which proxies may set X-Forwarded-For: "false", or their addresses / CIDR ranges. */
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default("false")
+    .transform((v, ctx) => {
+      const trust = parseTrustProxy(v);
+      if (trust === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          message:
+            'must be "false" or a comma-separated list of proxy addresses, CIDR ranges, or loopback/linklocal/uniquelocal ("true" and hop counts are refused: they would let a client that connects directly forge X-Forwarded-For)',
+        });
+        return z.NEVER;
+      }
+      return trust;
+    }),
   SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   LLM_PROVIDER: z.enum(["offline", "openai-compatible"]).default("offline"),
@@ -99,10 +119,20 @@ export interface Config {
     readonly secret: string;
     readonly baseURL: string;
     readonly trustedOrigins: readonly string[];
+    /** Better Auth's per-address limit and our per-account sign-in lockout. */
     readonly rateLimit: boolean;
+    readonly signInMaxFailures: number;
     readonly logLevel: string;
   };
-  readonly http: { readonly bodyLimit: number; readonly shutdownDrainMs: number };
+  readonly http: {
+    readonly bodyLimit: number;
+    readonly shutdownDrainMs: number;
+    /**
+     * Fastify's `trustProxy`: false (request.ip is the socket address) or the trusted
+     * proxy addresses; X-Forwarded-For is believed only as far as they vouch for it.
+     */
+    readonly trustProxy: false | readonly string[];
+  };
   readonly llm: {
     readonly provider: "offline" | "openai-compatible";
     readonly baseURL: string | undefined;
@@ -188,9 +218,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           .filter(Boolean),
       ],
       rateLimit: e.AUTH_RATE_LIMIT,
+      signInMaxFailures: e.SIGN_IN_MAX_FAILURES,
       logLevel: e.LOG_LEVEL,
     },
-    http: { bodyLimit: e.BODY_LIMIT_BYTES, shutdownDrainMs: e.SHUTDOWN_DRAIN_MS },
+    http: {
+      bodyLimit: e.BODY_LIMIT_BYTES,
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+      trustProxy: e.TRUST_PROXY,
+    },
     llm: {
       provider: e.LLM_PROVIDER,
       baseURL: e.LLM_BASE_URL,
@@ -209,6 +244,33 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   return deepFreeze(config);
 }
+
+/**
+ * TRUST_PROXY: "false" or "" trusts no proxy; otherwise a comma-separated list of proxy
+ * addresses, CIDR ranges or proxy-addr's names (loopback, linklocal, uniquelocal).
+ * A hop count is not offered: it cannot tell a proxy from a client that connects
+ * directly and writes its own X-Forwarded-For (Fastify 5 refuses it for that reason).
+ * Undefined when the value is none of these.
+ */
+function parseTrustProxy(value: string): false | string[] | undefined {
+  if (value === "" || value === "false") return false;
+  const entries = value
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const valid = (entry: string) => {
+    if (PROXY_ADDR_NAMES.has(entry)) return true;
+    const [address = "", prefix, extra] = entry.split("/");
+    if (extra !== undefined) return false;
+    const family = isIP(address);
+    if (family === 0) return false;
+    if (prefix === undefined) return true;
+    return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  };
+  return entries.length > 0 && entries.every(valid) ? entries : undefined;
+}
+
+const PROXY_ADDR_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
 
 /** A development secret, generated once and kept beside the data so restarts keep sessions. */
 function devSecret(dataDir: string): string {

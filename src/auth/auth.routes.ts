@@ -10,6 +10,13 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }): Pr
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
+  // A 429 from Better Auth says when to come back (its per-address limit, our per-account
+  // lockout): that, not the problem handler's generic Retry-After, is what the client gets.
+  app.addHook("onSend", async (request, reply) => {
+    const seconds = retryAfter.get(request);
+    if (seconds) reply.header("retry-after", seconds);
+  });
+
   app.route({
     method: ["GET", "POST"],
     url: "/api/auth/*",
@@ -36,6 +43,7 @@ async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply)
   const response = await auth.handler(
     new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),
   );
+  rememberRetryAfter(request, response);
   if (response.status >= 400) throw await authError(response);
   reply.status(response.status);
   response.headers.forEach((value, key) => {
@@ -44,6 +52,14 @@ async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply)
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header("set-cookie", cookies);
   reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
+}
+
+const retryAfter = new WeakMap<FastifyRequest, string>();
+
+function rememberRetryAfter(request: FastifyRequest, response: Response): void {
+  if (response.status !== 429) return;
+  const seconds = response.headers.get("retry-after") ?? response.headers.get("x-retry-after");
+  if (seconds && /^\d{1,6}$/.test(seconds)) retryAfter.set(request, seconds);
 }
 
 /** Better Auth's own error bodies become our problem responses, keeping its code. */

@@ -4,6 +4,7 @@ import { bearer } from "better-auth/plugins/bearer";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { account, rateLimit, session, user, verification } from "../db/schema.ts";
+import { authHooks } from "./auth-hooks.ts";
 
 /** Header we set from the socket address; Better Auth reads the client IP only from headers. */
 export const CLIENT_IP_HEADER = "x-tasktalk-client-ip";
@@ -22,6 +23,7 @@ export function createAuth(db: Db, config: Config["auth"]) {
     }),
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
     plugins: [bearer()],
+    hooks: authHooks(db, { lockout: config.rateLimit, maxFailures: config.signInMaxFailures }),
     telemetry: { enabled: false },
     logger: { disabled: config.logLevel === "silent", level: "warn" },
     rateLimit: {

@@ -17,6 +17,7 @@ import { findSessionByToken } from "./session.repository.ts";
 export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): void {
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
+  const origins = allowedOrigins(auth);
   app.addHook("onRoute", (route) => {
     if (route.config?.auth === "public") return;
     // onRequest: before the body is read or validated, so an anonymous caller learns
@@ -26,6 +27,7 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): v
     const door = route.config?.door ?? "rest";
     const authenticate = async (request: FastifyRequest) => {
       const user = await sessionUser(auth, db, request, { bearerOnly });
+      if (user.cookie) checkOrigin(request, origins);
       request.user = user;
       request.ctx = { db, userId: user.id, requestId: request.id, door, log: request.log };
     };
@@ -54,7 +56,7 @@ export async function sessionUser(
   if (bearer && looksLikeApiKey(bearer)) {
     const owner = await authenticateApiKey(db, bearer);
     if (!owner) throw new AppError("unauthorized", "The API key is invalid or was revoked");
-    return { ...owner, via: "api_key" };
+    return { ...owner, via: "api_key", cookie: false };
   }
   if (options.bearerOnly && !bearer) {
     throw new AppError("unauthorized", "Send a bearer token: a session token or an API key");
@@ -74,7 +76,14 @@ export async function sessionUser(
     throw toAppError(error);
   }
   if (!result) throw new AppError("unauthorized", "The session is missing, expired or invalid");
-  return { id: result.user.id, email: result.user.email, name: result.user.name, via: "session" };
+  return {
+    id: result.user.id,
+    email: result.user.email,
+    name: result.user.name,
+    via: "session",
+    // Sent alongside a bearer token the cookie may be what signed in: count it as such.
+    cookie: cookie !== undefined,
+  };
 }
 
 /**
@@ -115,9 +124,45 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
   const expiresInMs = (options?.expiresIn ?? DEFAULT_EXPIRES_IN_S) * 1000;
   const updateAgeMs = (options?.updateAge ?? DEFAULT_UPDATE_AGE_S) * 1000;
   if (expiresAt <= now || expiresAt - expiresInMs + updateAgeMs <= now) return undefined;
-  return { id: row.id, email: row.email, name: row.name, via: "session" };
+  return { id: row.id, email: row.email, name: row.name, via: "session", cookie: false };
 }
 
 /** Better Auth's defaults: sessions last 7 days and slide forward once a day. */
 const DEFAULT_EXPIRES_IN_S = 60 * 60 * 24 * 7;
 const DEFAULT_UPDATE_AGE_S = 60 * 60 * 24;
+
+const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** This server's own origin and TRUSTED_ORIGINS, as origins (entries that are not URLs drop). */
+function allowedOrigins(auth: Auth): ReadonlySet<string> {
+  const listed = auth.options.trustedOrigins;
+  const entries = [String(auth.options.baseURL), ...(Array.isArray(listed) ? listed : [])];
+  const origins = new Set<string>();
+  for (const entry of entries) {
+    if (URL.canParse(entry)) origins.add(new URL(entry).origin);
+  }
+  return origins;
+}
+
+/**
+ * Cross-site request forgery guard for cookie-authenticated writes: the browser names
+ * the page that sent the request in Origin (or at least Referer), and it must be ours or
+ * trusted. A request with neither comes from a program (curl, a script with a cookie
+ * jar), not a browser page — browsers send Origin on every cross-site POST — so it
+ * passes, as it does at the auth mount (src/auth/auth.routes.ts). "null" (a sandboxed or
+ * privacy-stripped origin) is refused.
+ */
+function checkOrigin(request: FastifyRequest, origins: ReadonlySet<string>): void {
+  if (!UNSAFE_METHODS.has(request.method)) return;
+  const { origin, referer } = request.headers;
+  let source: string | undefined;
+  if (origin !== undefined) source = origin;
+  else if (referer !== undefined) source = URL.canParse(referer) ? new URL(referer).origin : "null";
+  else return;
+  if (!origins.has(source)) {
+    throw new AppError(
+      "forbidden",
+      "Cross-origin request refused: a cookie-authenticated write must come from this site's own pages (or TRUSTED_ORIGINS)",
+    );
+  }
+}

@@ -88,6 +88,21 @@ export const rateLimit = pgTable("rate_limit", {
   lastRequest: bigint("last_request", { mode: "number" }).notNull(),
 });
 
+/**
+ * Sign-in attempts per account (src/auth/sign-in-lockout.ts), in the database so every
+ * instance shares them. `key` is a hash of the normalised e-mail: unknown e-mails are
+ * counted too (the lockout must not tell which accounts exist), without storing them.
+ */
+export const signInFailures = pgTable(
+  "sign_in_failures",
+  {
+    key: text("key").primaryKey(),
+    failures: integer("failures").notNull(),
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("sign_in_failures_last_attempt_idx").on(t.lastAttemptAt)],
+);
+
 // ---- Tasktalk tables: every one carries user_id, every query filters by it ----
 
 export const conversations = pgTable(

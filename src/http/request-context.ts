@@ -9,6 +9,8 @@ export interface RequestUser {
   name: string;
   /** How the caller proved who they are: a Better Auth session, or a personal API key. */
   via: "session" | "api_key";
+  /** The session came from the cookie (a browser's ambient credential): CSRF applies. */
+  cookie: boolean;
 }
 
 /** Who may call a route: "user" (the default) needs a session; "public" does not. */

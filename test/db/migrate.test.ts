@@ -18,8 +18,10 @@ const TABLES = [
   "messages",
   "rate_limit",
   "session",
+  "sign_in_failures",
   "task_counters",
   "tasks",
+  "turn_tool_calls",
   "user",
   "verification",
 ];
