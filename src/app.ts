@@ -10,6 +10,7 @@ import type { TurnDeps } from "./chat/turn.service.ts";
 import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
+import { loggerOptions } from "./http/log.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
@@ -45,10 +46,9 @@ declare module "fastify" {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database, auth } = deps;
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-auth-token"]'],
-    },
+    // Errors are logged through an allow-list serializer: no query parameters, prompts
+    // or stored values (tokens, passwords, message text) reach a log line.
+    logger: loggerOptions(config.logLevel, deps.logger),
     bodyLimit: config.http.bodyLimit,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
@@ -81,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { database });
-  await app.register(authRoutes, { auth });
+  await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes, { database });
   const turn: TurnDeps = {
     model: await createLanguageModel(config.llm),

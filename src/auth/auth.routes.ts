@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type Database, databaseReachable } from "../db/client.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
 import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
 
@@ -6,7 +7,10 @@ import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
  * Mounts Better Auth's handler at /api/auth/* so its own validation and rate limiting
  * apply. The body is passed through untouched (raw bytes), as a Web Request.
  */
-export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }): Promise<void> {
+export async function authRoutes(
+  app: FastifyInstance,
+  opts: { auth: Auth; database: Database },
+): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
 
@@ -14,11 +18,15 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }): Pr
     method: ["GET", "POST"],
     url: "/api/auth/*",
     config: { auth: "public" },
-    handler: (request, reply) => forward(opts.auth, request, reply),
+    handler: (request, reply) => forward(opts, request, reply),
   });
 }
 
-async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function forward(
+  { auth, database }: { auth: Auth; database: Database },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(request.headers)) {
     if (value === undefined || key === CLIENT_IP_HEADER) continue;
@@ -36,6 +44,12 @@ async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply)
   const response = await auth.handler(
     new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),
   );
+  // Better Auth answers every failure of its own queries with a bare 500. Whether the
+  // database is the cause is asked of the database itself, in one bounded round trip:
+  // an outage is then the same retryable 503 as on every other route.
+  if (response.status >= 500 && !(await databaseReachable(database))) {
+    throw new AppError("database_unavailable");
+  }
   if (response.status >= 400) throw await authError(response);
   reply.status(response.status);
   response.headers.forEach((value, key) => {

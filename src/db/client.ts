@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import type { Config } from "../config.ts";
+import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
 import * as schema from "./schema.ts";
 
@@ -28,13 +29,22 @@ export interface Database {
   readonly db: Db;
   /** One round trip; returns its latency in ms. */
   ping(): Promise<number>;
+  /**
+   * How long a health check may wait for the database before calling it unreachable:
+   * a partitioned server never answers, so checks race this bound (the connect timeout).
+   */
+  readonly probeTimeoutMs: number;
   poolStats(): PoolStats | undefined;
   /** PGlite only: what autovacuum would do (it also runs on a timer). */
   maintain?(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Where the database layer reports what it cannot throw (dropped connections, maintenance). */
+/**
+ * Where the database layer reports what it cannot throw (dropped connections, maintenance).
+ * Errors are handed over already serialized without query parameters, whatever logger
+ * the caller supplies (the app's, or the stdio MCP entry's plain pino).
+ */
 export interface DbLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -55,6 +65,8 @@ export async function openDatabase(
  * few minutes, it vacuums the hot small tables and analyzes all of them (sampled: 0.3–0.7 s
  * on the benchmark's 240k-message database, during which queries wait).
  */
+/** PGlite is in-process: only a long maintenance pass can hold a check up this long. */
+const PGLITE_PROBE_TIMEOUT_MS = 5000;
 const PGLITE_MAINTENANCE_FIRST_MS = 30_000;
 const PGLITE_MAINTENANCE_EVERY_MS = 10 * 60_000;
 /** Separate statements: VACUUM cannot run inside the transaction a multi-statement exec is. */
@@ -78,7 +90,7 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   };
   const onTimer = () => {
     maintain().catch((error: unknown) => {
-      if (!client.closed) logger?.warn({ err: error, category: "database" }, "maintenance failed");
+      if (!client.closed) logger?.warn({ err: serializeError(error), category: "database" }, "maintenance failed");
     });
   };
   const first = setTimeout(onTimer, PGLITE_MAINTENANCE_FIRST_MS).unref();
@@ -86,6 +98,7 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   return {
     kind: "pglite",
     db,
+    probeTimeoutMs: PGLITE_PROBE_TIMEOUT_MS,
     ping: () => timed(db),
     poolStats: () => undefined,
     maintain,
@@ -121,7 +134,7 @@ async function openPg(
   // Without these listeners a server-side drop of a connection (idle, or checked out
   // between queries) is an unhandled 'error' event, which crashes the process.
   const onConnectionError = (error: Error) => {
-    logger?.warn({ err: error, category: "database" }, "database connection failed");
+    logger?.warn({ err: serializeError(error), category: "database" }, "database connection failed");
   };
   pool.on("error", onConnectionError);
   pool.on("connect", (client) => client.on("error", onConnectionError));
@@ -130,6 +143,7 @@ async function openPg(
   return {
     kind: "pg",
     db,
+    probeTimeoutMs: config.connectTimeoutMs,
     ping: () => timed(db),
     poolStats: () => ({
       total: pool.totalCount,
@@ -149,6 +163,34 @@ async function timed(db: Db): Promise<number> {
   const start = performance.now();
   await db.execute(sql`select 1`);
   return performance.now() - start;
+}
+
+/** Settles like `work`, or rejects with DeadlineError after `ms`, whichever comes first. */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  // The losing query still settles later (bounded by query_timeout); its outcome is moot.
+  work.catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`the database did not answer within ${ms} ms`);
+    this.name = "DeadlineError";
+  }
+}
+
+/** Whether one round trip succeeds within the database's probe bound. */
+export async function databaseReachable(database: Database): Promise<boolean> {
+  try {
+    await withDeadline(database.ping(), database.probeTimeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Rows of a raw `db.execute` result; both drivers return `{ rows }`. */
