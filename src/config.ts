@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   /** Sent as startup parameters; set to 0 behind poolers that reject them (see README). */
   PG_STATEMENT_TIMEOUT_MS: int(15_000, 0, 3_600_000),
   PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 0, 3_600_000),
+  /** Client-side bound on one query's answer (a partition sends none); 0 disables. */
+  PG_QUERY_TIMEOUT_MS: int(20_000, 0, 3_600_000),
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   BETTER_AUTH_URL: optionalUrl,
   TRUSTED_ORIGINS: z.string().default(""),
@@ -93,6 +95,7 @@ export interface Config {
         readonly idleTimeoutMs: number;
         readonly statementTimeoutMs: number;
         readonly idleInTransactionTimeoutMs: number;
+        readonly queryTimeoutMs: number;
       };
   readonly dataDir: string;
   readonly auth: {
@@ -153,6 +156,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.LLM_BASE_URL) issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible");
     if (!e.LLM_MODEL) issues.push("LLM_MODEL: required when LLM_PROVIDER=openai-compatible");
   }
+  if (
+    e.PG_QUERY_TIMEOUT_MS > 0 &&
+    e.PG_STATEMENT_TIMEOUT_MS > 0 &&
+    e.PG_QUERY_TIMEOUT_MS <= e.PG_STATEMENT_TIMEOUT_MS
+  ) {
+    // The server's own cancel (57014, a clean timeout) must fire before the client gives
+    // up on the connection.
+    issues.push("PG_QUERY_TIMEOUT_MS: must be greater than PG_STATEMENT_TIMEOUT_MS (or 0)");
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   // "memory://" is PGlite's in-memory database (tests); anything else is a directory.
@@ -174,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           idleTimeoutMs: e.PG_IDLE_TIMEOUT_MS,
           statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: e.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          queryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
         }
       : { kind: "pglite", dataDir },
     auth: {

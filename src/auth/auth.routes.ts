@@ -44,10 +44,16 @@ async function forward(
   const response = await auth.handler(
     new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),
   );
-  // Better Auth answers every failure of its own queries with a bare 500. Whether the
-  // database is the cause is asked of the database itself, in one bounded round trip:
-  // an outage is then the same retryable 503 as on every other route.
-  if (response.status >= 500 && !(await databaseReachable(database))) {
+  // Database errors are thrown to our handler (onAPIError.throw), but some of Better
+  // Auth's paths catch them first: its session middleware answers 401 ("signed out", so a
+  // client may drop a valid token), others a bare 500. For those two answers the database
+  // itself is asked, in one bounded round trip: an outage is then the same retryable 503
+  // as on every other route.
+  // Sign-out also swallows the failed delete and answers 200: the client would believe a
+  // token that still works is gone.
+  const suspect =
+    response.status >= 500 || response.status === 401 || url.pathname.endsWith("/sign-out");
+  if (suspect && !(await databaseReachable(database))) {
     throw new AppError("database_unavailable");
   }
   if (response.status >= 400) throw await authError(response);

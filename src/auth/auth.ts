@@ -23,6 +23,12 @@ export function createAuth(db: Db, config: Config["auth"]) {
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
     plugins: [bearer()],
     telemetry: { enabled: false },
+    // A failure that is not Better Auth's own APIError (a database error, a bug) is thrown
+    // to our error handler instead of becoming a bare 500: an outage is then classified
+    // (503) like on every route, and the error is logged by our serializer. Otherwise
+    // better-call prints it with console.error — Drizzle's message with every query
+    // parameter (session tokens, password hashes) — even with the logger disabled.
+    onAPIError: { throw: true },
     logger: { disabled: config.logLevel === "silent", level: "warn" },
     rateLimit: {
       enabled: config.rateLimit,

@@ -114,6 +114,9 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   };
 }
 
+/** Idle time before the first TCP keepalive probe on a pooled connection. */
+const PG_KEEPALIVE_DELAY_MS = 10_000;
+
 async function openPg(
   config: Extract<Config["database"], { kind: "pg" }>,
   logger?: DbLogger,
@@ -124,6 +127,13 @@ async function openPg(
     connectionTimeoutMillis: config.connectTimeoutMs,
     idleTimeoutMillis: config.idleTimeoutMs,
     application_name: "tasktalk",
+    // A network partition answers nothing and closes nothing: without a client-side bound
+    // a query (and the request awaiting it) waits forever. query_timeout fails it ("Query
+    // read timeout", classified as a lost connection → 503); TCP keepalive lets the OS
+    // notice idle pooled connections whose peer is gone.
+    ...(config.queryTimeoutMs > 0 ? { query_timeout: config.queryTimeoutMs } : {}),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
     // Startup parameters, not session SETs: safe through transaction-mode poolers that
     // accept them (PgBouncer needs ignore_startup_parameters; 0 leaves them out).
     ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
