@@ -4,6 +4,7 @@ import { bearer } from "better-auth/plugins/bearer";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { account, rateLimit, session, user, verification } from "../db/schema.ts";
+import { authLog } from "../http/log.ts";
 
 /** Header we set from the socket address; Better Auth reads the client IP only from headers. */
 export const CLIENT_IP_HEADER = "x-tasktalk-client-ip";
@@ -29,7 +30,8 @@ export function createAuth(db: Db, config: Config["auth"]) {
     // better-call prints it with console.error — Drizzle's message with every query
     // parameter (session tokens, password hashes) — even with the logger disabled.
     onAPIError: { throw: true },
-    logger: { disabled: config.logLevel === "silent", level: "warn" },
+    // Through our error serializer: Better Auth logs raw database errors (query params).
+    logger: { disabled: config.logLevel === "silent", level: "warn", log: authLog },
     rateLimit: {
       enabled: config.rateLimit,
       storage: "database", // shared by every instance, unlike process memory

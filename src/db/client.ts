@@ -90,7 +90,8 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   };
   const onTimer = () => {
     maintain().catch((error: unknown) => {
-      if (!client.closed) logger?.warn({ err: serializeError(error), category: "database" }, "maintenance failed");
+      if (!client.closed)
+        logger?.warn({ err: serializeError(error), category: "database" }, "maintenance failed");
     });
   };
   const first = setTimeout(onTimer, PGLITE_MAINTENANCE_FIRST_MS).unref();
@@ -144,7 +145,10 @@ async function openPg(
   // Without these listeners a server-side drop of a connection (idle, or checked out
   // between queries) is an unhandled 'error' event, which crashes the process.
   const onConnectionError = (error: Error) => {
-    logger?.warn({ err: serializeError(error), category: "database" }, "database connection failed");
+    logger?.warn(
+      { err: serializeError(error), category: "database" },
+      "database connection failed",
+    );
   };
   pool.on("error", onConnectionError);
   pool.on("connect", (client) => client.on("error", onConnectionError));

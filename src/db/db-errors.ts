@@ -46,7 +46,16 @@ const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
 };
 
 /** SQLSTATEs raised while connecting: no statement was sent, so a retry is always safe. */
-const AT_CONNECT = new Set(["57P03", "53300", "08001", "08004", "57P04", "3D000", "28P01", "28000"]);
+const AT_CONNECT = new Set([
+  "57P03",
+  "53300",
+  "08001",
+  "08004",
+  "57P04",
+  "3D000",
+  "28P01",
+  "28000",
+]);
 
 /**
  * 55000 (object_not_in_prerequisite_state) is a grab bag ("sequence not yet defined in

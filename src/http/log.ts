@@ -75,7 +75,8 @@ function safeMessage(error: ErrorLike, type: string): string {
   if (type === "SyntaxError") message = message.replace(/"[\s\S]*"/, '"…"');
   // PostgreSQL data exceptions (class 22) quote the value that could not be stored.
   const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && code.startsWith("22")) message = message.replace(/"[^"]*"/g, '"…"');
+  if (typeof code === "string" && code.startsWith("22"))
+    message = message.replace(/"[^"]*"/g, '"…"');
   return message.slice(0, MAX_MESSAGE);
 }
 
@@ -130,4 +131,27 @@ export function loggerOptions(
     ...extra,
     serializers: { ...serializers, err: serializeError },
   };
+}
+
+/**
+ * Better Auth's `logger.log`: its own messages, with any error argument through the same
+ * serializer (it logs the raw Drizzle error of a failed session lookup otherwise: token
+ * included). Other arguments are reduced to their type: they can be user records.
+ */
+export function authLog(level: string, message: string, ...args: unknown[]): void {
+  const line = JSON.stringify({
+    level,
+    source: "better-auth",
+    time: Date.now(),
+    msg: String(message).slice(0, MAX_MESSAGE),
+    args: args.map((a) =>
+      isErrorLike(a)
+        ? safeError(a, 0)
+        : typeof a === "number" || typeof a === "boolean"
+          ? a
+          : typeof a,
+    ),
+  });
+  if (level === "error" || level === "warn") console.error(line);
+  else console.log(line);
 }
