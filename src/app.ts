@@ -10,6 +10,7 @@ import type { TurnDeps } from "./chat/turn.service.ts";
 import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
+import { clientErrorHandler, limitConnectionsPerAddress } from "./http/connections.ts";
 import { loggerOptions } from "./http/log.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
@@ -50,6 +51,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // or stored values (tokens, passwords, message text) reach a log line.
     logger: loggerOptions(config.logLevel, deps.logger),
     bodyLimit: config.http.bodyLimit,
+    // Headers and body must arrive in time: a body trickled a byte at a time would hold
+    // its socket (and a request slot) forever. Node checks the deadline periodically
+    // (every 30 s by default); checking more often keeps the bound close to the setting.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(
+        5000,
+        Math.max(250, Math.floor(config.http.requestTimeoutMs / 10)),
+      ),
+    },
+    clientErrorHandler,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -65,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     routerOptions: { maxParamLength: 200 },
   });
+  limitConnectionsPerAddress(app.server, config.http.maxConnectionsPerIp);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook("onRequest", async (request, reply) => {

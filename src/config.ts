@@ -54,6 +54,10 @@ const EnvSchema = z.object({
   AUTH_RATE_LIMIT: bool(true),
   SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+  /** Headers and body must arrive within this (a trickled body holds a socket otherwise). */
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
+  /** Open connections one client address may hold; 0 = no limit (behind a proxy). */
+  HTTP_MAX_CONNECTIONS_PER_IP: int(64, 0, 100_000),
   LLM_PROVIDER: z.enum(["offline", "openai-compatible"]).default("offline"),
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().optional(),
@@ -105,7 +109,12 @@ export interface Config {
     readonly rateLimit: boolean;
     readonly logLevel: string;
   };
-  readonly http: { readonly bodyLimit: number; readonly shutdownDrainMs: number };
+  readonly http: {
+    readonly bodyLimit: number;
+    readonly shutdownDrainMs: number;
+    readonly requestTimeoutMs: number;
+    readonly maxConnectionsPerIp: number;
+  };
   readonly llm: {
     readonly provider: "offline" | "openai-compatible";
     readonly baseURL: string | undefined;
@@ -203,7 +212,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rateLimit: e.AUTH_RATE_LIMIT,
       logLevel: e.LOG_LEVEL,
     },
-    http: { bodyLimit: e.BODY_LIMIT_BYTES, shutdownDrainMs: e.SHUTDOWN_DRAIN_MS },
+    http: {
+      bodyLimit: e.BODY_LIMIT_BYTES,
+      shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,
+    },
     llm: {
       provider: e.LLM_PROVIDER,
       baseURL: e.LLM_BASE_URL,
