@@ -13,6 +13,7 @@ import type { Database } from "./db/client.ts";
 import { clientErrorHandler, limitConnectionsPerAddress } from "./http/connections.ts";
 import { loggerOptions } from "./http/log.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
+import { registerStrictUtf8 } from "./http/utf8.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
@@ -86,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header("x-request-id", request.id);
   });
   registerProblemHandlers(app);
+  registerStrictUtf8(app);
   registerRequestUser(app, auth, database.db);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Database, databaseReachable } from "../db/client.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
+import { decodeUtf8, isWellFormedDeep, LONE_SURROGATE, NOT_UTF8 } from "../http/utf8.ts";
 import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
 
 /**
@@ -12,7 +13,15 @@ export async function authRoutes(
   opts: { auth: Auth; database: Database },
 ): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  // Better Auth parses the bytes itself: they get the app's UTF-8 checks here first.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => {
+    const text = decodeUtf8(body as Buffer);
+    if (text === undefined) return done(new AppError("validation_failed", NOT_UTF8), undefined);
+    if (!isWellFormedDeep(parsedOrUndefined(text))) {
+      return done(new AppError("validation_failed", LONE_SURROGATE), undefined);
+    }
+    done(null, body);
+  });
 
   app.route({
     method: ["GET", "POST"],
@@ -20,6 +29,15 @@ export async function authRoutes(
     config: { auth: "public" },
     handler: (request, reply) => forward(opts, request, reply),
   });
+}
+
+/** Malformed JSON is left for Better Auth to refuse in its own words. */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 async function forward(
