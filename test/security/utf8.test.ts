@@ -56,11 +56,11 @@ for (const backend of await availableBackends()) {
       });
     }
 
-    for (const escape of ["\\ud800", "\\udfff", "\\ud83d x", "x \\ude00"]) {
-      test(`JSON string with a lone surrogate escape (${escape}) → 400`, async () => {
-        assertRefused(await post("/api/tasks", `{"title":"a ${escape} b"}`), "value");
-        assertRefused(await post("/api/tasks", `{"title":"ok","${escape}":1}`), "key");
-        assertRefused(await post("/api/tasks", `{"title":"ok","x":[[["${escape}"]]]}`), "nested");
+    for (const lone of ["\\ud800", "\\udfff", "\\ud83d x", "x \\ude00"]) {
+      test(`JSON string with a lone surrogate escape (${lone}) → 400`, async () => {
+        assertRefused(await post("/api/tasks", `{"title":"a ${lone} b"}`), "value");
+        assertRefused(await post("/api/tasks", `{"title":"ok","${lone}":1}`), "key");
+        assertRefused(await post("/api/tasks", `{"title":"ok","x":[[["${lone}"]]]}`), "nested");
       });
     }
 
