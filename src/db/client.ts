@@ -151,7 +151,10 @@ async function openPg(
     );
   };
   pool.on("error", onConnectionError);
-  pool.on("connect", (client) => client.on("error", onConnectionError));
+  pool.on("connect", (client) => {
+    client.on("error", onConnectionError);
+    guardPooledClient(client);
+  });
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   let closed = false;
   return {
@@ -171,6 +174,48 @@ async function openPg(
       await pool.end();
     },
   };
+}
+
+/**
+ * Two ways a pooled connection escapes the pool's care, both made visible by outages:
+ * - A query that hit query_timeout leaves its connection in an unknown state: the answer
+ *   may still come, or never (a dead peer nobody told us about). pg's pool drops such a
+ *   client only when the query ran through pool.query; a transaction's client (Drizzle
+ *   releases it without the error) would go back to the pool and make the next request
+ *   wait out the timeout again. So the client is ended: the pool discards an ending one.
+ * - Drizzle sends BEGIN outside its try/finally: when BEGIN fails (connection lost, read
+ *   timeout) the client is never released, and the pool slot is lost for good — after
+ *   PG_POOL_MAX such failures every request waits for a slot that never frees. So a
+ *   failed BEGIN releases the client here, with the error (the pool destroys it).
+ */
+function guardPooledClient(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const onFailure = (text: unknown, error: unknown, pooled: boolean) => {
+    if (!(error instanceof Error)) return;
+    // pool.query (the callback form) releases with the error itself.
+    if (!pooled && typeof text === "string" && /^\s*begin\b/i.test(text)) {
+      client.release(error);
+    } else if (error.message === "Query read timeout") {
+      client.end().catch(() => {});
+    }
+  };
+  const wrapped = (...args: unknown[]): unknown => {
+    const first = args[0];
+    const text = typeof first === "string" ? first : (first as { text?: unknown } | null)?.text;
+    const callback = args.at(-1);
+    if (typeof callback === "function") {
+      args[args.length - 1] = (error: unknown, result: unknown) => {
+        onFailure(text, error, true);
+        (callback as (error: unknown, result: unknown) => void)(error, result);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    // A side branch: the caller still receives the rejection.
+    if (result instanceof Promise) result.catch((error: unknown) => onFailure(text, error, false));
+    return result;
+  };
+  (client as unknown as { query: typeof wrapped }).query = wrapped;
 }
 
 async function timed(db: Db): Promise<number> {

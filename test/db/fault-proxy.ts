@@ -12,12 +12,19 @@ import { connect, createServer, type Socket } from "node:net";
 export interface FaultProxy {
   port: number;
   blackhole(): void;
-  heal(): void;
+  /** Starts the partition when a client sends bytes containing `marker` (held, too). */
+  blackholeOn(marker: Buffer): void;
+  /**
+   * Ends the partition. With `{ dropHeld: true }` the connections open during it stay
+   * black for good (their peer died and nobody said so); new ones are forwarded.
+   */
+  heal(options?: { dropHeld?: boolean }): void;
   fatal(sqlstate: string, message: string): void;
   close(): Promise<void>;
 }
 
 interface Pair {
+  dead?: boolean;
   client: Socket;
   upstream: Socket | undefined;
   held: { to: "client" | "upstream"; chunk: Buffer }[];
@@ -26,9 +33,11 @@ interface Pair {
 export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   let mode: "forward" | "blackhole" | { sqlstate: string; message: string } = "forward";
   const pairs = new Set<Pair>();
+  let trap: Buffer | undefined;
 
   const send = (pair: Pair, to: "client" | "upstream", chunk: Buffer) => {
     const target = to === "client" ? pair.client : pair.upstream;
+    if (pair.dead) return;
     if (mode === "blackhole" || !target || pair.held.length > 0) pair.held.push({ to, chunk });
     else target.write(chunk);
   };
@@ -59,7 +68,13 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
       client.once("data", () => client.end(errorResponse(sqlstate, message)));
       return;
     }
-    client.on("data", (chunk: Buffer) => send(pair, "upstream", chunk));
+    client.on("data", (chunk: Buffer) => {
+      if (trap && chunk.includes(trap)) {
+        trap = undefined;
+        mode = "blackhole";
+      }
+      send(pair, "upstream", chunk);
+    });
     if (mode === "forward") open(pair);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -71,9 +86,17 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     blackhole() {
       mode = "blackhole";
     },
-    heal() {
+    blackholeOn(marker) {
+      trap = marker;
+    },
+    heal(options = {}) {
       mode = "forward";
-      for (const pair of pairs) flush(pair);
+      for (const pair of pairs) {
+        if (options.dropHeld) {
+          pair.dead = true;
+          pair.held = [];
+        } else flush(pair);
+      }
     },
     fatal(sqlstate, message) {
       mode = { sqlstate, message };

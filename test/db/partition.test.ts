@@ -83,3 +83,66 @@ describe("network partition to PostgreSQL [pg]", { skip: !backends.includes("pg"
     assert.equal(res.statusCode, 200, res.body);
   });
 });
+
+describe("connections that died silently in a partition are not reused [pg]", {
+  skip: !backends.includes("pg"),
+}, () => {
+  let testDb: TestDatabase;
+  let proxy: FaultProxy;
+  let t: TestApp;
+  let user: TestUser;
+  before(async () => {
+    testDb = await createTestDatabase("pg");
+    const url = new URL(testDb.url ?? "");
+    proxy = await startFaultProxy(Number(url.port || 5432));
+    url.port = String(proxy.port);
+    t = await startTestApp(
+      "pg",
+      {
+        DATABASE_URL: url.toString(),
+        PG_POOL_MAX: "2",
+        PG_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS),
+        PG_STATEMENT_TIMEOUT_MS: "1000",
+        PG_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+      },
+      { testDb },
+    );
+    user = await signUp(t.app);
+  });
+  after(async () => {
+    await t.close();
+    await proxy.close();
+    await testDb.drop();
+  });
+
+  test("chat turns (transactions) caught by the partition time out; afterwards none waits on a dead connection or a lost pool slot", {
+    timeout: 60_000,
+  }, async () => {
+    // A chat turn opens its transaction with BEGIN (the offline model answers it).
+    const write = (title: string) =>
+      t.app.inject({
+        method: "POST",
+        url: "/api/chat",
+        headers: user.headers,
+        payload: { message: `add ${title}` },
+      });
+    // The network goes just as a turn sends BEGIN (signed in already, so the turn gets
+    // that far); the turn's retries then find it gone too.
+    proxy.blackholeOn(Buffer.from("begin"));
+    const during = await write("a");
+    assert.equal(during.statusCode, 503, during.body);
+    // The server side of those connections is gone; nobody tells the client.
+    proxy.heal({ dropHeld: true });
+    for (let i = 0; i < 6; i++) {
+      const start = performance.now();
+      const res = await write(`after ${i}`);
+      const ms = performance.now() - start;
+      assert.equal(res.statusCode, 200, res.body);
+      assert.ok(ms < QUERY_TIMEOUT_MS, `turn ${i} took ${ms} ms: it waited on a dead connection`);
+    }
+    // Nothing is left checked out: a client lost by a failed BEGIN would hold its pool slot
+    // (and make close() wait) forever.
+    const stats = t.server.database.poolStats();
+    assert.equal(stats?.total, stats?.idle, `clients still checked out: ${JSON.stringify(stats)}`);
+  });
+});
