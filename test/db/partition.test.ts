@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { ConfigError, loadConfig } from "../../src/config.ts";
 import { signUp, startTestApp, type TestApp, type TestUser } from "../support/app.ts";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../support/databases.ts";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
@@ -7,6 +8,18 @@ import { type FaultProxy, startFaultProxy } from "./fault-proxy.ts";
 const backends = await availableBackends();
 const CONNECT_TIMEOUT_MS = 500;
 const QUERY_TIMEOUT_MS = 1500;
+
+test("PG_QUERY_TIMEOUT_MS must exceed the statement timeout, so the server's clean cancel wins", () => {
+  const env = { DATA_DIR: "memory://", DATABASE_URL: "postgres://u@127.0.0.1/db" };
+  assert.throws(
+    () => loadConfig({ ...env, PG_STATEMENT_TIMEOUT_MS: "15000", PG_QUERY_TIMEOUT_MS: "15000" }),
+    (e: unknown) => e instanceof ConfigError && /PG_QUERY_TIMEOUT_MS/.test(e.message),
+  );
+  const ok = loadConfig({ ...env, PG_STATEMENT_TIMEOUT_MS: "0", PG_QUERY_TIMEOUT_MS: "5000" });
+  assert.equal(ok.database.kind === "pg" && ok.database.queryTimeoutMs, 5000);
+  const dflt = loadConfig(env);
+  assert.equal(dflt.database.kind === "pg" && dflt.database.queryTimeoutMs, 20_000);
+});
 
 /** Issue 17 item 7: a partition (nothing answers, nothing closes) must not hang requests. */
 describe("network partition to PostgreSQL [pg]", { skip: !backends.includes("pg") }, () => {
