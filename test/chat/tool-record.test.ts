@@ -135,7 +135,10 @@ describe("the database drops between a tool call and the reply store (X2) [pg]",
     );
     // The model saw what was already done before it answered.
     const rerun = f.llm.requests.at(-2);
-    assert.ok(rerun?.body.messages.some((m) => m.role === "tool"), "prior result shown");
+    assert.ok(
+      rerun?.body.messages.some((m) => m.role === "tool"),
+      "prior result shown",
+    );
     const stored = await messagesOf(f.t, user, retry.json().conversation_id);
     assert.deepEqual(
       stored.items.map((m) => m.role),
