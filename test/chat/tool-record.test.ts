@@ -75,7 +75,11 @@ for (const backend of backends) {
         });
         return { text: "too late", chunkSize: 1 };
       });
-      const res = await chat(f.t, user, { message: "and then", conversation_id: conversationId });
+      f.llm.setPace(60); // the reply takes ~0.5 s: the delete lands before step B
+      const res = await chat(f.t, user, {
+        message: "and then",
+        conversation_id: conversationId,
+      }).finally(() => f.llm.setPace(0));
       assert.equal(res.statusCode, 404, res.body);
       assert.equal(res.json().code, "not_found");
     });

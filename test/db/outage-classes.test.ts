@@ -168,7 +168,6 @@ describe("outage SQLSTATEs raised for real by PostgreSQL [pg]", {
         category: "connection",
         code: "database_unavailable",
         sqlstate: "3D000",
-        notSent: true,
       });
     } finally {
       await database.close();
