@@ -123,7 +123,11 @@ export interface Config {
       };
   readonly dataDir: string;
   readonly auth: {
-    readonly secret: string;
+    /**
+     * BETTER_AUTH_SECRET; undefined on PostgreSQL without it: every instance then shares
+     * one secret generated once and kept in the database (src/auth/secret.ts).
+     */
+    readonly secret: string | undefined;
     readonly baseURL: string;
     readonly trustedOrigins: readonly string[];
     /** Better Auth's per-address limit and our per-account sign-in lockout. */
@@ -228,7 +232,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     auth: {
       secret:
         e.BETTER_AUTH_SECRET ??
-        (inMemory ? randomBytes(32).toString("base64url") : devSecret(dataDir)),
+        (e.DATABASE_URL
+          ? undefined
+          : inMemory
+            ? randomBytes(32).toString("base64url")
+            : devSecret(dataDir)),
       baseURL,
       trustedOrigins: [
         new URL(baseURL).origin,

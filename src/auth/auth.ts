@@ -11,7 +11,7 @@ import { authHooks } from "./auth-hooks.ts";
 export const CLIENT_IP_HEADER = "x-tasktalk-client-ip";
 
 /** Better Auth on our database: email + password, bearer tokens for API clients. */
-export function createAuth(db: Db, config: Config["auth"]) {
+export function createAuth(db: Db, config: Config["auth"] & { secret: string }) {
   return betterAuth({
     appName: "Tasktalk",
     baseURL: config.baseURL,
