@@ -7,7 +7,7 @@ import { type Generated, generate, type PartListener } from "./generate.ts";
 import { toModelMessages, toolCallMessages } from "./history.ts";
 import { announceTurnEnd, releaseLease, startHeartbeat, waitForTurnEnd } from "./lease.ts";
 import { startOnce } from "./start.ts";
-import { priorToolCalls, storableCall, turnTools, withoutNul } from "./tool-calls.ts";
+import { priorToolCalls, storableCalls, turnTools, withoutNul } from "./tool-calls.ts";
 import * as repo from "./turn.repository.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput, TurnOutcome } from "./turn.ts";
 
@@ -125,7 +125,7 @@ async function finishTurn(
         conversationId: turn.conversationId,
         turnId: turn.turnId,
         content: withoutNul(g.text),
-        toolCalls: g.toolCalls.map(storableCall),
+        toolCalls: storableCalls(g.toolCalls),
         replyTo: turn.userMessage.id,
         status: g.status,
         usage: g.usage,
