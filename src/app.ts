@@ -18,6 +18,7 @@ import { registerStrictUtf8 } from "./http/utf8.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
+import { registerMetrics } from "./ops/metrics.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
 
@@ -93,6 +94,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandlers(app);
   registerStrictUtf8(app);
   registerRequestUser(app, auth, database.db);
+  // app.metrics, the onResponse hook counting every request, and GET /metrics.
+  registerMetrics(app, { database, token: config.metrics.token });
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {
