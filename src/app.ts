@@ -94,8 +94,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerProblemHandlers(app);
   registerStrictUtf8(app);
   registerRequestUser(app, auth, database.db);
-  // app.metrics, the onResponse hook counting every request, and GET /metrics.
-  registerMetrics(app, { database, token: config.metrics.token });
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {
@@ -104,6 +102,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  // app.metrics, the onResponse hook counting every request, and GET /metrics (after the
+  // onRoute hook, so app.routeList has it).
+  registerMetrics(app, { database, token: config.metrics.token });
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes);

@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import { sql } from "drizzle-orm";
+import { inTransaction } from "../../src/db/transaction.ts";
 import { signUp, startTestApp, type TestApp, type TestUser } from "../support/app.ts";
 import { type ChatFixture, chat, startChatApp } from "../support/chat.ts";
 import { availableBackends } from "../support/databases.ts";
@@ -75,6 +77,22 @@ for (const backend of await availableBackends()) {
       assert.equal(delta("tasktalk_http_requests_total", route), 1);
     });
 
+    test("a streamed turn is timed as sse, and its hijacked response is counted", async () => {
+      const before = await scrape();
+      f.llm.setDefault({ text: "Streaming along." });
+      const res = await chat(f.t, user, { message: "hi" }, { accept: "text/event-stream" });
+      assert.equal(res.statusCode, 200);
+      assert.match(res.body, /data: \[DONE\]/);
+      const text = await scrape();
+      const delta = (name: string, labels: Record<string, string>) =>
+        sampleSum(text, name, labels) - sampleSum(before, name, labels);
+      const sse = { format: "sse", outcome: "ok" };
+      assert.equal(delta("tasktalk_chat_turn_duration_seconds_count", sse), 1);
+      assert.equal(delta("tasktalk_chat_time_to_first_token_seconds_count", { format: "sse" }), 1);
+      const route = { method: "POST", route: "/api/chat", status_code: "200" };
+      assert.equal(delta("tasktalk_http_requests_total", route), 1);
+    });
+
     test("a tool error is counted by its code; a model failure by its code", async () => {
       const before = await scrape();
       f.llm.setDefault(toolCallThenText("complete_task", { task_id: 999_999 }, "No such task."));
@@ -124,6 +142,31 @@ for (const backend of await availableBackends()) {
       } else {
         assert.doesNotMatch(text, /tasktalk_db_pool_/);
       }
+    });
+
+    test("a retried transaction counts the failure by category and the retry", async () => {
+      const before = await scrape();
+      let attempts = 0;
+      const result = await inTransaction(f.t.server.database.db, async (tx) => {
+        await tx.execute(sql`select 1`);
+        // PostgreSQL's serialization failure, as the driver reports it, on the first attempt.
+        if (++attempts === 1)
+          throw Object.assign(new Error("could not serialize"), { code: "40001" });
+        return attempts;
+      });
+      assert.equal(result, 2);
+      const text = await scrape();
+      const serialization = { category: "serialization" };
+      assert.equal(
+        sampleSum(text, "tasktalk_db_errors_total", serialization) -
+          sampleSum(before, "tasktalk_db_errors_total", serialization),
+        1,
+      );
+      assert.equal(
+        sampleSum(text, "tasktalk_db_retries_total") -
+          sampleSum(before, "tasktalk_db_retries_total"),
+        1,
+      );
     });
 
     test("promtool check metrics passes on a real scrape over HTTP", async (t) => {
