@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
+import { ConfigError, loadConfig } from "../../src/config.ts";
 import { inTransaction } from "../../src/db/transaction.ts";
 import { signUp, startTestApp, type TestApp, type TestUser } from "../support/app.ts";
 import { type ChatFixture, chat, startChatApp } from "../support/chat.ts";
@@ -219,3 +220,22 @@ for (const backend of await availableBackends()) {
     });
   });
 }
+
+describe("METRICS_TOKEN configuration", () => {
+  test("unset or empty means loopback only; a short token is refused at start", () => {
+    assert.equal(loadConfig({ NODE_ENV: "test", DATA_DIR: "memory://" }).metrics.token, undefined);
+    assert.equal(
+      loadConfig({ NODE_ENV: "test", DATA_DIR: "memory://", METRICS_TOKEN: " " }).metrics.token,
+      undefined,
+    );
+    assert.equal(
+      loadConfig({ NODE_ENV: "test", DATA_DIR: "memory://", METRICS_TOKEN: TOKEN }).metrics.token,
+      TOKEN,
+    );
+    assert.throws(
+      () => loadConfig({ NODE_ENV: "test", DATA_DIR: "memory://", METRICS_TOKEN: "short" }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.issues.some((i) => i.startsWith("METRICS_TOKEN")),
+    );
+  });
+});
