@@ -18,6 +18,7 @@ import { registerStrictUtf8 } from "./http/utf8.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
+import { registerMetrics } from "./ops/metrics.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
 
@@ -101,6 +102,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
+  // app.metrics, the onResponse hook counting every request, and GET /metrics (after the
+  // onRoute hook, so app.routeList has it).
+  registerMetrics(app, { database, token: config.metrics.token });
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes);

@@ -91,6 +91,13 @@ const EnvSchema = z.object({
   TURN_LEASE_MS: int(15_000, 3000, 600_000),
   HISTORY_MAX_MESSAGES: int(40, 1, 1000),
   HISTORY_MAX_CHARS: int(24_000, 500, 1_000_000),
+  /** The bearer token GET /metrics requires; unset, only loopback clients may scrape. */
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .pipe(z.string().min(16, "must be at least 16 characters").optional())
+    .optional(),
   /** The personal API key the stdio MCP entry (scripts/mcp-stdio.ts) acts with. */
   TASKTALK_API_KEY: z
     .string()
@@ -163,6 +170,8 @@ export interface Config {
   /** A turn's lease on its conversation, renewed while it runs; a crashed turn's expires. */
   readonly turnLeaseMs: number;
   readonly mcp: { readonly stdioApiKey: string | undefined };
+  /** GET /metrics: with a token, `Authorization: Bearer <token>`; without, loopback only. */
+  readonly metrics: { readonly token: string | undefined };
 }
 
 export class ConfigError extends Error {
@@ -270,6 +279,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnQueueMs: e.TURN_QUEUE_MS,
     turnLeaseMs: e.TURN_LEASE_MS,
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
+    metrics: { token: e.METRICS_TOKEN },
   };
   return deepFreeze(config);
 }

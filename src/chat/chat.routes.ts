@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
+import { turnProbe } from "../ops/metrics.ts";
 import { streamTurn } from "./sse.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { TurnDeps } from "./turn.ts";
@@ -37,7 +38,11 @@ export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps })
     const started = await startTurn(ctx, opts.turn, input);
     if (wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
     // A replay answers as the first run did: the stored reply, or the same error.
-    const outcome = started.kind === "replay" ? started : await runTurn(ctx, opts.turn, started);
+    const probe = turnProbe(app, reply, "json");
+    const outcome =
+      started.kind === "replay"
+        ? started
+        : await probe.track(runTurn(ctx, opts.turn, started, probe.onPart));
     if (outcome.error) {
       throw new AppError(outcome.error.code, outcome.error.detail, {
         cause: outcome.error,

@@ -8,6 +8,7 @@ import {
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RequestContext } from "../context.ts";
 import { problemBody } from "../http/problem.ts";
+import { turnProbe } from "../ops/metrics.ts";
 import { runTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
 import { turnJson } from "./turn-json.ts";
@@ -71,8 +72,14 @@ export async function streamTurn(
     const pump = (async () => {
       for await (const chunk of ui) write(chunk);
     })();
+    const probe = turnProbe(request.server, reply, "sse");
     try {
-      outcome = await runTurn(ctx, deps, started, (part) => push?.(part));
+      outcome = await probe.track(
+        runTurn(ctx, deps, started, (part) => {
+          probe.onPart(part);
+          push?.(part);
+        }),
+      );
     } catch (error) {
       close?.();
       await pump.catch(() => {});

@@ -4,6 +4,7 @@ import type { RequestContext } from "../context.ts";
 import type { StoredToolCall } from "../conversations/conversation.ts";
 import type { Db } from "../db/client.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { countedToolRunner } from "../ops/metrics.ts";
 import { toAiSdkTools } from "../tools/ai-sdk.ts";
 import { runTool, TASK_TOOLS } from "../tools/task-tools.ts";
 import { isToolError } from "../tools/tool.ts";
@@ -34,7 +35,8 @@ export function turnTools(
 ): TurnTools {
   const unmatched = [...prior];
   const replayed = new Set<string>();
-  const tools = toAiSdkTools(ctx, async (name, raw, toolCallId) => {
+  // Counted by tool and outcome for /metrics (a call answered from the record included).
+  const run = countedToolRunner(ctx.db, async (name, raw, toolCallId) => {
     // U+0000 cannot be stored (PostgreSQL text and jsonb refuse it): a model's stray NUL
     // is dropped before the call, so the effect and its record hold the same arguments.
     const input = withoutNul(raw);
@@ -62,6 +64,7 @@ export function turnTools(
       return result;
     });
   });
+  const tools = toAiSdkTools(ctx, run);
   return { tools, prior, replayed };
 }
 

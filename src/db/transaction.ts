@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError } from "../errors.ts";
 import type { Db, Tx } from "./client.ts";
-import { classifyDbError, toAppError } from "./db-errors.ts";
+import { classifyDbError, type DbErrorCategory, toAppError } from "./db-errors.ts";
 
 export interface RetryOptions {
   /** Total attempts including the first (default 3). */
@@ -15,6 +15,20 @@ export interface RetryOptions {
 }
 
 const DEFAULTS = { maxAttempts: 3, baseDelayMs: 25, maxDelayMs: 400 };
+
+/** Told of every classified database failure these helpers see, and every retry (metrics). */
+export interface DbFailureObserver {
+  failure(category: DbErrorCategory): void;
+  retry(): void;
+}
+
+const observers = new Set<DbFailureObserver>();
+
+/** Subscribes an observer (each app's metrics); returns the unsubscribe. */
+export function observeDbFailures(observer: DbFailureObserver): () => void {
+  observers.add(observer);
+  return () => observers.delete(observer);
+}
 
 /**
  * Set while code runs inside inTransaction: a statement there is never retried on its own
@@ -84,6 +98,7 @@ async function retrying<T>(
     } catch (error) {
       if (error instanceof AppError) throw error; // a decision of ours, not a fault
       const info = classifyDbError(error);
+      if (info) for (const observer of observers) observer.failure(info.category);
       const transient =
         info?.category === "serialization" ||
         (info?.category === "connection" && !state.committing);
@@ -91,6 +106,7 @@ async function retrying<T>(
       // Capped exponential backoff with full jitter, so retrying clients spread out.
       const delayMs = Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
       options.onRetry?.({ attempt, error, delayMs });
+      for (const observer of observers) observer.retry();
       await sleep(delayMs);
     }
   }

@@ -21,6 +21,9 @@ const PUBLIC = new Set([
   "GET /api/auth/*",
   "HEAD /api/auth/*",
   "POST /api/auth/*",
+  // Prometheus scrapes: its own check (METRICS_TOKEN bearer, else loopback only), test/ops.
+  "GET /metrics",
+  "HEAD /metrics",
   // The web page and its hashed assets (src/web): the page signs in through /api/auth.
   "GET /",
   "HEAD /",
