@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down: draining requests");
-    server.close().then(
+    server.close({ graceMs: config.http.shutdownGraceMs }).then(
       () => {
         app.log.info("shutdown complete");
         process.exit(0);

@@ -48,6 +48,10 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
     "/health/ready",
     { config: { auth: "public" }, logLevel: "warn" },
     async (_request, reply) => {
+      // Draining: not ready, whatever the database says, so the balancer moves on first.
+      if (app.shutdown.phase !== "serving") {
+        throw new AppError("shutting_down", "Not ready: this instance is shutting down");
+      }
       const r = await readiness();
       if (!r.ready) throw new AppError("database_unavailable", `Not ready: ${r.error}`);
       reply.header("cache-control", "no-store");
