@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { AppError } from "../errors.ts";
+import { sendProblem } from "../http/problem.ts";
 
 /**
  * Where a stopping instance is: `serving` (normal), `grace` (readiness fails so load
@@ -40,16 +41,24 @@ export function registerShutdown(app: FastifyInstance): void {
     },
   };
   app.decorate("shutdown", state);
-  app.addHook("onRequest", async (_request, reply) => {
+  app.addHook("onRequest", async (request, reply) => {
     if (phase === "serving") return;
     reply.header("connection", "close");
     if (phase === "closing") {
-      throw new AppError("shutting_down", "This instance is shutting down; send the request again");
+      // Answered here rather than thrown: a refusal while stopping is expected, not an
+      // error to log with a stack.
+      const refusal = new AppError(
+        "shutting_down",
+        "This instance is shutting down; send the request again",
+      );
+      return sendProblem(reply, request, refusal);
     }
   });
   // Requests already in flight when shutdown began answer with `Connection: close` too.
-  app.addHook("onSend", async (_request, reply, payload) => {
+  // A callback hook, not async: an async onSend defers every send by a tick, and a
+  // handler that calls reply.send() without returning the reply would then answer twice.
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (phase !== "serving" && !reply.raw.headersSent) reply.header("connection", "close");
-    return payload;
+    done(null, payload);
   });
 }
