@@ -66,6 +66,8 @@ export interface Balancer {
   url: string;
   /** HAProxy's view of a server: "UP", "DOWN", "DOWN 1/2", ... */
   status(server: string): Promise<string>;
+  /** Requests the balancer had to send again: retries (wretr) and redispatches (wredis). */
+  resent(): Promise<{ retries: number; redispatches: number }>;
   waitFor(server: string, status: string, timeoutMs?: number): Promise<void>;
   output(): string;
   close(): Promise<void>;
@@ -90,20 +92,27 @@ export async function startHaproxy(servers: number[]): Promise<Balancer> {
   });
   const exited = new Promise<void>((resolve) => proc.on("exit", () => resolve()));
 
-  async function status(server: string): Promise<string> {
+  /** One column of one row (server, or BACKEND) of the stats page's CSV. */
+  async function stat(server: string, column: string): Promise<string> {
     const csv = await (await fetch(`http://127.0.0.1:${ports.stats}/stats;csv`)).text();
     const [header = "", ...rows] = csv.split("\n");
-    const columns = header.replace(/^# /, "").split(",");
-    const at = columns.indexOf("status");
+    const at = header.replace(/^# /, "").split(",").indexOf(column);
     for (const row of rows) {
       const cells = row.split(",");
       if (cells[0] === "tasktalk" && cells[1] === server) return cells[at] ?? "";
     }
     return "missing";
   }
+  const status = (server: string) => stat(server, "status");
   const balancer: Balancer = {
     url: `http://127.0.0.1:${ports.front}`,
     status,
+    async resent() {
+      return {
+        retries: Number(await stat("BACKEND", "wretr")),
+        redispatches: Number(await stat("BACKEND", "wredis")),
+      };
+    },
     async waitFor(server, wanted, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       let last = "";

@@ -43,8 +43,9 @@ describe("three instances behind HAProxy on one PostgreSQL", {
       LLM_BASE_URL: `${llm.url}/v1`,
       LLM_MODEL: "fake",
       LLM_MAX_RETRIES: "0",
-      // Longer than HAProxy's inter 500 × fall 3 below: marked down before the port closes.
-      SHUTDOWN_GRACE_MS: "3000",
+      // Longer than HAProxy's inter 500 × fall 3 (haproxy.ts), with room for a slow machine:
+      // the instance is marked down before its port closes.
+      SHUTDOWN_GRACE_MS: "4000",
       // Every connection comes from the balancer's address.
       HTTP_MAX_CONNECTIONS_PER_IP: "0",
     };
@@ -264,6 +265,14 @@ describe("three instances behind HAProxy on one PostgreSQL", {
         const old = instances[i] as ServerProcess;
         const before = old.output().length;
         old.kill("SIGTERM");
+        // Readiness fails first: the balancer takes the instance out while it still serves
+        // (a request sent to it now would be answered, not refused).
+        await lb.waitFor(`s${i}`, "DOWN", 10_000);
+        const live = await fetch(`${old.url}/health/live`).then(
+          (r) => r.status,
+          (e: unknown) => String(e),
+        );
+        assert.equal(live, 200, "marked down by the balancer before it stopped serving");
         assert.equal(await old.exited, 0, old.output());
         const draining = old.output().slice(before);
         assert.match(draining, /readiness fails, still serving/);
@@ -279,7 +288,10 @@ describe("three instances behind HAProxy on one PostgreSQL", {
     }
 
     const total = acked.reduce((n, m) => n + m.size, 0);
-    t.diagnostic(`${total} turns acknowledged, ${clientRetries} client-side retries`);
+    const resent = await lb.resent();
+    t.diagnostic(
+      `${total} turns acknowledged, ${clientRetries} client-side retries, balancer: ${JSON.stringify(resent)}`,
+    );
     assert.deepEqual(foreign503, [], "every 503 is our problem+json");
     assert.deepEqual(failures, [], "no request failed at the client");
     assert.ok(total >= 20, `only ${total} turns under load`);
