@@ -19,6 +19,7 @@ import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { registerMetrics } from "./ops/metrics.routes.ts";
+import { registerShutdown } from "./ops/shutdown.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
 
@@ -76,7 +77,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     // Close idle keep-alive sockets on close() instead of waiting out their timeout.
     forceCloseConnections: "idle",
-    return503OnClosing: true,
+    // Off: its 503 body is not problem+json. registerShutdown refuses with ours instead.
+    return503OnClosing: false,
     // Bad URLs (invalid percent-encoding, an over-long id) are answered before routing:
     // they get the same problem body as every other error.
     frameworkErrors: (error, request, reply) => {
@@ -91,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  registerShutdown(app);
   registerProblemHandlers(app);
   registerStrictUtf8(app);
   registerRequestUser(app, auth, database.db);

@@ -73,6 +73,11 @@ const EnvSchema = z.object({
       return trust;
     }),
   SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
+  /**
+   * On SIGTERM, readiness fails this long while requests are still served, so a load
+   * balancer's health checks (interval × fall count) take the instance out first.
+   */
+  SHUTDOWN_GRACE_MS: int(3000, 0, 600_000),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** Headers and body must arrive within this (a trickled body holds a socket otherwise). */
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
@@ -145,6 +150,8 @@ export interface Config {
   readonly http: {
     readonly bodyLimit: number;
     readonly shutdownDrainMs: number;
+    /** Readiness fails, requests still served, this long before the drain starts. */
+    readonly shutdownGraceMs: number;
     /**
      * Fastify's `trustProxy`: false (request.ip is the socket address) or the trusted
      * proxy addresses; X-Forwarded-For is believed only as far as they vouch for it.
@@ -260,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: {
       bodyLimit: e.BODY_LIMIT_BYTES,
       shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       trustProxy: e.TRUST_PROXY,
       requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
       maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,

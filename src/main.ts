@@ -18,7 +18,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info({ signal }, "shutting down: draining requests");
-    server.close().then(
+    // SIGTERM is what orchestrators and balancers' hosts send: readiness fails first.
+    // SIGINT is Ctrl-C at a terminal, where nobody is routing traffic: stop at once.
+    const graceMs = signal === "SIGTERM" ? config.http.shutdownGraceMs : 0;
+    server.close({ graceMs }).then(
       () => {
         app.log.info("shutdown complete");
         process.exit(0);

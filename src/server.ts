@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
@@ -9,8 +10,12 @@ import { migratePg, migratePglite } from "./db/migrate.ts";
 export interface Server {
   app: FastifyInstance;
   database: Database;
-  /** Stops accepting, drains in-flight requests (bounded), closes the database. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, drains in-flight requests (bounded), closes the database. With
+   * `graceMs`, readiness fails that long first while requests are still served (SIGTERM
+   * behind a load balancer); tests that close in-process skip it.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 /** Opens the database, applies migrations and builds the app: everything but listen(). */
@@ -40,8 +45,11 @@ export async function createServer(
     return {
       app,
       database,
-      close() {
-        closing ??= drainAndClose(app, database, config.http.shutdownDrainMs);
+      close(closeOptions = {}) {
+        closing ??= drainAndClose(app, database, {
+          graceMs: closeOptions.graceMs ?? 0,
+          drainMs: config.http.shutdownDrainMs,
+        });
         return closing;
       },
     };
@@ -51,14 +59,32 @@ export async function createServer(
   }
 }
 
-async function drainAndClose(app: FastifyInstance, database: Database, drainMs: number) {
+async function drainAndClose(
+  app: FastifyInstance,
+  database: Database,
+  timing: { graceMs: number; drainMs: number },
+) {
+  if (timing.graceMs > 0) {
+    // Readiness fails, everything else is served (with Connection: close): a balancer's
+    // health checks mark the instance down before it stops accepting, so no request of
+    // its is sent to a closed port or refused.
+    app.shutdown.enter("grace");
+    app.log.info({ graceMs: timing.graceMs }, "shutting down: readiness fails, still serving");
+    await sleep(timing.graceMs);
+  }
+  app.shutdown.enter("closing");
   // Past the deadline, cut whatever is still open (a stream that will not end, say).
-  const deadline = setTimeout(() => app.server.closeAllConnections(), drainMs);
+  const deadline = setTimeout(() => app.server.closeAllConnections(), timing.drainMs);
   deadline.unref();
+  // server.close() closes the connections idle at that moment only; one whose last
+  // in-flight response ends later would stay open until its keep-alive timeout.
+  const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+  reaper.unref();
   try {
     await app.close();
   } finally {
     clearTimeout(deadline);
+    clearInterval(reaper);
     await database.close();
   }
 }

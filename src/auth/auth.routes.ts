@@ -89,7 +89,7 @@ async function forward(
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) reply.header("set-cookie", cookies);
-  reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
+  return reply.send(response.body ? Buffer.from(await response.arrayBuffer()) : null);
 }
 
 const retryAfter = new WeakMap<FastifyRequest, string>();

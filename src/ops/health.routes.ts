@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { type Database, withDeadline } from "../db/client.ts";
 import { appliedMigrations, EXPECTED_MIGRATIONS } from "../db/migrate.ts";
 import { AppError } from "../errors.ts";
+import { sendProblem } from "../http/problem.ts";
 import { VERSION } from "../version.ts";
 
 const startedAt = Date.now();
@@ -47,7 +48,13 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
   app.get(
     "/health/ready",
     { config: { auth: "public" }, logLevel: "warn" },
-    async (_request, reply) => {
+    async (request, reply) => {
+      // Draining: not ready, whatever the database says, so the balancer moves on first.
+      // Answered, not thrown: expected while stopping, no error to log.
+      if (app.shutdown.phase !== "serving") {
+        const draining = new AppError("shutting_down", "Not ready: this instance is shutting down");
+        return sendProblem(reply, request, draining);
+      }
       const r = await readiness();
       if (!r.ready) throw new AppError("database_unavailable", `Not ready: ${r.error}`);
       reply.header("cache-control", "no-store");

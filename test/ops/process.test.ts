@@ -90,6 +90,55 @@ describe("the server process", () => {
     assert.match(server.output(), /shutdown complete/);
   });
 
+  test("SIGTERM with a grace period: readiness fails at once, requests are still served with Connection: close, then the port closes (issue 18)", async () => {
+    const server = await startServerProcess({ DATA_DIR: tempDir(), SHUTDOWN_GRACE_MS: "1500" });
+    const get = (path: string) =>
+      new Promise<{ status: number; connection: string; type: string; body: string }>(
+        (resolve, reject) => {
+          httpRequest(`${server.url}${path}`, { agent: new Agent({ keepAlive: true }) }, (res) => {
+            let body = "";
+            res.on("data", (d: Buffer) => {
+              body += d.toString();
+            });
+            res.on("end", () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                connection: String(res.headers.connection),
+                type: String(res.headers["content-type"]),
+                body,
+              }),
+            );
+          })
+            .on("error", reject)
+            .end();
+        },
+      );
+    const before = await get("/health/ready");
+    assert.equal(before.status, 200);
+    assert.equal(before.connection, "keep-alive");
+    const t0 = Date.now();
+    server.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 300));
+    const ready = await get("/health/ready");
+    assert.equal(ready.status, 503);
+    assert.match(ready.type, /^application\/problem\+json/);
+    assert.equal((JSON.parse(ready.body) as { code: string }).code, "shutting_down");
+    assert.equal(ready.connection, "close");
+    // Everything else is still served during the grace period, on a closing connection.
+    const live = await get("/health/live");
+    assert.equal(live.status, 200);
+    assert.equal(live.connection, "close");
+    const code = await server.exited;
+    const elapsed = Date.now() - t0;
+    assert.equal(code, 0, server.output());
+    assert.ok(elapsed >= 1400 && elapsed < 6000, `shutdown took ${elapsed} ms`);
+    const late = await fetch(`${server.url}/health/live`).then(
+      (r) => r.status,
+      () => "refused",
+    );
+    assert.equal(late, "refused");
+  });
+
   test("DATABASE_URL points the same server at PostgreSQL", async (t) => {
     if (!(await availableBackends()).includes("pg")) return t.skip("PostgreSQL not reachable");
     const db = await createTestDatabase("pg");

@@ -45,7 +45,14 @@ export function runMain(
 } {
   const [command, ...args] = [...(options.wrap ?? []), process.execPath, MAIN];
   const proc = spawn(command as string, args, {
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", NODE_ENV: "test", ...env },
+    // No shutdown grace unless a test asks for it: without a balancer it only slows stops.
+    env: {
+      PATH: process.env.PATH ?? "",
+      LOG_LEVEL: "info",
+      NODE_ENV: "test",
+      SHUTDOWN_GRACE_MS: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
