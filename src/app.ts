@@ -5,6 +5,7 @@ import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
+import { userRoutes } from "./users/user.routes.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
 import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatRoutes, { turn });
   await app.register(taskRoutes);
   await app.register(apiKeyRoutes);
+  await app.register(userRoutes);
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);
