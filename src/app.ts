@@ -5,7 +5,6 @@ import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
-import { userRoutes } from "./users/user.routes.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
 import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
@@ -17,6 +16,7 @@ import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
+import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
 
 export interface AppDeps {

@@ -8,8 +8,7 @@ export async function findSessionByToken(
   db: Db,
   token: string,
 ): Promise<
-  | { id: string; email: string; name: string; timezone: string | null; expiresAt: Date }
-  | undefined
+  { id: string; email: string; name: string; timezone: string | null; expiresAt: Date } | undefined
 > {
   const [row] = await sessionByTokenQuery(db).execute({ token });
   return row;
