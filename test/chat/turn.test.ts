@@ -20,11 +20,12 @@ function deleteByWord(word: string) {
     const tools = toolMessages(req);
     const lastTool = tools.at(-1);
     if (!lastTool) return { toolCalls: [{ name: "list_tasks", arguments: { status: "all" } }] };
-    const content = JSON.parse(String(lastTool.content)) as { items?: { title: string }[] };
+    const content = JSON.parse(String(lastTool.content)) as {
+      items?: { id: number; title: string }[];
+    };
     if (Array.isArray(content.items)) {
-      const match = content.items.find((t: { title: string }) =>
-        t.title.toLowerCase().includes(word),
-      ) as { id: number };
+      const match = content.items.find((t) => t.title.toLowerCase().includes(word));
+      if (!match) throw new Error(`no task with "${word}"`);
       return { toolCalls: [{ name: "delete_task", arguments: { task_id: match.id } }] };
     }
     return { text: `Deleted task ${(content as { task_id: number }).task_id}.` };

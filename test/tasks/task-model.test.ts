@@ -14,7 +14,13 @@ interface TaskBody {
   id: number;
   title: string;
   completed: boolean;
-  due: { date: string; time: string | null; timezone: string; at: string | null } | null;
+  due: {
+    date: string;
+    time: string | null;
+    timezone: string;
+    at: string | null;
+    string: string | null;
+  } | null;
   priority: string;
   list: string;
   labels: string[];
