@@ -109,9 +109,18 @@ for (const backend of await availableBackends()) {
           parent_id: null,
         },
       ]);
+      // After listTools the SDK client checks every structuredContent against the tool's
+      // outputSchema, errors included: a failure is text only, and the client accepts it.
+      await client.listTools();
       const failed = await callTool(client, "add_task", { title: "x", due: { string: "blorp" } });
       assert.equal(failed.isError, true);
-      assert.deepEqual(textJson(failed), failed.structuredContent);
+      assert.equal(failed.structuredContent, undefined);
+      assert.equal(
+        (textJson(failed) as { error: { code: string } }).error.code,
+        "validation_failed",
+      );
+      const missing = await callTool(client, "list_tasks", { cursor: "nope" });
+      assert.equal(missing.isError, true);
     });
   });
 }

@@ -180,7 +180,7 @@ for (const backend of await availableBackends()) {
 
         const missing = await callTool(client, "complete_task", { task_id: 99 });
         assert.equal(missing.isError, true);
-        assert.deepEqual(missing.structuredContent, {
+        assert.deepEqual(textJson(missing), {
           error: { code: "not_found", message: "Task 99 was not found" },
         });
         const invalid: [string, Record<string, unknown>][] = [
@@ -220,7 +220,7 @@ for (const backend of await availableBackends()) {
             const result = await callTool(clientB, name, { task_id, ...extra });
             assert.equal(result.isError, true, `${name}(${task_id})`);
             assert.deepEqual(
-              (result.structuredContent as { error: { code: string } }).error.code,
+              (textJson(result) as { error: { code: string } }).error.code,
               "not_found",
             );
             assert.doesNotMatch(JSON.stringify(result), /alice/i);
