@@ -133,7 +133,13 @@ export async function updateTask(
       "Give at least one of title, description, completed, due, priority, list, labels, parent_id",
     );
   }
-  if (changes.list !== undefined) patch.listId = await listIdOf(ctx, changes.list);
+  if (changes.list !== undefined) {
+    // A missing (or someone else's) task is answered before a list is created for it.
+    if (!(await retryingRead(() => repo.findTaskByNumber(ctx.db, ctx.userId, n)))) {
+      throw notFound(n);
+    }
+    patch.listId = await listIdOf(ctx, changes.list);
+  }
 
   const expected = options.ifMatchVersion;
   const updated = await retryingWrite(() =>

@@ -162,6 +162,9 @@ for (const backend of await availableBackends()) {
       assert.deepEqual(await ids(a, "list=SHOPPING"), [1, 2, 3]);
       assert.deepEqual(await ids(a, "list=Inbox"), [4, 5]);
       assert.deepEqual(await ids(a, "list=Secret%20plans"), [], "another user's list is not one");
+      const foreign = await patch(b, 2, { list: "Planted" });
+      assert.equal(foreign.statusCode, 404, "not B's task 2");
+      assert.equal(foreign.json().code, "not_found");
       const moved = await patch(a, 1, { list: "Inbox" });
       assert.equal(moved.json().list, "Inbox");
       assert.deepEqual(
