@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
+import { sharedAuthSecret } from "./auth/secret.ts";
 import type { Config } from "./config.ts";
 import { type Database, type DbLogger, openDatabase } from "./db/client.ts";
 import { migratePg, migratePglite } from "./db/migrate.ts";
@@ -29,7 +30,10 @@ export async function createServer(
     } else {
       await migratePglite(database.db);
     }
-    const auth = createAuth(database.db, config.auth);
+    // On PostgreSQL without BETTER_AUTH_SECRET, every instance uses the one secret kept in
+    // the database: a session signed in through one instance works on all of them.
+    const secret = config.auth.secret ?? (await sharedAuthSecret(database.db));
+    const auth = createAuth(database.db, { ...config.auth, secret });
     const app = await buildApp({ config, database, auth, ...options });
     log = app.log;
     let closing: Promise<void> | undefined;

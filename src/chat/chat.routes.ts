@@ -11,7 +11,13 @@ import { turnJson } from "./turn-json.ts";
 export const MESSAGE_MAX = 8000;
 
 const ChatBody = z.strictObject({
-  message: z.string().trim().min(1, "message must not be empty").max(MESSAGE_MAX),
+  message: z
+    .string()
+    .trim()
+    .min(1, "message must not be empty")
+    .max(MESSAGE_MAX)
+    // PostgreSQL text cannot hold U+0000: refused here, before anything is stored.
+    .refine((m) => !m.includes("\u0000"), "message must not contain NUL characters"),
   conversation_id: z.uuid().optional(),
   client_message_id: z.uuid().optional(),
 });

@@ -34,7 +34,10 @@ export function turnTools(
 ): TurnTools {
   const unmatched = [...prior];
   const replayed = new Set<string>();
-  const tools = toAiSdkTools(ctx, async (name, input, toolCallId) => {
+  const tools = toAiSdkTools(ctx, async (name, raw, toolCallId) => {
+    // U+0000 cannot be stored (PostgreSQL text and jsonb refuse it): a model's stray NUL
+    // is dropped before the call, so the effect and its record hold the same arguments.
+    const input = withoutNul(raw);
     if (!WRITES.has(name)) return runTool(ctx, name, input);
     const args = storable(input, ARGUMENTS_MAX);
     const i = unmatched.findIndex((c) => c.name === name && isDeepStrictEqual(c.arguments, args));
@@ -73,13 +76,38 @@ export function priorToolCalls(ctx: RequestContext, userMessageId: string) {
 export const ARGUMENTS_MAX = 4_000;
 export const RESULT_MAX = 16_000;
 
-/** A tool call as stored with the reply: bounded, and without U+0000. */
-export function storableCall(call: StoredToolCall): StoredToolCall {
-  return {
+/** JSON characters kept for all the tool calls of one reply together. */
+export const REPLY_CALLS_MAX = 64_000;
+
+/**
+ * A reply's tool calls as stored: each bounded and without U+0000, and all of them together
+ * within REPLY_CALLS_MAX — the largest results are shortened to a note of their size until
+ * the whole fits (a model can ask for many calls in one step). The turn's own record keeps
+ * every call's result for replays.
+ */
+export function storableCalls(calls: StoredToolCall[]): StoredToolCall[] {
+  const out = calls.map((call) => ({
     ...call,
     arguments: storable(call.arguments, ARGUMENTS_MAX),
     result: storable(call.result, RESULT_MAX),
-  };
+  }));
+  const size = (c: StoredToolCall) => (JSON.stringify(c) ?? "").length;
+  let total = out.reduce((sum, c) => sum + size(c), 0);
+  const largestFirst = out.map((c, i) => [size(c), i] as const).sort((a, b) => b[0] - a[0]);
+  for (const [, i] of largestFirst) {
+    if (total <= REPLY_CALLS_MAX) break;
+    const call = out[i];
+    if (!call) continue;
+    const before = size(call);
+    const shortened = {
+      ...call,
+      arguments: storable(call.arguments, 200),
+      result: storable(call.result, 200),
+    };
+    out[i] = shortened;
+    total -= before - size(shortened);
+  }
+  return out;
 }
 
 /**

@@ -128,7 +128,7 @@ export function toMessage(row: MessageRow): Message {
  * bounds rows written before that, whatever they hold.
  */
 export const CONTENT_MAX = 32_000;
-export const TOOL_CALLS_MAX = 256_000;
+export const TOOL_CALLS_MAX = 64_000;
 
 /** Every column of a message, under the keys of MessageRow, with the bounds above. */
 export const messageColumns = {

@@ -110,6 +110,15 @@ export const signInFailures = pgTable(
   (t) => [index("sign_in_failures_last_attempt_idx").on(t.lastAttemptAt)],
 );
 
+/**
+ * Settings of the installation itself (not of a user: provably global), shared by every
+ * instance: the generated auth secret when BETTER_AUTH_SECRET is not set on PostgreSQL.
+ */
+export const appSettings = pgTable("app_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
 // ---- Tasktalk tables: every one carries user_id, every query filters by it ----
 
 export const conversations = pgTable(

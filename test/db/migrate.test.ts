@@ -14,6 +14,7 @@ import { availableBackends, createTestDatabase } from "../support/databases.ts";
 const TABLES = [
   "account",
   "api_keys",
+  "app_settings",
   "conversations",
   "lists",
   "messages",
