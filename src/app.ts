@@ -21,6 +21,7 @@ import { healthRoutes } from "./ops/health.routes.ts";
 import { registerMetrics } from "./ops/metrics.routes.ts";
 import { registerShutdown } from "./ops/shutdown.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
+import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
 
 export interface AppDeps {
@@ -122,6 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatRoutes, { turn });
   await app.register(taskRoutes);
   await app.register(apiKeyRoutes);
+  await app.register(userRoutes);
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);

@@ -65,6 +65,9 @@ export function registerMcpTools(server: McpServer, options: McpToolOptions): vo
         ...(annotations?.title ? { title: annotations.title } : {}),
         description: definition.description,
         inputSchema: definition.inputSchema,
+        // What a successful call's structuredContent holds (the SDK checks it); a failure
+        // is an isError result with { error: { code, message } } instead.
+        outputSchema: definition.outputSchema,
         ...(annotations ? { annotations: { ...annotations, openWorldHint: false } } : {}),
       },
       (args: unknown) => callTool(definition, args, options),
@@ -88,17 +91,18 @@ async function callTool(
 }
 
 /**
- * A tool's result as MCP content: `structuredContent` (a JSON object: a list comes wrapped
- * as `{ items }`, like the REST API) and the same JSON as text for clients that read text.
+ * A tool's result as MCP content: `structuredContent` (a JSON object, matching the tool's
+ * outputSchema) and the same JSON as text for clients that read text. A failure is an
+ * `isError` result with `{ error: { code, message } }` as text only: clients (the official
+ * SDK's included) check any structuredContent against the outputSchema, errors too, and
+ * an error is not a task.
  */
 export function toCallToolResult(result: unknown): CallToolResult {
   const structured =
     typeof result === "object" && result !== null && !Array.isArray(result)
       ? (result as Record<string, unknown>)
       : { items: result };
-  return {
-    content: [{ type: "text", text: JSON.stringify(structured) }],
-    structuredContent: structured,
-    ...(isToolError(result) ? { isError: true } : {}),
-  };
+  const content: CallToolResult["content"] = [{ type: "text", text: JSON.stringify(structured) }];
+  if (isToolError(result)) return { content, isError: true };
+  return { content, structuredContent: structured };
 }

@@ -8,7 +8,7 @@ import { AppError } from "../../src/errors.ts";
 import { createMcpServer } from "../../src/mcp/mcp-server.ts";
 import { inputJsonSchema } from "../../src/tools/ai-sdk.ts";
 import { TASK_TOOLS } from "../../src/tools/task-tools.ts";
-import { callTool } from "./support.ts";
+import { callTool, textJson } from "./support.ts";
 
 // The MCP adapter (src/tools/mcp.ts) on its own, through the SDK's in-memory transport:
 // what the protocol layer adds to the shared tool definitions.
@@ -51,7 +51,7 @@ describe("MCP tool adapter", () => {
     try {
       const result = await callTool(client, "list_tasks", {});
       assert.equal(result.isError, true);
-      assert.deepEqual(result.structuredContent, {
+      assert.deepEqual(textJson(result), {
         error: { code: "database_unavailable", message: "The database is unavailable" },
       });
       assert.doesNotMatch(JSON.stringify(result), /closed|pglite/i);
@@ -70,7 +70,7 @@ describe("MCP tool adapter", () => {
     try {
       const result = await callTool(client, "add_task", { title: "x" });
       assert.equal(result.isError, true);
-      assert.deepEqual(result.structuredContent, {
+      assert.deepEqual(textJson(result), {
         error: { code: "unauthorized", message: "TASKTALK_API_KEY was revoked" },
       });
       assert.equal(errors.length, 0, "an expected refusal is not logged as a failure");

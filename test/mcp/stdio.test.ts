@@ -6,7 +6,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { signUp, startTestApp, type TestApp } from "../support/app.ts";
 import { availableBackends, createTestDatabase } from "../support/databases.ts";
-import { callTool, createApiKey } from "./support.ts";
+import { callTool, createApiKey, textJson } from "./support.ts";
 
 // scripts/mcp-stdio.ts as a real child process, driven by the SDK's StdioClientTransport.
 
@@ -74,12 +74,25 @@ describe("MCP over stdio [pg]", { skip: !backends.includes("pg") && "no PostgreS
       try {
         const { tools } = await client.listTools();
         assert.deepEqual(tools.map((tool) => tool.name).sort(), TOOL_NAMES);
-        const added = await callTool(client, "add_task", { title: "from the desktop" });
-        assert.deepEqual(added.structuredContent, {
-          task_id: 1,
-          status: "created",
-          title: "from the desktop",
+        // The key owner's zone reaches the stdio context too.
+        const zone = await t.app.inject({
+          method: "PATCH",
+          url: "/api/me",
+          headers: a.headers,
+          payload: { timezone: "Asia/Tokyo" },
         });
+        assert.equal(zone.statusCode, 200, zone.body);
+        const added = await callTool(client, "add_task", {
+          title: "from the desktop",
+          due: { string: "today" },
+        });
+        assert.equal(added.isError, undefined, JSON.stringify(added));
+        assert.equal((added.structuredContent as { task_id: number }).task_id, 1);
+        assert.equal((added.structuredContent as { title: string }).title, "from the desktop");
+        assert.equal(
+          (added.structuredContent as { due: { timezone: string } }).due.timezone,
+          "Asia/Tokyo",
+        );
         const rest = await t.app.inject({ url: "/api/tasks", headers: a.headers });
         assert.deepEqual(
           rest.json().items.map((i: { title: string }) => i.title),
@@ -90,10 +103,7 @@ describe("MCP over stdio [pg]", { skip: !backends.includes("pg") && "no PostgreS
         await t.app.inject({ method: "DELETE", url: `/api/api-keys/${id}`, headers: a.headers });
         const refused = await callTool(client, "list_tasks", {});
         assert.equal(refused.isError, true);
-        assert.equal(
-          (refused.structuredContent as { error: { code: string } }).error.code,
-          "unauthorized",
-        );
+        assert.equal((textJson(refused) as { error: { code: string } }).error.code, "unauthorized");
       } finally {
         await client.close();
       }
