@@ -75,7 +75,7 @@ async function startInTx(
     conversationId = input.conversationId;
     const lease = await repo.takeLease(tx, { userId, conversationId, turnId, leaseMs, seqs: 1 });
     if (!lease) {
-      const exists = await repo.conversationExists(tx, userId, conversationId);
+      const exists = await repo.lockConversation(tx, userId, conversationId);
       return exists ? { kind: "busy", conversationId } : { kind: "missing" };
     }
     seq = lease.lastSeq;
@@ -117,6 +117,10 @@ async function resumeTurn(
   ) {
     return { kind: "mismatch" };
   }
+  // Lock the conversation first: step B frees the lease and stores the reply in one
+  // statement on this row, so after the lock both are seen together — never "no reply
+  // yet" followed by "the lease is free", which would run the turn twice.
+  await repo.lockConversation(tx, userId, conversationId);
   const reply = await repo.findReply(tx, userId, existing.id);
   if (reply) {
     return {

@@ -123,16 +123,29 @@ export function storable(value: unknown, max: number): unknown {
   const json = JSON.stringify(clean) ?? "null";
   if (json.length <= max) return clean;
   if (Array.isArray(clean)) {
-    const items: unknown[] = [];
-    let size = 100;
-    for (const item of clean) {
-      size += (JSON.stringify(item) ?? "null").length + 1;
-      if (size > max) break;
-      items.push(item);
-    }
-    return { truncated: true, total: clean.length, items };
+    return { truncated: true, total: clean.length, items: fitting(clean, max - 100) };
+  }
+  // A page ({items, total, next_cursor}, as list_tasks answers) keeps its other members
+  // and the items that fit.
+  const page = clean as { items?: unknown };
+  if (clean && typeof clean === "object" && Array.isArray(page.items)) {
+    const rest = (JSON.stringify({ ...clean, items: [] }) ?? "").length;
+    const items = fitting(page.items, max - rest - 40);
+    return { ...clean, items, truncated: true };
   }
   return { truncated: true, characters: json.length };
+}
+
+/** The leading items of a list whose JSON fits in `budget` characters. */
+function fitting(list: unknown[], budget: number): unknown[] {
+  const items: unknown[] = [];
+  let size = 2;
+  for (const item of list) {
+    size += (JSON.stringify(item) ?? "null").length + 1;
+    if (size > budget) break;
+    items.push(item);
+  }
+  return items;
 }
 
 /** Removes U+0000 from every string (and key) of a JSON value. */

@@ -173,11 +173,16 @@ export async function insertLeasedConversation(
   return row;
 }
 
-export async function conversationExists(tx: Tx, userId: string, id: string): Promise<boolean> {
+/**
+ * Takes the conversation's row lock for the rest of the transaction; false when the
+ * conversation is missing or not the user's.
+ */
+export async function lockConversation(tx: Tx, userId: string, id: string): Promise<boolean> {
   const [row] = await tx
     .select({ id: conversations.id })
     .from(conversations)
-    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)));
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)))
+    .for("update");
   return row !== undefined;
 }
 
