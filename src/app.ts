@@ -16,6 +16,7 @@ import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
+import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
 
 export interface AppDeps {
@@ -98,6 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatRoutes, { turn });
   await app.register(taskRoutes);
   await app.register(apiKeyRoutes);
+  await app.register(userRoutes);
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);

@@ -18,6 +18,8 @@ export interface RequestContext {
   readonly userId: string;
   readonly requestId: string;
   readonly door: Door;
+  /** The user's effective IANA time zone ("UTC" when they have not set one): what "today" means. */
+  readonly timezone: string;
   /** Failures that are swallowed (a missed lease renewal, say) are at least logged here. */
   readonly log: Log;
 }
@@ -28,13 +30,28 @@ const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };
 export function systemContext(
   db: Db,
   userId: string,
-  options: { door?: Door; log?: Log; requestId?: string } = {},
+  options: { door?: Door; log?: Log; requestId?: string; timezone?: string | null } = {},
 ): RequestContext {
   return {
     db,
     userId,
+    timezone: effectiveTimeZone(options.timezone),
     door: options.door ?? "system",
     log: options.log ?? silent,
     requestId: options.requestId ?? "system",
   };
+}
+
+/**
+ * The zone a user's "today" is computed in: theirs when set and known to this runtime,
+ * else UTC (a zone name that became unknown must not turn every request into an error).
+ */
+export function effectiveTimeZone(timezone: string | null | undefined): string {
+  if (!timezone) return "UTC";
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: timezone });
+    return timezone;
+  } catch {
+    return "UTC";
+  }
 }

@@ -66,7 +66,7 @@ export async function revokeApiKey(db: Db, userId: string, id: string): Promise<
 export interface KeyOwner {
   keyId: string;
   lastUsedAt: Date | null;
-  user: { id: string; email: string; name: string };
+  user: { id: string; email: string; name: string; timezone: string | null };
 }
 
 /** The owner of a live key with this hash, if any. */
@@ -78,6 +78,7 @@ export async function findLiveKeyOwner(db: Db, keyHash: string): Promise<KeyOwne
       userId: user.id,
       email: user.email,
       name: user.name,
+      timezone: user.timezone,
     })
     .from(apiKeys)
     .innerJoin(user, eq(user.id, apiKeys.userId))
@@ -88,7 +89,7 @@ export async function findLiveKeyOwner(db: Db, keyHash: string): Promise<KeyOwne
   return {
     keyId: row.keyId,
     lastUsedAt: row.lastUsedAt,
-    user: { id: row.userId, email: row.email, name: row.name },
+    user: { id: row.userId, email: row.email, name: row.name, timezone: row.timezone },
   };
 }
 

@@ -63,7 +63,7 @@ export async function revokeApiKey(ctx: RequestContext, id: string): Promise<voi
 export async function authenticateApiKey(
   db: Db,
   token: string,
-): Promise<{ id: string; email: string; name: string } | undefined> {
+): Promise<{ id: string; email: string; name: string; timezone: string | null } | undefined> {
   if (!isWellFormedApiKey(token)) return undefined;
   const keyHash = hashApiKey(token);
   const owner = await retryingRead(() => repo.findLiveKeyOwner(db, keyHash));

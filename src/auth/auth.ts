@@ -21,6 +21,9 @@ export function createAuth(db: Db, config: Config["auth"]) {
       provider: "pg",
       schema: { user, session, account, verification, rateLimit },
     }),
+    // The user's time zone: `input: false`, so sign-up and update-user cannot set it;
+    // PATCH /api/me does, after checking it is a real IANA zone.
+    user: { additionalFields: { timezone: { type: "string", required: false, input: false } } },
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
     plugins: [bearer()],
     hooks: authHooks(db, { lockout: config.rateLimit, maxFailures: config.signInMaxFailures }),

@@ -3,6 +3,7 @@ import type { BetterAuthOptions } from "better-auth";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import { looksLikeApiKey } from "../api-keys/api-key.ts";
+import { effectiveTimeZone } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { AppError } from "../errors.ts";
@@ -29,7 +30,14 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): v
       const user = await sessionUser(auth, db, request, { bearerOnly });
       if (user.cookie) checkOrigin(request, origins);
       request.user = user;
-      request.ctx = { db, userId: user.id, requestId: request.id, door, log: request.log };
+      request.ctx = {
+        db,
+        userId: user.id,
+        requestId: request.id,
+        door,
+        log: request.log,
+        timezone: effectiveTimeZone(user.timezone),
+      };
     };
     route.onRequest = existing
       ? [authenticate, ...(Array.isArray(existing) ? existing : [existing])]
@@ -80,6 +88,7 @@ export async function sessionUser(
     id: result.user.id,
     email: result.user.email,
     name: result.user.name,
+    timezone: typeof result.user.timezone === "string" ? result.user.timezone : null,
     via: "session",
     // Sent alongside a bearer token the cookie may be what signed in: count it as such.
     cookie: cookie !== undefined,
@@ -124,7 +133,14 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
   const expiresInMs = (options?.expiresIn ?? DEFAULT_EXPIRES_IN_S) * 1000;
   const updateAgeMs = (options?.updateAge ?? DEFAULT_UPDATE_AGE_S) * 1000;
   if (expiresAt <= now || expiresAt - expiresInMs + updateAgeMs <= now) return undefined;
-  return { id: row.id, email: row.email, name: row.name, via: "session", cookie: false };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    timezone: row.timezone,
+    via: "session",
+    cookie: false,
+  };
 }
 
 /** Better Auth's defaults: sessions last 7 days and slide forward once a day. */

@@ -7,14 +7,22 @@ import { session, user } from "../db/schema.ts";
 export async function findSessionByToken(
   db: Db,
   token: string,
-): Promise<{ id: string; email: string; name: string; expiresAt: Date } | undefined> {
+): Promise<
+  { id: string; email: string; name: string; timezone: string | null; expiresAt: Date } | undefined
+> {
   const [row] = await sessionByTokenQuery(db).execute({ token });
   return row;
 }
 
 const sessionByTokenQuery = prepared((db) =>
   db
-    .select({ id: user.id, email: user.email, name: user.name, expiresAt: session.expiresAt })
+    .select({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      timezone: user.timezone,
+      expiresAt: session.expiresAt,
+    })
     .from(session)
     .innerJoin(user, eq(user.id, session.userId))
     .where(eq(session.token, sql.placeholder("token"))),

@@ -12,7 +12,7 @@ import type { Config } from "../config.ts";
 import type { MessageStatus, StoredToolCall } from "../conversations/conversation.ts";
 import { AppError } from "../errors.ts";
 import { toolFailure } from "../tools/tool.ts";
-import { SYSTEM_PROMPT } from "./prompts.ts";
+import { systemPrompt } from "./prompts.ts";
 
 /** Receives the model's stream as it happens (SSE); never required for correctness. */
 export type PartListener = (part: TextStreamPart<ToolSet>) => void;
@@ -152,7 +152,13 @@ export interface GenerationDeps {
  */
 export async function generate(
   deps: GenerationDeps,
-  input: { messages: ModelMessage[]; tools: ToolSet },
+  input: {
+    messages: ModelMessage[];
+    tools: ToolSet;
+    /** The user's effective zone (ctx.timezone): the prompt tells the model their date and time. */
+    timezone?: string;
+    now?: Date;
+  },
   listener?: PartListener,
 ): Promise<Generated> {
   const { llm } = deps;
@@ -160,7 +166,7 @@ export async function generate(
   const limiter = new AbortController();
   const result = streamText({
     model: deps.model,
-    system: SYSTEM_PROMPT,
+    system: systemPrompt(input.now ?? new Date(), input.timezone ?? "UTC"),
     messages: input.messages,
     tools: input.tools,
     stopWhen: stepCountIs(llm.maxSteps),

@@ -201,7 +201,11 @@ export async function runTurn(
   ];
   const { tools, replayed } = turnTools(ctx, turn.userMessage.id, prior);
   const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
-  const generated = await generate(deps, { messages, tools }, listener).finally(stopHeartbeat);
+  const generated = await generate(
+    deps,
+    { messages, tools, timezone: ctx.timezone },
+    listener,
+  ).finally(stopHeartbeat);
   const toolCalls = [...prior, ...generated.toolCalls.filter((c) => !replayed.has(c.id ?? ""))];
   const base = { conversationId: turn.conversationId, userMessage: turn.userMessage };
   if (generated.error && generated.text.length === 0 && toolCalls.length === 0) {

@@ -3,6 +3,8 @@ import {
   bigint,
   boolean,
   check,
+  date,
+  foreignKey,
   index,
   integer,
   jsonb,
@@ -28,6 +30,11 @@ export const user = pgTable("user", {
   email: text("email").notNull().unique(),
   emailVerified: boolean("email_verified").notNull().default(false),
   image: text("image"),
+  /**
+   * IANA time zone (a Better Auth additional field, `input: false`: only PATCH /api/me sets
+   * it, validated). Null = not set yet; the effective zone is then UTC.
+   */
+  timezone: text("timezone"),
   ...timestamps,
 });
 
@@ -181,6 +188,21 @@ export const turnToolCalls = pgTable(
   ],
 );
 
+/** A user's named lists of tasks; a task without one is in "Inbox". */
+export const lists = pgTable(
+  "lists",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  // Names are unique per user ignoring case: "Shopping" and "shopping" are one list.
+  (t) => [uniqueIndex("lists_user_name_uq").on(t.userId, sql`lower(${t.name})`)],
+);
+
 export const tasks = pgTable(
   "tasks",
   {
@@ -195,9 +217,43 @@ export const tasks = pgTable(
     completedAt: timestamp("completed_at", { withTimezone: true }),
     /** Bumped by every change; PATCH with If-Match compares it (no silent lost update). */
     version: integer("version").notNull().default(1),
+    /** The calendar day in `due_timezone`; null = no due date (all the due_* are then null). */
+    dueDate: date("due_date", { mode: "string" }),
+    /** "HH:MM" wall-clock time; null = all day. */
+    dueTime: text("due_time"),
+    dueTimezone: text("due_timezone"),
+    /** The instant (null when all day): what "overdue" compares with now(). */
+    dueAt: timestamp("due_at", { withTimezone: true }),
+    /** The words it was given in ("tomorrow at 5pm"), if any. */
+    dueString: text("due_string"),
+    /** Always null for now: room for recurrence (next issue). */
+    dueRecurrence: jsonb("due_recurrence"),
+    priority: text("priority", { enum: ["none", "low", "medium", "high"] })
+      .notNull()
+      .default("none"),
+    /** Null = "Inbox". */
+    listId: uuid("list_id").references(() => lists.id, { onDelete: "set null" }),
+    labels: text("labels").array().notNull().default(sql`'{}'::text[]`),
+    /** The parent's per-user number (one level deep); deleting the parent deletes this task. */
+    parentNumber: integer("parent_number"),
     ...timestamps,
   },
-  (t) => [uniqueIndex("tasks_user_number_uq").on(t.userId, t.number)],
+  (t) => [
+    uniqueIndex("tasks_user_number_uq").on(t.userId, t.number),
+    check("tasks_priority_ck", sql`${t.priority} in ('none', 'low', 'medium', 'high')`),
+    foreignKey({
+      name: "tasks_parent_fk",
+      columns: [t.userId, t.parentNumber],
+      foreignColumns: [t.userId, t.number],
+    }).onDelete("cascade"),
+    index("tasks_user_parent_idx").on(t.userId, t.parentNumber),
+    index("tasks_user_due_idx").on(t.userId, t.dueDate),
+    // The same expression as the `q` filter in task.repository.ts, so the planner can use it.
+    index("tasks_search_idx").using(
+      "gin",
+      sql`to_tsvector('simple', ${t.title} || ' ' || ${t.description})`,
+    ),
+  ],
 );
 
 /** The last task number handed out per user: numbers are never reused, even after deletes. */

@@ -7,6 +7,8 @@ export interface RequestUser {
   id: string;
   email: string;
   name: string;
+  /** The user's IANA time zone as stored; null when not set (the context then says "UTC"). */
+  timezone: string | null;
   /** How the caller proved who they are: a Better Auth session, or a personal API key. */
   via: "session" | "api_key";
   /** The session came from the cookie (a browser's ambient credential): CSRF applies. */

@@ -49,7 +49,12 @@ export async function startStdioServer(config: Config, log: Logger): Promise<Std
     const context = async (): Promise<RequestContext> => {
       const user = await authenticateApiKey(database.db, apiKey);
       if (!user) throw new AppError("unauthorized", "TASKTALK_API_KEY was revoked");
-      return systemContext(database.db, user.id, { door: "stdio", log, requestId: randomUUID() });
+      return systemContext(database.db, user.id, {
+        door: "stdio",
+        log,
+        requestId: randomUUID(),
+        timezone: user.timezone,
+      });
     };
     const server = createMcpServer({
       context,

@@ -1,14 +1,24 @@
-import { and, asc, eq, type SQL, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
+import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
+import { type Db, rowsOf } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
-import { taskCounters, tasks } from "../db/schema.ts";
-import type { Task, TaskChanges, TaskStatusFilter } from "./task.ts";
+import { lists, taskCounters, tasks } from "../db/schema.ts";
+import type { Due } from "./due.ts";
+import { INBOX, type Priority, type Task } from "./task.ts";
 
 // Every statement here filters by user_id: a task number alone never identifies a row.
 
-type TaskRow = typeof tasks.$inferSelect;
+/** Every column, plus the list's name (a primary-key lookup; null = Inbox). */
+export const taskColumns = {
+  ...getTableColumns(tasks),
+  listName: sql<
+    string | null
+  >`(select ${lists.name} from ${lists} where ${lists.id} = ${tasks.listId})`,
+};
 
-function toTask(row: TaskRow): Task {
+export type TaskRow = typeof tasks.$inferSelect & { listName: string | null };
+
+export function toTask(row: TaskRow): Task {
   return {
     id: row.id,
     userId: row.userId,
@@ -20,11 +30,47 @@ function toTask(row: TaskRow): Task {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     version: row.version,
+    due:
+      row.dueDate && row.dueTimezone
+        ? {
+            date: row.dueDate,
+            time: row.dueTime,
+            timezone: row.dueTimezone,
+            at: row.dueAt ? row.dueAt.toISOString() : null,
+            string: row.dueString,
+            recurrence: null,
+          }
+        : null,
+    priority: row.priority,
+    list: row.listName ?? INBOX,
+    labels: row.labels,
+    parentNumber: row.parentNumber,
   };
 }
 
 const byNumber = (userId: string, number: number) =>
   and(eq(tasks.userId, userId), eq(tasks.number, number));
+
+/** The due columns of a due (or of none). */
+function dueColumns(due: Due | null) {
+  return {
+    dueDate: due?.date ?? null,
+    dueTime: due?.time ?? null,
+    dueTimezone: due?.timezone ?? null,
+    dueAt: due?.at ? new Date(due.at) : null,
+    dueString: due?.string ?? null,
+  };
+}
+
+export interface TaskFields {
+  title: string;
+  description: string;
+  due: Due | null;
+  priority: Priority;
+  listId: string | null;
+  labels: string[];
+  parentNumber: number | null;
+}
 
 /**
  * Inserts a task with the caller's next number, in ONE statement: the counter upsert (a
@@ -32,19 +78,27 @@ const byNumber = (userId: string, number: number) =>
  * on it and each gets its own number; the counter only grows, so deleted numbers are
  * never handed out again.
  */
-export async function insertTask(
-  db: Db,
-  userId: string,
-  input: { title: string; description: string },
-): Promise<Task> {
+export async function insertTask(db: Db, userId: string, input: TaskFields): Promise<Task> {
+  const due = dueColumns(input.due);
   const rows = await insertTaskQuery(db).execute({
     userId,
     title: input.title,
     description: input.description,
+    ...due,
+    dueAt: due.dueAt?.toISOString() ?? null,
+    priority: input.priority,
+    listId: input.listId,
+    labels: toPgArray(input.labels),
+    parentNumber: input.parentNumber,
   });
   const row = rows[0];
   if (!row) throw new Error("insert into tasks returned no row");
   return toTask(row);
+}
+
+/** A text[] literal ('{"a","b"}'): the same parameter text on PGlite and node-postgres. */
+function toPgArray(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`).join(",")}}`;
 }
 
 const insertTaskQuery = prepared((db) => {
@@ -58,42 +112,49 @@ const insertTaskQuery = prepared((db) => {
       })
       .returning({ lastNumber: taskCounters.lastNumber }),
   );
+  const p = (name: string) => sql.placeholder(name);
   return db
     .with(counter)
     .insert(tasks)
     .values({
-      userId: sql.placeholder("userId"),
+      userId: p("userId"),
       number: sql`(select last_number from counter)`,
-      title: sql.placeholder("title"),
-      description: sql.placeholder("description"),
+      title: p("title"),
+      description: p("description"),
+      dueDate: sql`${p("dueDate")}::date`,
+      dueTime: p("dueTime"),
+      dueTimezone: p("dueTimezone"),
+      dueAt: sql`${p("dueAt")}::timestamptz`,
+      dueString: p("dueString"),
+      priority: sql`${p("priority")}::text`,
+      listId: sql`${p("listId")}::uuid`,
+      labels: sql`${p("labels")}::text[]`,
+      parentNumber: sql`${p("parentNumber")}::integer`,
     })
-    .returning();
+    .returning(taskColumns);
 });
-
-/** The user's tasks in number order, optionally only the pending or the completed ones. */
-export async function listTasks(db: Db, userId: string, status: TaskStatusFilter): Promise<Task[]> {
-  const filter =
-    status === "pending"
-      ? eq(tasks.completed, false)
-      : status === "completed"
-        ? eq(tasks.completed, true)
-        : undefined;
-  const rows = await db
-    .select()
-    .from(tasks)
-    .where(and(eq(tasks.userId, userId), filter))
-    .orderBy(asc(tasks.number));
-  return rows.map(toTask);
-}
 
 export async function findTaskByNumber(
   db: Db,
   userId: string,
   number: number,
 ): Promise<Task | undefined> {
-  const rows = await db.select().from(tasks).where(byNumber(userId, number)).limit(1);
+  const rows = await db.select(taskColumns).from(tasks).where(byNumber(userId, number)).limit(1);
   return rows[0] ? toTask(rows[0]) : undefined;
 }
+
+/** Whether any task of the user has `number` as its parent. */
+export async function hasSubtasks(db: Db, userId: string, number: number): Promise<boolean> {
+  const rows = await db
+    .select({ n: tasks.number })
+    .from(tasks)
+    .where(and(eq(tasks.userId, userId), eq(tasks.parentNumber, number)))
+    .limit(1);
+  return rows.length > 0;
+}
+
+/** A change as the repository applies it: only the keys present change. */
+export type TaskPatch = Partial<TaskFields> & { completed?: boolean };
 
 /**
  * Applies a partial change, bumps `version` and `updated_at`. With `expectedVersion` the
@@ -104,17 +165,13 @@ export async function updateTask(
   db: Db,
   userId: string,
   number: number,
-  patch: TaskChanges,
+  patch: TaskPatch,
   expectedVersion?: number,
 ): Promise<Task | undefined> {
-  const set: {
-    title?: string;
-    description?: string;
-    completed?: boolean;
-    completedAt?: SQL | null;
-    version: SQL;
-    updatedAt: SQL;
-  } = { version: sql`${tasks.version} + 1`, updatedAt: sql`now()` };
+  const set: PgUpdateSetSource<typeof tasks> = {
+    version: sql`${tasks.version} + 1`,
+    updatedAt: sql`now()`,
+  };
   if (patch.title !== undefined) set.title = patch.title;
   if (patch.description !== undefined) set.description = patch.description;
   if (patch.completed !== undefined) {
@@ -122,6 +179,11 @@ export async function updateTask(
     // Completing an already completed task keeps the moment it was first completed.
     set.completedAt = patch.completed ? sql`coalesce(${tasks.completedAt}, now())` : null;
   }
+  if (patch.due !== undefined) Object.assign(set, dueColumns(patch.due));
+  if (patch.priority !== undefined) set.priority = patch.priority;
+  if (patch.listId !== undefined) set.listId = patch.listId;
+  if (patch.labels !== undefined) set.labels = sql`${toPgArray(patch.labels)}::text[]`;
+  if (patch.parentNumber !== undefined) set.parentNumber = patch.parentNumber;
   const rows = await db
     .update(tasks)
     .set(set)
@@ -131,16 +193,46 @@ export async function updateTask(
         expectedVersion === undefined ? undefined : eq(tasks.version, expectedVersion),
       ),
     )
-    .returning();
+    .returning(taskColumns);
   return rows[0] ? toTask(rows[0]) : undefined;
 }
 
-/** Deletes one task and returns it as it was, or undefined when there was none. */
+/**
+ * Deletes one task (its subtasks go with it: the parent foreign key cascades) and returns
+ * it as it was, with how many subtasks went too; undefined when there was none.
+ */
 export async function deleteTaskByNumber(
   db: Db,
   userId: string,
   number: number,
-): Promise<Task | undefined> {
-  const rows = await db.delete(tasks).where(byNumber(userId, number)).returning();
-  return rows[0] ? toTask(rows[0]) : undefined;
+): Promise<{ task: Task; subtasksDeleted: number } | undefined> {
+  const rows = await db
+    .delete(tasks)
+    .where(byNumber(userId, number))
+    .returning({
+      ...taskColumns,
+      // RETURNING sees the statement's snapshot: the subtasks are still there to count.
+      subtasks: sql<number>`(select count(*)::int from ${tasks} as sub where sub.user_id = ${userId} and sub.parent_number = ${number})`,
+    });
+  const row = rows[0];
+  return row ? { task: toTask(row), subtasksDeleted: Number(row.subtasks) } : undefined;
+}
+
+/**
+ * The id and stored name of the user's list called `name` (ignoring case), created if
+ * there is none, in one statement (a concurrent creation of the same name meets the
+ * unique index and returns the same row).
+ */
+export async function ensureList(
+  db: Db,
+  userId: string,
+  name: string,
+): Promise<{ id: string; name: string }> {
+  const result = await db.execute(sql`
+    insert into ${lists} (user_id, name) values (${userId}, ${name})
+    on conflict (user_id, lower(name)) do update set name = ${lists.name}
+    returning id, name`);
+  const row = rowsOf<{ id: string; name: string }>(result)[0];
+  if (!row) throw new Error("insert into lists returned no row");
+  return row;
 }

@@ -5,12 +5,18 @@ import { AppError } from "../errors.ts";
 import { requireContext } from "../http/request-context.ts";
 import * as service from "./task.service.ts";
 import {
+  DUE_FILTERS,
+  listName,
   NewTaskInput,
+  SEARCH_MAX,
+  TASK_SORTS,
   TASK_STATUS_FILTERS,
   type Task,
   TaskChangesInput,
   TaskJson,
+  taskLabel,
   taskNumber,
+  taskPriority,
   toTaskJson,
 } from "./task.ts";
 
@@ -24,6 +30,27 @@ const NumberParams = z.strictObject({
     .pipe(taskNumber),
 });
 
+/** GET /api/tasks: filters (all optional, combined with AND), sort and page. */
+const TaskListQuery = z.strictObject({
+  q: z.string().max(SEARCH_MAX).optional(),
+  status: z.enum(TASK_STATUS_FILTERS).default("all"),
+  // One or more of today|overdue|upcoming|none, comma-separated: any of them matches.
+  due: z
+    .string()
+    .max(100)
+    .transform((value) => value.split(",").map((part) => part.trim()))
+    .pipe(z.array(z.enum(DUE_FILTERS)).min(1))
+    .optional(),
+  list: listName.optional(),
+  label: taskLabel.optional(),
+  priority: taskPriority.optional(),
+  sort: z.enum(TASK_SORTS).default("number"),
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: z.string().max(500).optional(),
+});
+
+const TaskPage = z.object({ items: z.array(TaskJson), next_cursor: z.string().nullable() });
+
 /**
  * REST door to the task service. DELETE answers 200 with the task as it was (not 204), so
  * a client can show or undo what it removed, as the delete_task tool reports its title.
@@ -36,15 +63,23 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.get(
     "/api/tasks",
+    { schema: { querystring: TaskListQuery, response: { 200: TaskPage } } },
+    async (request) => {
+      const page = await service.listTasks(ctx(request), request.query);
+      return { items: page.tasks.map(toTaskJson), next_cursor: page.nextCursor };
+    },
+  );
+
+  r.get(
+    "/api/lists",
     {
       schema: {
-        querystring: z.strictObject({ status: z.enum(TASK_STATUS_FILTERS).default("all") }),
-        response: { 200: z.object({ items: z.array(TaskJson) }) },
+        response: {
+          200: z.object({ items: z.array(z.object({ name: z.string(), task_count: z.number() })) }),
+        },
       },
     },
-    async (request) => ({
-      items: (await service.listTasks(ctx(request), request.query.status)).map(toTaskJson),
-    }),
+    async (request) => ({ items: await service.listLists(ctx(request)) }),
   );
 
   r.post(
@@ -76,7 +111,9 @@ export async function taskRoutes(app: FastifyInstance) {
   r.delete(
     "/api/tasks/:number",
     { schema: { params: NumberParams, response: { 200: TaskJson } } },
-    async (request) => toTaskJson(await service.deleteTask(ctx(request), request.params.number)),
+    // The subtasks of a deleted task are deleted with it.
+    async (request) =>
+      toTaskJson((await service.deleteTask(ctx(request), request.params.number)).task),
   );
 }
 

@@ -2,19 +2,24 @@ import type { z } from "zod";
 import type { RequestContext } from "../context.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import { type DueInput, resolveDue, todayIn } from "./due.ts";
 import * as repo from "./task.repository.ts";
 import {
+  INBOX,
+  listName,
   type NewTask,
+  normalizeLabels,
   type Task,
   type TaskChanges,
-  type TaskStatusFilter,
+  type TaskQuery,
   taskDescription,
   taskNumber,
   taskTitle,
 } from "./task.ts";
+import * as queries from "./task-query.repository.ts";
 
-// Each use case is ONE statement (the number allocation included), so none needs an
-// explicit transaction: writes go through retryingWrite, reads through retryingRead.
+// Each write is one statement, plus at most a list upsert (lists are created on first use
+// and never deleted, so a list left by a failed write is harmless) and the parent checks.
 //
 // A stale If-Match version is 412 precondition_failed, not 409: it is exactly what
 // RFC 9110 defines 412 for (a conditional request whose precondition is false), and it
@@ -23,19 +28,71 @@ import {
 /** Someone else's task is the same answer as a missing one: numbers reveal nothing. */
 const notFound = (number: number) => new AppError("not_found", `Task ${number} was not found`);
 
-/** Adds a task with the caller's next task number. */
-export async function addTask(ctx: RequestContext, input: NewTask): Promise<Task> {
-  const title = check(taskTitle, input.title, "title");
-  const description = check(taskDescription, input.description ?? "", "description");
-  return retryingWrite(() => repo.insertTask(ctx.db, ctx.userId, { title, description }));
+/** `now` is for tests: "today" and relative due words are read at that instant. */
+export interface Clock {
+  now?: Date | undefined;
 }
 
-/** The caller's tasks in number order; `status` keeps only pending or completed ones. */
+/** Adds a task with the caller's next task number. */
+export async function addTask(
+  ctx: RequestContext,
+  input: NewTask,
+  clock: Clock = {},
+): Promise<Task> {
+  const title = check(taskTitle, input.title, "title");
+  const description = check(taskDescription, input.description ?? "", "description");
+  const due = input.due === undefined ? null : readDue(ctx, input.due, clock);
+  const parentNumber = input.parent_id ?? null;
+  if (parentNumber !== null) await checkParent(ctx, parentNumber);
+  const listId = input.list === undefined ? null : await listIdOf(ctx, input.list);
+  return retryingWrite(() =>
+    repo.insertTask(ctx.db, ctx.userId, {
+      title,
+      description,
+      due,
+      priority: input.priority ?? "none",
+      listId,
+      labels: normalizeLabels(input.labels ?? []),
+      parentNumber,
+    }),
+  );
+}
+
+/** One page of the caller's tasks matching the filters, and the cursor of the next page. */
 export async function listTasks(
   ctx: RequestContext,
-  status: TaskStatusFilter = "all",
-): Promise<Task[]> {
-  return retryingRead(() => repo.listTasks(ctx.db, ctx.userId, status));
+  query: TaskQuery = {},
+  options: Clock & { withTotal?: boolean } = {},
+): Promise<{ tasks: Task[]; nextCursor: string | null; total?: number }> {
+  const now = options.now ?? new Date();
+  const filters: queries.TaskFilters = {
+    status: query.status ?? "all",
+    due: query.due ?? [],
+    list: query.list === undefined ? undefined : check(listName, query.list, "list"),
+    label: query.label === undefined ? undefined : normalizeLabels([query.label])[0],
+    priority: query.priority,
+    q: query.q?.trim() ? query.q.trim() : undefined,
+    timezone: ctx.timezone,
+    today: todayIn(ctx.timezone, now),
+    now,
+  };
+  const sort = query.sort ?? "number";
+  const limit = query.limit ?? 100;
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, sort);
+  const page = await retryingRead(() =>
+    queries.listTasks(ctx.db, ctx.userId, filters, { sort, limit, after }),
+  );
+  const last = page.tasks.at(-1);
+  const nextCursor =
+    page.more && last ? encodeCursor(sort, queries.SORTS[sort].valuesOf(last)) : null;
+  if (!options.withTotal) return { tasks: page.tasks, nextCursor };
+  const total = await retryingRead(() => queries.countTasks(ctx.db, ctx.userId, filters));
+  return { tasks: page.tasks, nextCursor, total };
+}
+
+/** The caller's lists ("Inbox" first) with how many pending tasks each holds. */
+export async function listLists(ctx: RequestContext) {
+  return retryingRead(() => queries.listLists(ctx.db, ctx.userId));
 }
 
 /** One of the caller's tasks by its number. */
@@ -47,7 +104,7 @@ export async function getTask(ctx: RequestContext, number: number): Promise<Task
 }
 
 /**
- * Changes the title, description and/or completion of one task (at least one of them).
+ * Changes one task: only what is given (at least one field). `completed: false` reopens.
  * With `ifMatchVersion`, the change applies only if nobody changed the task since that
  * version was read: otherwise 412, so concurrent edits never silently overwrite each other.
  */
@@ -55,16 +112,28 @@ export async function updateTask(
   ctx: RequestContext,
   number: number,
   changes: TaskChanges,
-  options: { ifMatchVersion?: number | undefined } = {},
+  options: { ifMatchVersion?: number | undefined } & Clock = {},
 ): Promise<Task> {
   const n = checkNumber(number);
-  const patch: TaskChanges = {};
+  const patch: repo.TaskPatch = {};
   if (changes.title !== undefined) patch.title = check(taskTitle, changes.title, "title");
   if (changes.description !== undefined)
     patch.description = check(taskDescription, changes.description, "description");
   if (changes.completed !== undefined) patch.completed = changes.completed;
-  if (Object.keys(patch).length === 0)
-    throw new AppError("validation_failed", "Give at least one of title, description, completed");
+  if (changes.due !== undefined) patch.due = readDue(ctx, changes.due, options);
+  if (changes.priority !== undefined) patch.priority = changes.priority;
+  if (changes.labels !== undefined) patch.labels = normalizeLabels(changes.labels);
+  if (changes.parent_id !== undefined) {
+    if (changes.parent_id !== null) await checkNewParent(ctx, n, changes.parent_id);
+    patch.parentNumber = changes.parent_id;
+  }
+  if (Object.keys(patch).length === 0 && changes.list === undefined) {
+    throw new AppError(
+      "validation_failed",
+      "Give at least one of title, description, completed, due, priority, list, labels, parent_id",
+    );
+  }
+  if (changes.list !== undefined) patch.listId = await listIdOf(ctx, changes.list);
 
   const expected = options.ifMatchVersion;
   const updated = await retryingWrite(() =>
@@ -87,12 +156,83 @@ export async function completeTask(ctx: RequestContext, number: number): Promise
   return updateTask(ctx, number, { completed: true });
 }
 
-/** Deletes one task and returns it as it was. Its number is never handed out again. */
-export async function deleteTask(ctx: RequestContext, number: number): Promise<Task> {
+/**
+ * Deletes one task and returns it as it was; its subtasks are deleted with it (counted).
+ * Its number is never handed out again.
+ */
+export async function deleteTask(
+  ctx: RequestContext,
+  number: number,
+): Promise<{ task: Task; subtasksDeleted: number }> {
   const n = checkNumber(number);
   const deleted = await retryingWrite(() => repo.deleteTaskByNumber(ctx.db, ctx.userId, n));
   if (!deleted) throw notFound(n);
   return deleted;
+}
+
+function readDue(ctx: RequestContext, input: DueInput, clock: Clock) {
+  return resolveDue(input, ctx.timezone, clock.now ?? new Date());
+}
+
+/** "Inbox" (any case) is no list; any other name is the user's list, created on first use. */
+async function listIdOf(ctx: RequestContext, name: string): Promise<string | null> {
+  const clean = check(listName, name, "list");
+  if (clean.toLowerCase() === INBOX.toLowerCase()) return null;
+  return (await retryingWrite(() => repo.ensureList(ctx.db, ctx.userId, clean))).id;
+}
+
+/** A parent is one of the caller's top-level tasks: subtasks are one level deep. */
+async function checkParent(ctx: RequestContext, parent: number): Promise<void> {
+  const p = checkNumber(parent);
+  const task = await retryingRead(() => repo.findTaskByNumber(ctx.db, ctx.userId, p));
+  if (!task) throw new AppError("not_found", `parent_id: task ${p} was not found`);
+  if (task.parentNumber !== null) {
+    throw new AppError(
+      "validation_failed",
+      `parent_id: task ${p} is itself a subtask (of task ${task.parentNumber}); subtasks are one level deep`,
+    );
+  }
+}
+
+async function checkNewParent(ctx: RequestContext, n: number, parent: number): Promise<void> {
+  if (parent === n)
+    throw new AppError("validation_failed", "parent_id: a task cannot be its own parent");
+  await checkParent(ctx, parent);
+  if (await retryingRead(() => repo.hasSubtasks(ctx.db, ctx.userId, n))) {
+    throw new AppError(
+      "validation_failed",
+      `parent_id: task ${n} has subtasks, so it cannot become a subtask (one level deep)`,
+    );
+  }
+}
+
+/** An opaque page cursor: the sort and the last task's sort-key values. */
+function encodeCursor(sort: string, values: (string | number)[]): string {
+  return Buffer.from(JSON.stringify({ s: sort, k: values })).toString("base64url");
+}
+
+function decodeCursor(cursor: string, sort: string): (string | number)[] {
+  const invalid = new AppError(
+    "validation_failed",
+    "cursor: not a cursor of this listing (pass next_cursor back with the same sort)",
+  );
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+  } catch {
+    throw invalid;
+  }
+  const { s, k } = (parsed ?? {}) as { s?: unknown; k?: unknown };
+  const spec = queries.SORTS[sort as keyof typeof queries.SORTS];
+  if (s !== sort || !Array.isArray(k) || k.length !== spec.keys.length) throw invalid;
+  const ok = k.every((v, i) => {
+    const cast = spec.keys[i]?.cast;
+    if (cast === "integer") return Number.isSafeInteger(v) && Math.abs(v) <= 2_147_483_647;
+    if (cast === "date") return typeof v === "string" && /^(\d{4}-\d{2}-\d{2}|infinity)$/.test(v);
+    return typeof v === "string" && v.length <= 5 && !v.includes("\u0000");
+  });
+  if (!ok) throw invalid;
+  return k as (string | number)[];
 }
 
 function check<T>(schema: z.ZodType<T>, value: unknown, field: string): T {

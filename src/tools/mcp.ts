@@ -65,6 +65,9 @@ export function registerMcpTools(server: McpServer, options: McpToolOptions): vo
         ...(annotations?.title ? { title: annotations.title } : {}),
         description: definition.description,
         inputSchema: definition.inputSchema,
+        // What a successful call's structuredContent holds (the SDK checks it); a failure
+        // is an isError result with { error: { code, message } } instead.
+        outputSchema: definition.outputSchema,
         ...(annotations ? { annotations: { ...annotations, openWorldHint: false } } : {}),
       },
       (args: unknown) => callTool(definition, args, options),

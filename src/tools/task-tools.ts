@@ -1,15 +1,27 @@
 import { z } from "zod";
 import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { dueLabel } from "../tasks/due.ts";
 import * as tasks from "../tasks/task.service.ts";
 import {
   DESCRIPTION_MAX,
+  DUE_FILTERS,
+  DueJson,
+  dueInput,
+  LABELS_MAX,
+  LIST_NAME_MAX,
+  listName,
+  PRIORITIES,
+  SEARCH_MAX,
   TASK_STATUS_FILTERS,
+  type Task,
   TITLE_MAX,
   taskDescription,
+  taskLabel,
+  taskLabels,
   taskNumber,
+  taskPriority,
   taskTitle,
-  toTaskJson,
 } from "../tasks/task.ts";
 import { type AnyToolDefinition, clip, defineTool, toolError, toolFailure } from "./tool.ts";
 
@@ -20,24 +32,106 @@ const taskId = taskNumber.describe(
   'The task\'s number, as shown to the user ("task 3" → 3). Take it from the conversation or from list_tasks; never guess it.',
 );
 
+// The fields add_task and update_task share, each described once.
+const fields = {
+  due: dueInput.describe(
+    'When the task is due: {"string": "<the user\'s date words, e.g. tomorrow at 5pm>"} (read in the user\'s time zone), or {"date": "YYYY-MM-DD", "time"?: "HH:MM"}; null clears it. Leave the date words out of the title.',
+  ),
+  priority: taskPriority.describe(`One of ${PRIORITIES.join(", ")}. "urgent" or "!!" means high.`),
+  list: listName.describe(
+    `The list's name (up to ${LIST_NAME_MAX} characters), created on first use; "Inbox" is the default list.`,
+  ),
+  labels: taskLabels.describe(
+    `Labels (at most ${LABELS_MAX}), single words like "errands"; a leading # is dropped. Replaces the task's labels.`,
+  ),
+  parent_id: taskNumber
+    .nullable()
+    .describe(
+      "The number of a top-level task this task is a subtask of (one level deep); null makes it top-level.",
+    ),
+};
+
+/** What a tool says about one task: enough for a reply to say what was understood. */
+const TaskResult = z.object({
+  task_id: z.number(),
+  status: z.enum(["created", "updated", "completed", "reopened", "deleted"]),
+  title: z.string(),
+  due: DueJson.nullable(),
+  due_label: z.string().nullable(),
+  priority: taskPriority,
+  list: z.string(),
+  labels: z.array(z.string()),
+  subtasks_deleted: z.number().optional(),
+});
+type TaskResult = z.infer<typeof TaskResult>;
+
+export function taskResult(task: Task, status: TaskResult["status"]): TaskResult {
+  return {
+    task_id: task.number,
+    status,
+    title: task.title,
+    due: task.due,
+    due_label: task.due ? dueLabel(task.due) : null,
+    priority: task.priority,
+    list: task.list,
+    labels: task.labels,
+  };
+}
+
+/** A task in a list_tasks page: no description, the due date as one short string. */
+const CompactTask = z.object({
+  id: z.number(),
+  title: z.string(),
+  completed: z.boolean(),
+  due: z.string().nullable(),
+  priority: taskPriority,
+  list: z.string(),
+  labels: z.array(z.string()),
+  parent_id: z.number().nullable(),
+});
+
+function compact(task: Task): z.infer<typeof CompactTask> {
+  const due = task.due
+    ? task.due.time
+      ? `${task.due.date} ${task.due.time}`
+      : task.due.date
+    : null;
+  return {
+    id: task.number,
+    title: task.title,
+    completed: task.completed,
+    due,
+    priority: task.priority,
+    list: task.list,
+    labels: task.labels,
+    parent_id: task.parentNumber,
+  };
+}
+
 export const addTaskTool = defineTool({
   name: "add_task",
   description:
     "Create a new task for the user. Use it when the user asks to add, create or remember something to do. " +
-    "Returns the new task's number (task_id), which the user can use later to refer to it.",
+    "Put a date or time the user gave in `due` (their words in due.string), not in the title. " +
+    "Returns the new task's number (task_id) and what was understood (due_label, priority, list, labels).",
   inputSchema: z.strictObject({
     title: taskTitle.describe(
-      `A short title for the task, 1 to ${TITLE_MAX} characters, in the user's own words.`,
+      `A short title for the task, 1 to ${TITLE_MAX} characters, in the user's own words (without the date words).`,
     ),
     description: taskDescription
       .optional()
       .describe(
         `Optional details (up to ${DESCRIPTION_MAX} characters). Leave it out when the user gave none.`,
       ),
+    due: fields.due.optional(),
+    priority: fields.priority.optional(),
+    list: fields.list.optional(),
+    labels: fields.labels.optional(),
+    parent_id: fields.parent_id.optional(),
   }),
+  outputSchema: TaskResult,
   async execute(ctx, input) {
-    const task = await tasks.addTask(ctx, input);
-    return { task_id: task.number, status: "created" as const, title: task.title };
+    return taskResult(await tasks.addTask(ctx, input), "created");
   },
 });
 
@@ -45,8 +139,10 @@ export const listTasksTool = defineTool({
   name: "list_tasks",
   readOnly: true,
   description:
-    "List the user's tasks in number order, each with its number (id), title, description and whether it is completed. " +
-    "Use it to answer questions about the user's tasks, and to find a task's number when the user names a task by its title.",
+    "List the user's tasks in number order, filtered, one page at a time: {items, total, next_cursor}. " +
+    "Each item has its number (id), title, completed, due (YYYY-MM-DD or YYYY-MM-DD HH:MM in the task's zone), priority, list, labels and parent_id. " +
+    "`total` counts every match; pass next_cursor back as `cursor` for more. " +
+    'Use it to answer questions about the tasks ("what\'s due today?": due ["today", "overdue"]) and to find a task\'s number by its title (q).',
   inputSchema: z.strictObject({
     status: z
       .enum(TASK_STATUS_FILTERS)
@@ -54,9 +150,50 @@ export const listTasksTool = defineTool({
       .describe(
         '"pending" for tasks still to do, "completed" for finished ones, "all" (the default) for both.',
       ),
+    due: z
+      .union([z.enum(DUE_FILTERS), z.array(z.enum(DUE_FILTERS)).min(1).max(4)])
+      .optional()
+      .describe(
+        'Due "today", "overdue" (pending and past due), "upcoming" (after today) or "none"; a list matches any of them. Today is the user\'s.',
+      ),
+    list: listName.optional().describe('Only the tasks of this list ("Inbox" = no list).'),
+    label: taskLabel.optional().describe("Only the tasks with this label."),
+    priority: taskPriority.optional().describe("Only the tasks of this priority."),
+    q: z
+      .string()
+      .max(SEARCH_MAX)
+      .optional()
+      .describe("Words to search for in titles and descriptions (whole words)."),
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe("Page size, 1 to 100 (default 50)."),
+    cursor: z.string().max(500).optional().describe("next_cursor of the previous page."),
+  }),
+  outputSchema: z.object({
+    items: z.array(CompactTask),
+    total: z.number(),
+    next_cursor: z.string().nullable(),
   }),
   async execute(ctx, input) {
-    return (await tasks.listTasks(ctx, input.status ?? "all")).map(toTaskJson);
+    const { due, limit, ...filters } = input;
+    const page = await tasks.listTasks(
+      ctx,
+      {
+        ...filters,
+        due: due === undefined ? undefined : typeof due === "string" ? [due] : due,
+        limit: limit ?? 50,
+      },
+      { withTotal: true },
+    );
+    return {
+      items: page.tasks.map(compact),
+      total: page.total ?? page.tasks.length,
+      next_cursor: page.nextCursor,
+    };
   },
 });
 
@@ -64,31 +201,32 @@ export const completeTaskTool = defineTool({
   name: "complete_task",
   description:
     "Mark one of the user's tasks as done, by its number. Completing a task that is already done changes nothing. " +
-    "If you only know the title, call list_tasks first to find the number.",
+    "If you only know the title, call list_tasks first to find the number. To reopen a task use update_task with completed: false.",
   inputSchema: z.strictObject({ task_id: taskId }),
+  outputSchema: TaskResult,
   async execute(ctx, input) {
-    const task = await tasks.completeTask(ctx, input.task_id);
-    return { task_id: task.number, status: "completed" as const, title: task.title };
+    return taskResult(await tasks.completeTask(ctx, input.task_id), "completed");
   },
 });
 
 export const deleteTaskTool = defineTool({
   name: "delete_task",
   description:
-    "Permanently delete one of the user's tasks, by its number. Only use it when the user clearly asks to delete or remove a task; " +
+    "Permanently delete one of the user's tasks, by its number, together with its subtasks. Only use it when the user clearly asks to delete or remove a task; " +
     "to mark a task as done use complete_task instead. A deleted task cannot be restored and its number is not reused.",
   inputSchema: z.strictObject({ task_id: taskId }),
+  outputSchema: TaskResult,
   async execute(ctx, input) {
-    const task = await tasks.deleteTask(ctx, input.task_id);
-    return { task_id: task.number, status: "deleted" as const, title: task.title };
+    const { task, subtasksDeleted } = await tasks.deleteTask(ctx, input.task_id);
+    return { ...taskResult(task, "deleted"), subtasks_deleted: subtasksDeleted };
   },
 });
 
 export const updateTaskTool = defineTool({
   name: "update_task",
   description:
-    "Change the title and/or the description of one of the user's tasks, by its number. " +
-    "Give only what changes; at least one of title or description. To mark a task as done use complete_task.",
+    "Change one of the user's tasks, by its number: title, description, due date, priority, list, labels, parent, " +
+    "or completed (false reopens a finished task). Give only what changes, at least one field.",
   inputSchema: z.strictObject({
     task_id: taskId,
     title: taskTitle
@@ -101,11 +239,23 @@ export const updateTaskTool = defineTool({
       .describe(
         `The new description, up to ${DESCRIPTION_MAX} characters ("" clears it). Leave it out to keep the current one.`,
       ),
+    completed: z
+      .boolean()
+      .optional()
+      .describe("true marks the task done; false reopens it (not done)."),
+    due: fields.due.optional(),
+    priority: fields.priority.optional(),
+    list: fields.list.optional(),
+    labels: fields.labels.optional(),
+    parent_id: fields.parent_id.optional(),
   }),
+  outputSchema: TaskResult,
   async execute(ctx, input) {
     const { task_id, ...changes } = input;
     const task = await tasks.updateTask(ctx, task_id, changes);
-    return { task_id: task.number, status: "updated" as const, title: task.title };
+    const status =
+      changes.completed === false ? "reopened" : changes.completed ? "completed" : "updated";
+    return taskResult(task, status);
   },
 });
 

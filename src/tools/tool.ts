@@ -17,6 +17,8 @@ export interface ToolDefinition<Input, Output> {
   readonly readOnly?: boolean;
   /** A z.strictObject with .describe() on every field and bounded strings. */
   readonly inputSchema: z.ZodType<Input>;
+  /** The shape of a successful result (an object): MCP's outputSchema, checked by tests. */
+  readonly outputSchema: z.ZodType<Output>;
   /** Runs with already validated input; expected failures throw AppError (4xx). */
   execute(ctx: RequestContext, input: Input): Promise<Output>;
 }

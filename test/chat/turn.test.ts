@@ -12,14 +12,20 @@ const toolMessages = (req: RecordedRequest) => {
 };
 
 /** A model that resolves "delete the <word> task" the way the seed describes: list, then act. */
+/** What a tool result says about a task with no due date, priority, list or labels. */
+const PLAIN = { due: null, due_label: null, priority: "none", list: "Inbox", labels: [] };
+
 function deleteByWord(word: string) {
   return (req: RecordedRequest) => {
     const tools = toolMessages(req);
     const lastTool = tools.at(-1);
     if (!lastTool) return { toolCalls: [{ name: "list_tasks", arguments: { status: "all" } }] };
-    const content = JSON.parse(String(lastTool.content)) as unknown;
-    if (Array.isArray(content)) {
-      const match = content.find((t: { title: string }) => t.title.toLowerCase().includes(word));
+    const content = JSON.parse(String(lastTool.content)) as {
+      items?: { id: number; title: string }[];
+    };
+    if (Array.isArray(content.items)) {
+      const match = content.items.find((t) => t.title.toLowerCase().includes(word));
+      if (!match) throw new Error(`no task with "${word}"`);
       return { toolCalls: [{ name: "delete_task", arguments: { task_id: match.id } }] };
     }
     return { text: `Deleted task ${(content as { task_id: number }).task_id}.` };
@@ -66,7 +72,7 @@ for (const backend of await availableBackends()) {
       assert.deepEqual(add.tool_calls[0], {
         name: "add_task",
         arguments: { title: "Buy groceries" },
-        result: { task_id: 1, status: "created", title: "Buy groceries" },
+        result: { task_id: 1, status: "created", title: "Buy groceries", ...PLAIN },
       });
       const conversation_id = add.conversation_id;
       for (const title of ["Team meeting prep", "Call mom"]) {
@@ -89,6 +95,7 @@ for (const backend of await availableBackends()) {
         task_id: 3,
         status: "completed",
         title: "Call mom",
+        ...PLAIN,
       });
 
       f.llm.setDefault(
@@ -98,7 +105,7 @@ for (const backend of await availableBackends()) {
         await chat(f.t, user, { message: "What's pending?", conversation_id })
       ).json();
       assert.deepEqual(
-        pending.tool_calls[0].result.map((t: { id: number }) => t.id),
+        pending.tool_calls[0].result.items.map((t: { id: number }) => t.id),
         [1, 2],
       );
       f.llm.setDefault(toolCallThenText("list_tasks", { status: "completed" }, "One done."));
@@ -106,7 +113,7 @@ for (const backend of await availableBackends()) {
         await chat(f.t, user, { message: "What have I completed?", conversation_id })
       ).json();
       assert.deepEqual(
-        completed.tool_calls[0].result.map((t: { id: number }) => t.id),
+        completed.tool_calls[0].result.items.map((t: { id: number }) => t.id),
         [3],
       );
 

@@ -406,7 +406,16 @@ for (const backend of await availableBackends()) {
           {
             name: "add_task",
             arguments: { title: "Buy milk" },
-            result: { task_id: 1, status: "created", title: "Buy milk" },
+            result: {
+              task_id: 1,
+              status: "created",
+              title: "Buy milk",
+              due: null,
+              due_label: null,
+              priority: "none",
+              list: "Inbox",
+              labels: [],
+            },
           },
         ]);
         for (const m of page.items.filter((x) => x.seq !== 4)) assert.deepEqual(m.tool_calls, []);

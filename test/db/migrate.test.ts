@@ -15,6 +15,7 @@ const TABLES = [
   "account",
   "api_keys",
   "conversations",
+  "lists",
   "messages",
   "rate_limit",
   "session",

@@ -91,6 +91,11 @@ for (const backend of await availableBackends()) {
           task_id: 1,
           status: "created",
           title: "Buy milk",
+          due: null,
+          due_label: null,
+          priority: "none",
+          list: "Inbox",
+          labels: [],
         });
         assert.deepEqual(textJson(added), added.structuredContent);
         await callTool(client, "add_task", { title: "Call mum" });
@@ -100,21 +105,31 @@ for (const backend of await availableBackends()) {
           task_id: 2,
           status: "updated",
           title: "Call dad",
+          due: null,
+          due_label: null,
+          priority: "none",
+          list: "Inbox",
+          labels: [],
         });
         const completed = await callTool(client, "complete_task", { task_id: 1 });
         assert.deepEqual(completed.structuredContent, {
           task_id: 1,
           status: "completed",
           title: "Buy milk",
+          due: null,
+          due_label: null,
+          priority: "none",
+          list: "Inbox",
+          labels: [],
         });
 
         const listed = await callTool(client, "list_tasks", {});
         const items = (listed.structuredContent as { items: Record<string, unknown>[] }).items;
         assert.deepEqual(
-          items.map((i) => [i.id, i.title, i.description, i.completed]),
+          items.map((i) => [i.id, i.title, i.completed, i.list]),
           [
-            [1, "Buy milk", "2 litres", true],
-            [2, "Call dad", "", false],
+            [1, "Buy milk", true, "Inbox"],
+            [2, "Call dad", false, "Inbox"],
           ],
         );
         assert.deepEqual(textJson(listed), listed.structuredContent);
@@ -129,6 +144,12 @@ for (const backend of await availableBackends()) {
           task_id: 2,
           status: "deleted",
           title: "Call dad",
+          due: null,
+          due_label: null,
+          priority: "none",
+          list: "Inbox",
+          labels: [],
+          subtasks_deleted: 0,
         });
         assert.deepEqual(await restTitles(a), ["Buy milk"]);
       });
@@ -169,7 +190,7 @@ for (const backend of await availableBackends()) {
           ["add_task", { title: "ok", user_id: "someone-else" }],
           ["complete_task", { task_id: "1" }],
           ["complete_task", { task_id: -1 }],
-          ["update_task", { task_id: 1, completed: true }],
+          ["update_task", { task_id: 1, completed: "yes" }],
           ["list_tasks", { status: "everything" }],
           ["no_such_tool", {}],
         ];
@@ -206,7 +227,7 @@ for (const backend of await availableBackends()) {
           }
         }
         const listed = await callTool(clientB, "list_tasks", {});
-        assert.deepEqual(listed.structuredContent, { items: [] });
+        assert.deepEqual(listed.structuredContent, { items: [], total: 0, next_cursor: null });
         assert.equal(await rowsOf(a), aliceRows, "A's rows are byte-for-byte unchanged");
       });
 

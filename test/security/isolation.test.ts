@@ -281,12 +281,27 @@ for (const backend of await availableBackends()) {
       const before = await snapshot(a, conversations, numbers);
       const ctxB = systemContext(f.t.server.database.db, b.id);
 
+      const SAMPLES: Record<string, unknown> = {
+        due: { date: "2026-12-01", time: "17:00" },
+        priority: "high",
+        list: "B's list",
+        labels: ["pwned"],
+        label: "pwned",
+        q: "pwned",
+        limit: 10,
+        completed: false,
+        parent_id: null,
+      };
       const argsFor = (name: string, shape: Record<string, unknown>, taskId: number) => {
         const args: Record<string, unknown> = {};
         for (const key of Object.keys(shape)) {
           if (key === "task_id") args[key] = taskId;
           else if (key === "title" || key === "description") args[key] = "pwned by B";
           else if (key === "status") args[key] = "all";
+          else if (key === "due" && name === "list_tasks") args[key] = ["today", "overdue"];
+          else if (key in SAMPLES) args[key] = SAMPLES[key];
+          else if (key === "cursor")
+            continue; // a cursor comes only from a previous page
           else assert.fail(`tool ${name}: no sample value for argument ${key}; add one`);
         }
         return args;

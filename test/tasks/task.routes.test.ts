@@ -13,7 +13,12 @@ const TASK_KEYS = [
   "completed_at",
   "created_at",
   "description",
+  "due",
   "id",
+  "labels",
+  "list",
+  "parent_id",
+  "priority",
   "title",
   "updated_at",
 ];
@@ -152,7 +157,7 @@ for (const backend of await availableBackends()) {
         const a = await signUp(t.app);
         const res = await list(a);
         assert.equal(res.statusCode, 200);
-        assert.deepEqual(res.json(), { items: [] });
+        assert.deepEqual(res.json(), { items: [], next_cursor: null });
       });
     });
 

@@ -19,6 +19,12 @@ import { type FakeLlm, startFakeLlm } from "../support/fake-llm.ts";
 // runTool against the real service and real databases; only the LLM is a fake (a real
 // OpenAI-compatible HTTP server on 127.0.0.1) in the AI SDK test.
 
+interface ListResult {
+  items: { id: number; completed: boolean; [key: string]: unknown }[];
+  total: number;
+  next_cursor: string | null;
+}
+
 const TOOL_NAMES = ["add_task", "list_tasks", "complete_task", "delete_task", "update_task"];
 
 for (const backend of await availableBackends()) {
@@ -43,72 +49,66 @@ for (const backend of await availableBackends()) {
 
     test("each tool's result shape", async () => {
       const ctx = await newUser();
+      const plain = { due: null, due_label: null, priority: "none", list: "Inbox", labels: [] };
       assert.deepEqual(
         await runTool(ctx, "add_task", { title: "Buy milk", description: "2 litres" }),
-        {
-          task_id: 1,
-          status: "created",
-          title: "Buy milk",
-        },
+        { task_id: 1, status: "created", title: "Buy milk", ...plain },
       );
       assert.deepEqual(await runTool(ctx, "add_task", { title: "  Call mum " }), {
         task_id: 2,
         status: "created",
         title: "Call mum",
+        ...plain,
       });
 
-      const all = (await runTool(ctx, "list_tasks", {})) as Record<string, unknown>[];
-      assert.equal(all.length, 2);
-      assert.deepEqual(Object.keys(all[0] ?? {}).sort(), [
-        "completed",
-        "completed_at",
-        "created_at",
-        "description",
-        "id",
-        "title",
-        "updated_at",
-      ]);
-      assert.equal(all[0]?.id, 1);
-      assert.equal(all[0]?.description, "2 litres");
-      assert.equal(all[1]?.completed, false);
+      const all = (await runTool(ctx, "list_tasks", {})) as ListResult;
+      assert.equal(all.total, 2);
+      assert.equal(all.next_cursor, null);
+      assert.deepEqual(all.items[0], {
+        id: 1,
+        title: "Buy milk",
+        completed: false,
+        due: null,
+        priority: "none",
+        list: "Inbox",
+        labels: [],
+        parent_id: null,
+      });
+      assert.equal(all.items[1]?.completed, false);
 
       assert.deepEqual(await runTool(ctx, "complete_task", { task_id: 1 }), {
         task_id: 1,
         status: "completed",
         title: "Buy milk",
+        ...plain,
       });
-      const pending = (await runTool(ctx, "list_tasks", { status: "pending" })) as { id: number }[];
-      assert.deepEqual(
-        pending.map((task) => task.id),
-        [2],
-      );
-      const completed = (await runTool(ctx, "list_tasks", { status: "completed" })) as {
-        id: number;
-      }[];
-      assert.deepEqual(
-        completed.map((task) => task.id),
-        [1],
-      );
+      const ids = async (input: object) =>
+        ((await runTool(ctx, "list_tasks", input)) as ListResult).items.map((task) => task.id);
+      assert.deepEqual(await ids({ status: "pending" }), [2]);
+      assert.deepEqual(await ids({ status: "completed" }), [1]);
 
       assert.deepEqual(await runTool(ctx, "update_task", { task_id: 2, title: "Call dad" }), {
         task_id: 2,
         status: "updated",
         title: "Call dad",
+        ...plain,
       });
       assert.deepEqual(
         await runTool(ctx, "update_task", { task_id: 2, description: "about Sunday" }),
-        {
-          task_id: 2,
-          status: "updated",
-          title: "Call dad",
-        },
+        { task_id: 2, status: "updated", title: "Call dad", ...plain },
       );
       assert.deepEqual(await runTool(ctx, "delete_task", { task_id: 2 }), {
         task_id: 2,
         status: "deleted",
         title: "Call dad",
+        ...plain,
+        subtasks_deleted: 0,
       });
-      assert.deepEqual(await runTool(ctx, "list_tasks", { status: "pending" }), []);
+      assert.deepEqual(await runTool(ctx, "list_tasks", { status: "pending" }), {
+        items: [],
+        total: 0,
+        next_cursor: null,
+      });
     });
 
     test("a missing task and another user's task are not_found, and nothing changes (S1)", async () => {
@@ -128,7 +128,11 @@ for (const backend of await availableBackends()) {
         assert.equal(errorCode(result), "not_found", JSON.stringify(result));
         assert.doesNotMatch(JSON.stringify(result), /secret|other/, "nothing about A's task leaks");
       }
-      assert.deepEqual(await runTool(b, "list_tasks", {}), []);
+      assert.deepEqual(await runTool(b, "list_tasks", {}), {
+        items: [],
+        total: 0,
+        next_cursor: null,
+      });
       assert.equal(await rowsOf(a), before);
     });
 
@@ -158,7 +162,15 @@ for (const backend of await availableBackends()) {
         ["add_task", { title: "ok\u0000" }],
         ["update_task", { task_id: 1, title: huge }],
         ["update_task", { task_id: 1 }],
-        ["update_task", { task_id: 1, completed: true }],
+        ["update_task", { task_id: 1, completed: "yes" }],
+        ["update_task", { task_id: 1, priority: "urgent" }],
+        ["add_task", { title: "x", due: "tomorrow" }],
+        ["add_task", { title: "x", due: { string: "whenever the cows come home" } }],
+        ["add_task", { title: "x", due: { date: "2026-02-30" } }],
+        ["add_task", { title: "x", labels: ["two words"] }],
+        ["add_task", { title: "x", list: "" }],
+        ["list_tasks", { limit: 101 }],
+        ["list_tasks", { cursor: "not-a-cursor" }],
         ["list_tasks", { status: "done" }],
         ["add_task", null],
         ["add_task", "add a task called x"],
@@ -245,7 +257,19 @@ for (const backend of await availableBackends()) {
 
         const outputs = result.steps[0]?.toolResults.map((r) => [r.toolName, r.output]);
         assert.deepEqual(outputs, [
-          ["add_task", { task_id: 1, status: "created", title: "mine" }],
+          [
+            "add_task",
+            {
+              task_id: 1,
+              status: "created",
+              title: "mine",
+              due: null,
+              due_label: null,
+              priority: "none",
+              list: "Inbox",
+              labels: [],
+            },
+          ],
           [
             "complete_task",
             { error: { code: "validation_failed", message: 'Unrecognized key: "user_id"' } },
@@ -266,7 +290,7 @@ for (const backend of await availableBackends()) {
         assert.equal(toolMessages.length, 4);
         assert.equal(await rowsOf(a), beforeA);
         assert.deepEqual(
-          ((await runTool(b, "list_tasks", {})) as { title: string }[]).map((task) => task.title),
+          ((await runTool(b, "list_tasks", {})) as ListResult).items.map((task) => task.title),
           ["mine"],
         );
       });
