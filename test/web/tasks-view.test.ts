@@ -142,10 +142,12 @@ describe("the tasks panel", { skip: !haveChromium }, () => {
     const row = (task: Task) => list.locator(`.task[data-task-id="${task.id}"]`);
     await row(plants).waitFor();
     // Chips: the day (and time) in the user's zone; overdue ones red.
-    assert.equal(await row(dentist).locator(".tag.due").innerText(), `${dayLabel(inThree)}, 17:00`);
-    assert.equal(await row(mom).locator(".tag.due").innerText(), dayLabel(today));
+    const chip = (task: Task) => row(task).locator(".tag.due .due-text").innerText();
+    assert.equal(await chip(dentist), `${dayLabel(inThree)}, 17:00`);
+    assert.equal(await chip(mom), dayLabel(today));
     const late = row(rent).locator(".tag.due.overdue");
-    assert.equal(await late.innerText(), dayLabel(addDays(today, -1)));
+    assert.equal(await chip(rent), dayLabel(addDays(today, -1)));
+    assert.equal(await late.textContent(), `Overdue, due ${dayLabel(addDays(today, -1))}`);
     assert.equal(await late.evaluate((el) => getComputedStyle(el).color), "rgb(185, 28, 28)");
     assert.equal(await row(mom).locator(".tag.due.overdue").count(), 0);
     assert.equal(await row(plants).locator(".tag.due").count(), 0);
@@ -154,8 +156,9 @@ describe("the tasks panel", { skip: !haveChromium }, () => {
     await row(stamps).locator(".tag.list", { hasText: "Errands" }).waitFor();
     await row(stamps).locator(".tag.label", { hasText: "#post" }).waitFor();
     await list
-      .locator(".task-item", { has: row(rent) })
-      .locator(`.subtasks .task[data-task-id="${bank.id}"]`)
+      .locator(
+        `.task-item:has(> .task[data-task-id="${rent.id}"]) > .subtasks .task[data-task-id="${bank.id}"]`,
+      )
       .waitFor();
     await shot(page, "tasks-desktop.png");
 

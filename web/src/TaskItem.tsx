@@ -74,7 +74,7 @@ export function TaskRow(props: TaskItemProps) {
               title={task.due.string ? `Due “${task.due.string}”` : "Due"}
             >
               <span className="sr-only">{overdue ? "Overdue, due " : "Due "}</span>
-              {dueLabel(task.due, timeZone)}
+              <span className="due-text">{dueLabel(task.due, timeZone)}</span>
             </span>
           )}
           {props.orphan && task.parent_id !== null && (
