@@ -1,24 +1,10 @@
-import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
-import {
-  tasks as api,
-  errorText,
-  lists as listApi,
-  type Task,
-  type TaskList,
-  type TaskPatch,
-  type TaskQuery,
-} from "./api.ts";
+import { type FormEvent, useEffect, useState } from "react";
+import { tasks as api, errorText, type Task, type TaskPatch } from "./api.ts";
 import { todayIn } from "./due.ts";
 import { PlusIcon } from "./icons.tsx";
 import { TaskRow } from "./TaskItem.tsx";
-import { type Filters, merge, nest, queriesOf, type Status, VIEWS } from "./taskViews.ts";
-import type { Loadable } from "./Workspace.tsx";
-
-interface Shown {
-  items: Task[];
-  /** The queries of the view still to page through, with their cursors. */
-  more: { query: TaskQuery; cursor: string }[];
-}
+import { type Filters, nest, type Status, VIEWS } from "./taskViews.ts";
+import { useTaskView } from "./useTaskView.ts";
 
 interface Props {
   /** The user's zone (from GET /api/me); null until it is known and set. */
@@ -33,59 +19,17 @@ export function TasksPanel(props: Props) {
   const { timeZone, onDueCount } = props;
   const [filters, setFilters] = useState<Filters>({ view: "all", list: "", status: "all", q: "" });
   const [search, setSearch] = useState("");
-  const [shown, setShown] = useState<Loadable<Shown>>({ state: "loading" });
-  const [lists, setLists] = useState<TaskList[]>([]);
   const [title, setTitle] = useState("");
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const ticket = useRef(0);
 
-  const loadCounts = useCallback(async () => {
-    try {
-      const [listed, overdue, today] = await Promise.all([
-        listApi.list(),
-        api.list({ status: "pending", due: "overdue", limit: 200 }),
-        api.list({ status: "pending", due: "today", limit: 200 }),
-      ]);
-      setLists(listed.items);
-      onDueCount(merge(overdue.items, today.items).length);
-    } catch {
-      // The counts are a nicety; the view below reports its own errors.
-    }
-  }, [onDueCount]);
-
-  const load = useCallback(async (next: Filters) => {
-    const mine = ++ticket.current;
-    try {
-      const queries = queriesOf(next);
-      const pages = await Promise.all(queries.map((query) => api.list(query)));
-      if (mine !== ticket.current) return;
-      setShown({
-        state: "ready",
-        value: {
-          items: pages.reduce<Task[]>((all, page) => merge(all, page.items), []),
-          more: pages.flatMap((page, i) =>
-            page.next_cursor && queries[i]
-              ? [{ query: queries[i], cursor: String(page.next_cursor) }]
-              : [],
-          ),
-        },
-      });
-    } catch (err) {
-      if (mine === ticket.current) setShown({ state: "error", message: errorText(err) });
-    }
-  }, []);
-
-  const reload = useCallback(() => {
-    void load(filters);
-    void loadCounts();
-  }, [filters, load, loadCounts]);
-
-  // Waits for the user's zone: "today" on the server is the zone the page may just have set.
-  // biome-ignore lint/correctness/useExhaustiveDependencies: props.version is a reload signal
-  useEffect(() => {
-    if (timeZone !== null) reload();
-  }, [timeZone, reload, props.version]);
+  const { shown, lists, reload, loadMore, loadCounts, put, drop } = useTaskView({
+    filters,
+    timeZone,
+    version: props.version,
+    onDueCount,
+    onError: setError,
+  });
 
   // Search as one types, after a pause.
   useEffect(() => {
@@ -96,61 +40,7 @@ export function TasksPanel(props: Props) {
     return () => clearTimeout(timer);
   }, [search]);
 
-  const loadMore = async () => {
-    if (shown.state !== "ready") return;
-    try {
-      const pages = await Promise.all(
-        shown.value.more.map(({ query, cursor }) => api.list({ ...query, cursor })),
-      );
-      setShown((current) =>
-        current.state !== "ready"
-          ? current
-          : {
-              state: "ready",
-              value: {
-                items: pages.reduce((all, page) => merge(all, page.items), current.value.items),
-                more: pages.flatMap((page, i) => {
-                  const query = shown.value.more[i]?.query;
-                  return page.next_cursor && query
-                    ? [{ query, cursor: String(page.next_cursor) }]
-                    : [];
-                }),
-              },
-            },
-      );
-    } catch (err) {
-      setError(errorText(err));
-    }
-  };
-
   const change = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
-
-  /** Puts one task (as the server answered it) in place. */
-  const put = (task: Task) =>
-    setShown((current) =>
-      current.state === "ready"
-        ? {
-            state: "ready",
-            value: {
-              ...current.value,
-              items: current.value.items.map((t) => (t.id === task.id ? task : t)),
-            },
-          }
-        : current,
-    );
-  /** Deleting a parent deletes its subtasks too: both leave the list. */
-  const drop = (id: number) =>
-    setShown((current) =>
-      current.state === "ready"
-        ? {
-            state: "ready",
-            value: {
-              ...current.value,
-              items: current.value.items.filter((t) => t.id !== id && t.parent_id !== id),
-            },
-          }
-        : current,
-    );
 
   const act = async (work: () => Promise<void>, undo?: () => void) => {
     setError(null);
