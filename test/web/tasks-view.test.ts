@@ -253,4 +253,27 @@ for (const backend of backends)
       assert.ok(width <= PHONE.width, `no sideways scrolling at phone width (${width}px)`);
       assert.deepEqual(problems, [], "no console errors");
     });
+
+    test("a long list comes a page at a time: Show more reads the next cursor", async () => {
+      const { page, problems } = await newPage(ZONE);
+      await page.goto(server.url);
+      await signUp(page, "Many", `many-${Date.now()}@example.com`);
+      await page.getByText("No tasks yet").waitFor();
+      for (let batch = 0; batch < 7; batch++) {
+        await Promise.all(
+          Array.from({ length: 15 }, (_, i) =>
+            rest<Task>(page, "POST", "/api/tasks", { title: `chore ${batch * 15 + i + 1}` }),
+          ),
+        );
+      }
+      await page.reload();
+      const rows = page.locator(".task-list .task");
+      await page.getByText("100+ shown").waitFor();
+      assert.equal(await rows.count(), 100);
+      await page.getByRole("button", { name: "Show more" }).click();
+      await page.getByText("105 shown").waitFor();
+      assert.equal(await rows.count(), 105);
+      assert.equal(await page.getByRole("button", { name: "Show more" }).count(), 0);
+      assert.deepEqual(problems, [], "no console errors");
+    });
   });
