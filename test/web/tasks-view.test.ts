@@ -214,6 +214,14 @@ for (const backend of backends)
       await form.getByLabel("Labels (comma-separated)").fill("garden, #Weekly");
       await shot(page, "tasks-edit.png");
       await form.getByRole("button", { name: "Save" }).click();
+      // Focus is back on the task's Edit button.
+      await row(plants)
+        .getByRole("button", { name: `Edit task ${plants.id}` })
+        .waitFor();
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute("aria-label")),
+        `Edit task ${plants.id}`,
+      );
       await row(plants)
         .locator(".tag.due", { hasText: `${dayLabel(addDays(today, 1))}, 09:30` })
         .waitFor();

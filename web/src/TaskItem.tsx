@@ -28,6 +28,13 @@ export interface TaskItemProps {
 export function TaskRow(props: TaskItemProps) {
   const { task, timeZone } = props;
   const [editing, setEditing] = useState(false);
+  // Closing the form puts focus back on its Edit button, so a keyboard user stays in place.
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  useEffect(() => {
+    if (!editing && wasEditing.current) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
   const overdue = !task.completed && task.due !== null && isOverdue(task.due, timeZone);
   const today = task.due !== null && !overdue && isDueToday(task.due, timeZone);
   const priority = PRIORITIES.find((p) => p.value === task.priority);
@@ -95,6 +102,7 @@ export function TaskRow(props: TaskItemProps) {
       </span>
       <div className="task-actions">
         <button
+          ref={editButton}
           type="button"
           className="icon-btn"
           aria-label={`Edit task ${task.id}`}
