@@ -1,71 +1,29 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { buildWeb } from "../../web/build.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
+import {
+  DESKTOP,
+  haveChromium,
+  launch,
+  PHONE,
+  RESULTS,
+  requireChromium,
+  say,
+  shot,
+  signUp,
+  TIMEOUT,
+  watch,
+} from "./browser.ts";
 
 // The web page, end to end: the real server (`node src/main.ts`, PGlite, the offline
 // assistant) and Debian's Chromium driven by playwright-core, as a person would use it.
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const RESULTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const TIMEOUT = 15_000;
-
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  const notice = `${CHROMIUM} is missing: install it with \`apt-get install -y chromium\``;
-  if (process.env.CI === "true") {
-    test("the browser tests need Chromium", () => assert.fail(`${notice} (CI=true)`));
-  } else {
-    console.warn(
-      `\n${"!".repeat(78)}\n!! SKIPPING the web page's browser tests: ${notice}.\n${"!".repeat(78)}\n`,
-    );
-  }
-}
-
-/** Console errors and uncaught exceptions of a page: a clean page has none. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console: ${message.text()}`);
-  });
-  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
-  return problems;
-}
-
-async function signUp(page: Page, name: string, email: string): Promise<void> {
-  await page.getByRole("button", { name: "Create an account" }).click();
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.getByRole("heading", { name: "Conversations" }).waitFor();
-}
-
-/** Types a message and sends it with Enter; answers once the streamed turn has ended. */
-async function say(page: Page, text: string): Promise<void> {
-  const composer = page.getByLabel("Message the assistant");
-  await composer.fill(text);
-  const streamed = page.waitForResponse(
-    (r) => r.url().endsWith("/api/chat") && r.request().method() === "POST",
-  );
-  await composer.press("Enter");
-  const response = await streamed;
-  assert.equal(response.status(), 200);
-  assert.match(response.headers()["content-type"] ?? "", /text\/event-stream/);
-  await response.finished();
-  // The send button comes back once the page has read the whole stream.
-  await page.locator(".composer .spinner").waitFor({ state: "detached" });
-}
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(RESULTS, name), fullPage: false });
+requireChromium();
 
 describe("the web page", { skip: !haveChromium }, () => {
   let server: ServerProcess;
@@ -79,21 +37,7 @@ describe("the web page", { skip: !haveChromium }, () => {
     await buildWeb();
     dataDir = mkdtempSync(join(tmpdir(), "tasktalk-web-"));
     server = await startServerProcess({ DATA_DIR: dataDir, LLM_PROVIDER: "offline" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // playwright-core gives every launch a fresh, empty profile directory of its own.
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launch();
   });
 
   after(async () => {
@@ -177,12 +121,15 @@ describe("the web page", { skip: !haveChromium }, () => {
     assert.equal(await composer.inputValue(), "first line\nsecond line");
     await composer.fill("");
 
-    // The filter shows completed tasks only.
-    await page.getByRole("button", { name: /^Completed/ }).click();
+    // The status filter shows completed tasks only, then pending ones (none).
+    const status = page.getByLabel("Status", { exact: true });
+    await status.selectOption("completed");
+    await tasks.locator(".task", { hasText: "call mom" }).waitFor();
     assert.equal(await tasks.locator(".task").count(), 2);
-    await page.getByRole("button", { name: /^Pending/ }).click();
+    await status.selectOption("pending");
     await page.getByText("Nothing pending").waitFor();
-    await page.getByRole("button", { name: /^All/ }).click();
+    await status.selectOption("all");
+    await tasks.locator(".task", { hasText: "call mom" }).waitFor();
     await shot(page, "web-desktop.png");
 
     // Reload: the conversation, its messages and the tasks come back from the server.
@@ -312,11 +259,7 @@ describe("the web page when the model fails", { skip: !haveChromium }, () => {
       LLM_MODEL: "nothing-listens-here",
       LLM_MAX_RETRIES: "0",
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"],
-    });
+    browser = await launch();
   });
 
   after(async () => {

@@ -24,8 +24,9 @@ interface ChatMessage {
 }
 
 const SUGGESTIONS = [
+  "Remind me to call mom tomorrow at 5pm",
   "Add a task to buy groceries",
-  "What's still pending?",
+  "What's due today?",
   "I finished buying groceries",
   "What can you do?",
 ];
@@ -334,8 +335,8 @@ export function ChatPanel(props: Props) {
           <div className="welcome">
             <h3>What needs doing?</h3>
             <p className="muted">
-              Tell the assistant in your own words. It can add, list, complete, rename and delete
-              your tasks.
+              Tell the assistant in your own words. It can add tasks with due dates, priorities,
+              lists and labels, and list, complete, reopen, change and delete them.
             </p>
             <ul className="suggestions">
               {SUGGESTIONS.map((s) => (

@@ -1,79 +1,46 @@
-import {
-  type Dispatch,
-  type FormEvent,
-  type SetStateAction,
-  useEffect,
-  useRef,
-  useState,
-} from "react";
-import { tasks as api, errorText, type Task } from "./api.ts";
-import { PencilIcon, PlusIcon, TrashIcon } from "./icons.tsx";
-import type { Loadable } from "./Workspace.tsx";
-
-type Filter = "all" | "pending" | "completed";
-const FILTERS: { value: Filter; label: string }[] = [
-  { value: "all", label: "All" },
-  { value: "pending", label: "Pending" },
-  { value: "completed", label: "Completed" },
-];
+import { type FormEvent, useEffect, useState } from "react";
+import { tasks as api, errorText, type Task, type TaskPatch } from "./api.ts";
+import { todayIn } from "./due.ts";
+import { PlusIcon } from "./icons.tsx";
+import { TaskRow } from "./TaskItem.tsx";
+import { type Filters, nest, type Status, VIEWS } from "./taskViews.ts";
+import { useTaskView } from "./useTaskView.ts";
 
 interface Props {
-  tasks: Loadable<Task[]>;
-  reload: () => Promise<void>;
-  setTasks: Dispatch<SetStateAction<Loadable<Task[]>>>;
+  /** The user's zone (from GET /api/me); null until it is known and set. */
+  timeZone: string | null;
+  /** Changes whenever the assistant changed tasks: the panel reloads. */
+  version: number;
+  /** How many pending tasks are due today or overdue (the tab's badge). */
+  onDueCount: (count: number) => void;
 }
 
 export function TasksPanel(props: Props) {
-  const { tasks } = props;
-  const [filter, setFilter] = useState<Filter>("all");
+  const { timeZone, onDueCount } = props;
+  const [filters, setFilters] = useState<Filters>({ view: "all", list: "", status: "all", q: "" });
+  const [search, setSearch] = useState("");
   const [title, setTitle] = useState("");
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  const all = tasks.state === "ready" ? tasks.value : [];
-  const counts = {
-    all: all.length,
-    pending: all.filter((t) => !t.completed).length,
-    completed: all.filter((t) => t.completed).length,
-  };
-  const shown = all.filter((t) =>
-    filter === "all" ? true : filter === "pending" ? !t.completed : t.completed,
-  );
+  const { shown, lists, reload, loadMore, loadCounts, put, drop } = useTaskView({
+    filters,
+    timeZone,
+    version: props.version,
+    onDueCount,
+    onError: setError,
+  });
 
-  /** Puts one task (as the server answered it) into the list. */
-  const put = (task: Task) =>
-    props.setTasks((current) =>
-      current.state === "ready"
-        ? {
-            state: "ready",
-            value: current.value.some((t) => t.id === task.id)
-              ? current.value.map((t) => (t.id === task.id ? task : t))
-              : [...current.value, task].sort((a, b) => a.id - b.id),
-          }
-        : current,
+  // Search as one types, after a pause.
+  useEffect(() => {
+    const timer = setTimeout(
+      () => setFilters((f) => (f.q === search ? f : { ...f, q: search })),
+      250,
     );
-  const drop = (id: number) =>
-    props.setTasks((current) =>
-      current.state === "ready"
-        ? { state: "ready", value: current.value.filter((t) => t.id !== id) }
-        : current,
-    );
+    return () => clearTimeout(timer);
+  }, [search]);
 
-  const add = async (event: FormEvent) => {
-    event.preventDefault();
-    const next = title.trim();
-    if (!next) return;
-    setAdding(true);
-    setError(null);
-    try {
-      put(await api.create(next));
-      setTitle("");
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setAdding(false);
-    }
-  };
+  const change = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
 
   const act = async (work: () => Promise<void>, undo?: () => void) => {
     setError(null);
@@ -83,15 +50,63 @@ export function TasksPanel(props: Props) {
       undo?.();
       setError(errorText(err));
     }
+    void loadCounts();
   };
+
+  const add = async (event: FormEvent) => {
+    event.preventDefault();
+    const next = title.trim();
+    if (!next || timeZone === null) return;
+    setAdding(true);
+    setError(null);
+    try {
+      // A task added in a view belongs there: Today's is due today, a list's goes in it.
+      await api.create({
+        title: next,
+        ...(filters.list ? { list: filters.list } : {}),
+        ...(filters.view === "today" && !filters.q ? { due: { date: todayIn(timeZone) } } : {}),
+      });
+      setTitle("");
+      reload();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setAdding(false);
+    }
+  };
+
+  const rowProps = {
+    timeZone: timeZone ?? "UTC",
+    listShown: filters.list,
+    lists,
+    onToggle: (task: Task) =>
+      act(
+        async () => {
+          put({ ...task, completed: !task.completed });
+          put(await api.update(task.id, { completed: !task.completed }));
+        },
+        () => put(task),
+      ),
+    onSave: (task: Task, patch: TaskPatch) =>
+      act(async () => put(await api.update(task.id, patch))),
+    onDelete: (task: Task) =>
+      act(async () => {
+        drop(task.id);
+        await api.remove(task.id);
+      }, reload),
+  };
+
+  const searching = filters.q.trim() !== "";
+  const groups = shown.state === "ready" ? nest(shown.value.items) : [];
 
   return (
     <aside className="panel tasks" aria-labelledby="tasks-heading">
       <div className="panel-head">
         <h2 id="tasks-heading">Tasks</h2>
-        {tasks.state === "ready" && (
+        {shown.state === "ready" && (
           <span className="muted small">
-            {counts.pending} pending · {counts.completed} done
+            {shown.value.items.length}
+            {shown.value.more.length > 0 ? "+" : ""} shown
           </span>
         )}
       </div>
@@ -101,7 +116,9 @@ export function TasksPanel(props: Props) {
         </label>
         <input
           id="new-task"
-          placeholder="Add a task…"
+          placeholder={
+            filters.view === "today" && !searching ? "Add a task due today…" : "Add a task…"
+          }
           value={title}
           maxLength={200}
           disabled={adding}
@@ -111,175 +128,132 @@ export function TasksPanel(props: Props) {
           <PlusIcon /> <span className="sr-only">Add task</span>
         </button>
       </form>
+      <div className="task-search">
+        <label htmlFor="task-search" className="sr-only">
+          Search tasks
+        </label>
+        <input
+          id="task-search"
+          type="search"
+          placeholder="Search tasks…"
+          value={search}
+          maxLength={200}
+          onChange={(e) => setSearch(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === "Escape") setSearch("");
+          }}
+        />
+      </div>
       <fieldset className="segmented">
-        <legend className="sr-only">Show</legend>
-        {FILTERS.map((f) => (
+        <legend className="sr-only">View</legend>
+        {VIEWS.map((v) => (
           <button
-            key={f.value}
+            key={v.value}
             type="button"
-            aria-pressed={filter === f.value}
-            onClick={() => setFilter(f.value)}
+            aria-pressed={!searching && filters.view === v.value}
+            onClick={() => {
+              setSearch("");
+              change({ view: v.value, q: "" });
+            }}
           >
-            {f.label}
-            <span className="count">{counts[f.value]}</span>
+            {v.label}
           </button>
         ))}
       </fieldset>
+      <div className="task-filters">
+        <label htmlFor="task-list-filter" className="sr-only">
+          List
+        </label>
+        <select
+          id="task-list-filter"
+          value={filters.list}
+          onChange={(e) => change({ list: e.target.value })}
+        >
+          <option value="">All lists</option>
+          {lists.map((l) => (
+            <option key={l.name} value={l.name}>
+              {l.name} ({l.task_count})
+            </option>
+          ))}
+        </select>
+        <label htmlFor="task-status-filter" className="sr-only">
+          Status
+        </label>
+        <select
+          id="task-status-filter"
+          value={filters.status}
+          onChange={(e) => change({ status: e.target.value as Status })}
+        >
+          <option value="all">Any status</option>
+          <option value="pending">Pending</option>
+          <option value="completed">Completed</option>
+        </select>
+      </div>
       {error && (
         <p className="alert small" role="alert">
           {error}
         </p>
       )}
-      {tasks.state === "loading" && (
+      {shown.state === "loading" && (
         <p className="empty" role="status">
           <span className="spinner" aria-hidden="true" /> Loading tasks…
         </p>
       )}
-      {tasks.state === "error" && (
+      {shown.state === "error" && (
         <div className="empty">
           <p className="alert" role="alert">
-            {tasks.message}
+            {shown.message}
           </p>
-          <button type="button" className="btn small" onClick={() => void props.reload()}>
+          <button type="button" className="btn small" onClick={reload}>
             Try again
           </button>
         </div>
       )}
-      {tasks.state === "ready" && shown.length === 0 && (
-        <p className="empty">
-          {filter === "all"
-            ? "No tasks yet. Ask the assistant, or add one above."
-            : filter === "pending"
-              ? "Nothing pending. Nice work."
-              : "No completed tasks yet."}
-        </p>
+      {shown.state === "ready" && groups.length === 0 && (
+        <p className="empty">{emptyText(filters)}</p>
       )}
-      {shown.length > 0 && (
-        <ul className="task-list" aria-label="Tasks">
-          {shown.map((task) => (
-            <TaskItem
-              key={task.id}
-              task={task}
-              onToggle={() =>
-                act(
-                  async () => {
-                    put({ ...task, completed: !task.completed });
-                    put(await api.update(task.id, { completed: !task.completed }));
-                  },
-                  () => put(task),
-                )
-              }
-              onRename={(next) =>
-                act(
-                  async () => {
-                    put({ ...task, title: next });
-                    put(await api.update(task.id, { title: next }));
-                  },
-                  () => put(task),
-                )
-              }
-              onDelete={() =>
-                act(
-                  async () => {
-                    drop(task.id);
-                    await api.remove(task.id);
-                  },
-                  () => put(task),
-                )
-              }
-            />
+      {groups.length > 0 && (
+        <ul className="task-list" aria-label={searching ? `Tasks matching ${filters.q}` : "Tasks"}>
+          {groups.map(({ task, subtasks, orphan }) => (
+            <li key={task.id} className="task-item">
+              <TaskRow task={task} orphan={orphan} {...rowProps} />
+              {subtasks.length > 0 && (
+                <ul className="subtasks" aria-label={`Subtasks of task ${task.id}`}>
+                  {subtasks.map((sub) => (
+                    <li key={sub.id} className="task-item">
+                      <TaskRow task={sub} orphan={false} {...rowProps} />
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
           ))}
+          {shown.state === "ready" && shown.value.more.length > 0 && (
+            <li className="load-more">
+              <button type="button" className="btn small" onClick={() => void loadMore()}>
+                Show more
+              </button>
+            </li>
+          )}
         </ul>
       )}
     </aside>
   );
 }
 
-function TaskItem(props: {
-  task: Task;
-  onToggle: () => void;
-  onRename: (title: string) => void;
-  onDelete: () => void;
-}) {
-  const { task } = props;
-  const [editing, setEditing] = useState(false);
-  const [title, setTitle] = useState(task.title);
-  const input = useRef<HTMLInputElement>(null);
-  const checkboxId = `task-${task.id}-done`;
-
-  useEffect(() => {
-    if (editing) input.current?.select();
-  }, [editing]);
-
-  const save = (event?: FormEvent) => {
-    event?.preventDefault();
-    const next = title.trim();
-    setEditing(false);
-    if (next && next !== task.title) props.onRename(next);
-    else setTitle(task.title);
-  };
-
-  return (
-    <li className={`task${task.completed ? " done" : ""}`} data-task-id={task.id}>
-      <input
-        type="checkbox"
-        id={checkboxId}
-        checked={task.completed}
-        onChange={props.onToggle}
-        aria-label={`${task.completed ? "Mark pending" : "Complete"}: task ${task.id} · ${task.title}`}
-      />
-      {editing ? (
-        <form className="inline-form grow" onSubmit={save}>
-          <label className="sr-only" htmlFor={`task-${task.id}-title`}>
-            Title of task {task.id}
-          </label>
-          <input
-            id={`task-${task.id}-title`}
-            ref={input}
-            value={title}
-            maxLength={200}
-            onChange={(e) => setTitle(e.target.value)}
-            onBlur={() => save()}
-            onKeyDown={(e) => {
-              if (e.key === "Escape") {
-                setTitle(task.title);
-                setEditing(false);
-              }
-            }}
-          />
-        </form>
-      ) : (
-        <span className="task-body grow">
-          <span className="task-number">#{task.id}</span>
-          <span className="task-title">{task.title}</span>
-          {task.description && <span className="task-description">{task.description}</span>}
-        </span>
-      )}
-      {!editing && (
-        <div className="task-actions">
-          <button
-            type="button"
-            className="icon-btn"
-            aria-label={`Edit task ${task.id}`}
-            title="Edit"
-            onClick={() => {
-              setTitle(task.title);
-              setEditing(true);
-            }}
-          >
-            <PencilIcon />
-          </button>
-          <button
-            type="button"
-            className="icon-btn danger"
-            aria-label={`Delete task ${task.id}`}
-            title="Delete"
-            onClick={props.onDelete}
-          >
-            <TrashIcon />
-          </button>
-        </div>
-      )}
-    </li>
-  );
+function emptyText(filters: Filters): string {
+  if (filters.q.trim()) return `No task matches “${filters.q.trim()}”.`;
+  if (filters.status === "completed") return "No completed tasks here yet.";
+  switch (filters.view) {
+    case "today":
+      return "Nothing due today or overdue. Enjoy the day.";
+    case "upcoming":
+      return "Nothing coming up.";
+    case "all":
+      return filters.list
+        ? `Nothing in ${filters.list} yet.`
+        : filters.status === "pending"
+          ? "Nothing pending. Nice work."
+          : "No tasks yet. Ask the assistant, or add one above.";
+  }
 }

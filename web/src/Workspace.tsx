@@ -1,14 +1,14 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import {
   type Conversation,
   conversations as conversationApi,
   errorText,
-  type Task,
-  tasks as taskApi,
+  me as meApi,
   type User,
 } from "./api.ts";
 import { ChatPanel } from "./Chat.tsx";
 import { ConversationList } from "./Conversations.tsx";
+import { browserTimeZone } from "./due.ts";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
 import { TasksPanel } from "./Tasks.tsx";
 
@@ -28,9 +28,10 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const [list, setList] = useState<Loadable<{ items: Conversation[]; cursor: string | null }>>({
     state: "loading",
   });
-  const [taskList, setTaskList] = useState<Loadable<Task[]>>({ state: "loading" });
+  const [timeZone, setTimeZone] = useState<string | null>(null);
+  const [tasksVersion, setTasksVersion] = useState(0);
+  const [dueCount, setDueCount] = useState(0);
   const [newChatKey, setNewChatKey] = useState(0);
-  const taskLoad = useRef(0);
 
   const loadConversations = useCallback(async () => {
     try {
@@ -63,20 +64,33 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
     );
   }, [list]);
 
-  const loadTasks = useCallback(async () => {
-    const ticket = ++taskLoad.current;
+  const loadTasks = useCallback(() => setTasksVersion((v) => v + 1), []);
+
+  // The user's time zone: a user who never chose one gets the browser's (once, here, on
+  // sign-in), so "today" and "tomorrow" mean theirs. Tasks wait for it (see TasksPanel).
+  const loadTimeZone = useCallback(async () => {
     try {
-      const { items } = await taskApi.list();
-      if (ticket === taskLoad.current) setTaskList({ state: "ready", value: items });
-    } catch (error) {
-      if (ticket === taskLoad.current) setTaskList({ state: "error", message: errorText(error) });
+      const current = await meApi.get();
+      const browser = browserTimeZone();
+      if (!current.timezone_set && browser) {
+        try {
+          setTimeZone((await meApi.setTimezone(browser)).timezone);
+          return;
+        } catch {
+          // A zone the server does not know (rare): stay on the stored one.
+        }
+      }
+      setTimeZone(current.timezone);
+    } catch {
+      // Without /api/me the page still works, in the server's default zone.
+      setTimeZone("UTC");
     }
   }, []);
 
   useEffect(() => {
     void loadConversations();
-    void loadTasks();
-  }, [loadConversations, loadTasks]);
+    void loadTimeZone();
+  }, [loadConversations, loadTimeZone]);
 
   // The open conversation lives in the address (#/c/<id>): reload and back/forward keep it.
   useEffect(() => {
@@ -128,8 +142,6 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
     if (id === activeId) open(null, "replace");
   };
 
-  const pending =
-    taskList.state === "ready" ? taskList.value.filter((t) => !t.completed).length : 0;
   const activeTitle =
     list.state === "ready" ? list.value.items.find((c) => c.id === activeId)?.title : undefined;
 
@@ -153,10 +165,10 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           </button>
           <button type="button" aria-pressed={tab === "tasks"} onClick={() => setTab("tasks")}>
             <TaskIcon /> Tasks
-            {pending > 0 && (
+            {dueCount > 0 && (
               <span className="badge">
-                {pending}
-                <span className="sr-only"> pending</span>
+                {dueCount}
+                <span className="sr-only"> due today or overdue</span>
               </span>
             )}
           </button>
@@ -190,7 +202,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           onTasksChanged={loadTasks}
           onTurnDone={loadConversations}
         />
-        <TasksPanel tasks={taskList} reload={loadTasks} setTasks={setTaskList} />
+        <TasksPanel timeZone={timeZone} version={tasksVersion} onDueCount={setDueCount} />
       </div>
     </div>
   );

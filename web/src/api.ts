@@ -109,6 +109,21 @@ export interface Message {
   created_at: string;
 }
 
+export interface Due {
+  /** The calendar day in the task's time zone. */
+  date: string;
+  /** "17:00", or null for all day. */
+  time: string | null;
+  timezone: string;
+  /** The instant (null when all day). */
+  at: string | null;
+  /** The words it was understood from ("tomorrow at 5pm"), if any. */
+  string: string | null;
+  recurrence: null;
+}
+
+export type Priority = "none" | "low" | "medium" | "high";
+
 export interface Task {
   id: number;
   title: string;
@@ -117,6 +132,46 @@ export interface Task {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  due: Due | null;
+  priority: Priority;
+  list: string;
+  labels: string[];
+  parent_id: number | null;
+}
+
+/** What PATCH /api/tasks/:id takes (any subset). */
+export interface TaskPatch {
+  title?: string;
+  description?: string;
+  completed?: boolean;
+  due?: { date: string; time?: string | null } | null;
+  priority?: Priority;
+  list?: string;
+  labels?: string[];
+  parent_id?: number | null;
+}
+
+export interface TaskList {
+  name: string;
+  task_count: number;
+}
+
+/** The signed-in user as GET /api/me answers: `timezone_set` false = never chosen (UTC). */
+export interface Me extends User {
+  timezone: string;
+  timezone_set: boolean;
+}
+
+export interface TaskQuery {
+  q?: string;
+  status?: "all" | "pending" | "completed";
+  due?: "today" | "overdue" | "upcoming" | "none";
+  list?: string;
+  label?: string;
+  priority?: Priority;
+  sort?: "number" | "due" | "priority" | "created";
+  limit?: number;
+  cursor?: string;
 }
 
 export interface Page<T> {
@@ -154,12 +209,30 @@ export const conversations = {
     ),
 };
 
+function queryString(query: TaskQuery): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== "") params.set(key, String(value));
+  }
+  return params.toString();
+}
+
 export const tasks = {
-  list: () => api<{ items: Task[] }>("GET", "/api/tasks?status=all"),
-  create: (title: string) => api<Task>("POST", "/api/tasks", { title }),
-  update: (id: number, patch: { title?: string; completed?: boolean }) =>
-    api<Task>("PATCH", `/api/tasks/${id}`, patch),
+  /** One page of tasks; `next_cursor` set when there are more. */
+  list: (query: TaskQuery = {}) =>
+    api<Page<Task>>("GET", `/api/tasks?${queryString({ status: "all", ...query })}`),
+  create: (input: TaskPatch & { title: string }) => api<Task>("POST", "/api/tasks", input),
+  update: (id: number, patch: TaskPatch) => api<Task>("PATCH", `/api/tasks/${id}`, patch),
   remove: (id: number) => api<Task>("DELETE", `/api/tasks/${id}`),
+};
+
+export const lists = {
+  list: () => api<{ items: TaskList[] }>("GET", "/api/lists"),
+};
+
+export const me = {
+  get: () => api<Me>("GET", "/api/me"),
+  setTimezone: (timezone: string) => api<Me>("PATCH", "/api/me", { timezone }),
 };
 
 /** A v4 uuid, also on plain-http origins where `crypto.randomUUID` is missing. */

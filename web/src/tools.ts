@@ -1,5 +1,3 @@
-import type { Task } from "./api.ts";
-
 /** One tool call as the page shows it: a compact line under the assistant's reply. */
 export interface ToolView {
   id: string;
@@ -30,10 +28,22 @@ const VERBS: Record<string, { running: string; done: string; failed: string }> =
   list_tasks: { running: "Looking at your tasks", done: "listed", failed: "couldn't list tasks" },
 };
 
+/** What a task tool answers about one task (the fields the line uses). */
 interface TaskResult {
   task_id?: number;
   title?: string;
+  status?: string;
+  due_label?: string | null;
 }
+
+/** The verb of a task result's `status` ("reopened" says more than "updated"). */
+const STATUS_VERBS: Record<string, string> = {
+  created: "added",
+  updated: "updated",
+  completed: "completed",
+  reopened: "reopened",
+  deleted: "deleted",
+};
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -56,21 +66,42 @@ export function toolSummary(tool: ToolView): { ok: boolean | null; text: string 
   if (tool.state === "running") return { ok: null, text: `${verbs.running}…` };
   const error = tool.state === "error" ? (tool.errorText ?? "failed") : toolError(tool.output);
   if (error !== undefined) return { ok: false, text: `${verbs.failed} · ${error}` };
-  if (tool.name === "list_tasks") {
-    const items = Array.isArray(tool.output) ? (tool.output as Task[]) : [];
-    const status = isRecord(tool.input) ? tool.input.status : undefined;
-    const kind = status === "pending" || status === "completed" ? `${status} ` : "";
-    return {
-      ok: true,
-      text: `${verbs.done} ${items.length} ${kind}task${items.length === 1 ? "" : "s"}`,
-    };
-  }
+  if (tool.name === "list_tasks") return { ok: true, text: listSummary(tool) };
   const result = (isRecord(tool.output) ? tool.output : {}) as TaskResult;
   if (typeof result.task_id === "number") {
+    const verb = (result.status && STATUS_VERBS[result.status]) || verbs.done;
+    const due = typeof result.due_label === "string" && result.due_label ? result.due_label : "";
     return {
       ok: true,
-      text: `${verbs.done} task ${result.task_id}${result.title ? ` · ${result.title}` : ""}`,
+      text:
+        `${verb} task ${result.task_id}${result.title ? ` · ${result.title}` : ""}` +
+        (due && result.status !== "deleted" ? ` — due ${due}` : ""),
     };
   }
   return { ok: true, text: verbs.done };
+}
+
+/** "listed 3 pending tasks", "listed 2 tasks due today", "listed 50 of 5000 overdue tasks". */
+function listSummary(tool: ToolView): string {
+  // Today's tool answers {items, total, next_cursor}; replies stored before it, a bare array.
+  const output = tool.output;
+  const items = Array.isArray(output)
+    ? output
+    : isRecord(output) && Array.isArray(output.items)
+      ? output.items
+      : [];
+  const total = isRecord(output) && typeof output.total === "number" ? output.total : items.length;
+  const input = isRecord(tool.input) ? tool.input : {};
+  // "overdue" and "upcoming" read before the noun, "due today" after it.
+  const kind =
+    input.due === "overdue" || input.due === "upcoming"
+      ? `${input.due} `
+      : input.status === "pending" || input.status === "completed"
+        ? `${input.status} `
+        : "";
+  const due =
+    input.due === "today" ? " due today" : input.due === "none" ? " with no due date" : "";
+  const list = typeof input.list === "string" && input.list ? ` in ${input.list}` : "";
+  const count = total > items.length ? `${items.length} of ${total}` : `${items.length}`;
+  return `listed ${count} ${kind}task${total === 1 ? "" : "s"}${due}${list}`;
 }
