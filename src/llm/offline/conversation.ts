@@ -8,6 +8,8 @@ import type { ToolError, ToolStep } from "./types.ts";
 
 export interface Turn {
   userText: string;
+  /** The system prompt (it carries the user's date, time and zone: clock.ts). */
+  system?: string;
   /** Tool calls of this turn, in order, each with its result once it is in the prompt. */
   steps: ToolStep[];
   previousUserText?: string;
@@ -120,6 +122,10 @@ export function readTurn(prompt: LanguageModelV4Prompt): Turn {
     }
   }
 
+  const system = prompt
+    .filter((m) => m.role === "system")
+    .map((m) => (typeof m.content === "string" ? m.content : ""))
+    .join("\n");
   const userMessage = prompt[lastUser];
   const previous = previousUser >= 0 ? prompt[previousUser] : undefined;
   const between = previousUser >= 0 ? prompt.slice(previousUser + 1, lastUser) : [];
@@ -130,6 +136,7 @@ export function readTurn(prompt: LanguageModelV4Prompt): Turn {
     .trim();
   return {
     userText: userMessage ? textOf(userMessage) : "",
+    ...(system ? { system } : {}),
     steps,
     previousUserText: previous ? textOf(previous) : undefined,
     previousAssistantText: assistantText || undefined,
