@@ -54,6 +54,14 @@ function instantOf(date: string, time: string, timezone: string): string {
   return new Date(guess.getTime() - (shown.getTime() - guess.getTime())).toISOString();
 }
 
+/** chrono takes the zone as minutes from UTC. */
+function ref(now: Date, timezone: string) {
+  const p = partsIn(now, timezone);
+  const shown = Date.parse(`${p.date}T${p.time}:00Z`);
+  const offset = Math.round((shown - Math.floor(now.getTime() / 60000) * 60000) / 60000);
+  return { instant: now, timezone: offset };
+}
+
 function dueFrom(r: chrono.ParsedResult, timezone: string, text: string | null): Due {
   const { date, time } = partsIn(r.start.date(), timezone);
   const timed = r.start.isCertain("hour");
@@ -80,7 +88,7 @@ export function resolveDue(input: DueInput, timezone: string, now: Date = new Da
       recurrence: null,
     };
   }
-  const r = chrono.parse(input.string, { instant: now, timezone }, { forwardDate: true })[0];
+  const r = chrono.parse(input.string, ref(now, timezone), { forwardDate: true })[0];
   if (!r) throw new Error("validation_failed");
   return dueFrom(r, timezone, input.string);
 }
@@ -90,7 +98,7 @@ export function findDuePhrase(
   timezone: string,
   now: Date = new Date(),
 ): { phrase: string; index: number; due: Due } | undefined {
-  const r = chrono.parse(text, { instant: now, timezone }, { forwardDate: true })[0];
+  const r = chrono.parse(text, ref(now, timezone), { forwardDate: true })[0];
   return r ? { phrase: r.text, index: r.index, due: dueFrom(r, timezone, r.text) } : undefined;
 }
 
