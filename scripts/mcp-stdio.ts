@@ -5,12 +5,14 @@
 // stdout is the protocol: logs go to stderr only.
 import pino from "pino";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { serializeError } from "../src/http/log.ts";
 import { StdioStartError, startStdioServer } from "../src/mcp/mcp-stdio.ts";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino(
-    { name: "tasktalk-mcp", level: config.logLevel },
+    // The same error serializer as the server: never a query's parameters (an API key).
+    { name: "tasktalk-mcp", level: config.logLevel, serializers: { err: serializeError } },
     pino.destination({ fd: 2, sync: true }),
   );
   const server = await startStdioServer(config, log);

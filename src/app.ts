@@ -10,8 +10,11 @@ import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
+import { clientErrorHandler, limitConnectionsPerAddress } from "./http/connections.ts";
+import { loggerOptions } from "./http/log.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import type { RouteAuth } from "./http/request-context.ts";
+import { registerStrictUtf8 } from "./http/utf8.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
@@ -46,14 +49,26 @@ declare module "fastify" {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database, auth } = deps;
   const app = Fastify({
-    logger: deps.logger ?? {
-      level: config.logLevel,
-      redact: ["req.headers.authorization", "req.headers.cookie", 'res.headers["set-auth-token"]'],
-    },
+    // Errors are logged through an allow-list serializer: no query parameters, prompts
+    // or stored values (tokens, passwords, message text) reach a log line.
+    logger: loggerOptions(config.logLevel, deps.logger),
     bodyLimit: config.http.bodyLimit,
     // request.ip is the client behind trusted proxies only (TRUST_PROXY); the auth
     // rate limits key on it.
     trustProxy: config.http.trustProxy === false ? false : [...config.http.trustProxy],
+    // Headers and body must arrive in time: a body trickled a byte at a time would hold
+    // its socket (and a request slot) forever. Node checks the deadline periodically
+    // (every 30 s by default); checking more often keeps the bound close to the setting.
+    requestTimeout: config.http.requestTimeoutMs,
+    http: {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.http.requestTimeoutMs),
+      connectionsCheckingInterval: Math.min(
+        5000,
+        Math.max(250, Math.floor(config.http.requestTimeoutMs / 10)),
+      ),
+    },
+    clientErrorHandler,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
       return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -69,12 +84,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     routerOptions: { maxParamLength: 200 },
   });
+  limitConnectionsPerAddress(app.server, config.http.maxConnectionsPerIp);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
   registerProblemHandlers(app);
+  registerStrictUtf8(app);
   registerRequestUser(app, auth, database.db);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
@@ -85,7 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { database });
-  await app.register(authRoutes, { auth });
+  await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes);
   const turn: TurnDeps = {
     model: await createLanguageModel(config.llm),

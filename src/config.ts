@@ -47,6 +47,8 @@ const EnvSchema = z.object({
   /** Sent as startup parameters; set to 0 behind poolers that reject them (see README). */
   PG_STATEMENT_TIMEOUT_MS: int(15_000, 0, 3_600_000),
   PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 0, 3_600_000),
+  /** Client-side bound on one query's answer (a partition sends none); 0 disables. */
+  PG_QUERY_TIMEOUT_MS: int(20_000, 0, 3_600_000),
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   BETTER_AUTH_URL: optionalUrl,
   TRUSTED_ORIGINS: z.string().default(""),
@@ -72,6 +74,10 @@ const EnvSchema = z.object({
     }),
   SHUTDOWN_DRAIN_MS: int(10_000, 0, 600_000),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+  /** Headers and body must arrive within this (a trickled body holds a socket otherwise). */
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
+  /** Open connections one client address may hold; 0 = no limit (behind a proxy). */
+  HTTP_MAX_CONNECTIONS_PER_IP: int(64, 0, 100_000),
   LLM_PROVIDER: z.enum(["offline", "openai-compatible"]).default("offline"),
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().optional(),
@@ -113,6 +119,7 @@ export interface Config {
         readonly idleTimeoutMs: number;
         readonly statementTimeoutMs: number;
         readonly idleInTransactionTimeoutMs: number;
+        readonly queryTimeoutMs: number;
       };
   readonly dataDir: string;
   readonly auth: {
@@ -132,6 +139,8 @@ export interface Config {
      * proxy addresses; X-Forwarded-For is believed only as far as they vouch for it.
      */
     readonly trustProxy: false | readonly string[];
+    readonly requestTimeoutMs: number;
+    readonly maxConnectionsPerIp: number;
   };
   readonly llm: {
     readonly provider: "offline" | "openai-compatible";
@@ -183,6 +192,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!e.LLM_BASE_URL) issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible");
     if (!e.LLM_MODEL) issues.push("LLM_MODEL: required when LLM_PROVIDER=openai-compatible");
   }
+  if (
+    e.PG_QUERY_TIMEOUT_MS > 0 &&
+    e.PG_STATEMENT_TIMEOUT_MS > 0 &&
+    e.PG_QUERY_TIMEOUT_MS <= e.PG_STATEMENT_TIMEOUT_MS
+  ) {
+    // The server's own cancel (57014, a clean timeout) must fire before the client gives
+    // up on the connection.
+    issues.push("PG_QUERY_TIMEOUT_MS: must be greater than PG_STATEMENT_TIMEOUT_MS (or 0)");
+  }
   if (issues.length > 0) throw new ConfigError(issues);
 
   // "memory://" is PGlite's in-memory database (tests); anything else is a directory.
@@ -204,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           idleTimeoutMs: e.PG_IDLE_TIMEOUT_MS,
           statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: e.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          queryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
         }
       : { kind: "pglite", dataDir },
     auth: {
@@ -225,6 +244,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       bodyLimit: e.BODY_LIMIT_BYTES,
       shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
       trustProxy: e.TRUST_PROXY,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      maxConnectionsPerIp: e.HTTP_MAX_CONNECTIONS_PER_IP,
     },
     llm: {
       provider: e.LLM_PROVIDER,

@@ -1,14 +1,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type Database, databaseReachable } from "../db/client.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
+import { decodeUtf8, isWellFormedDeep, LONE_SURROGATE, NOT_UTF8 } from "../http/utf8.ts";
 import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
 
 /**
  * Mounts Better Auth's handler at /api/auth/* so its own validation and rate limiting
  * apply. The body is passed through untouched (raw bytes), as a Web Request.
  */
-export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }): Promise<void> {
+export async function authRoutes(
+  app: FastifyInstance,
+  opts: { auth: Auth; database: Database },
+): Promise<void> {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));
+  // Better Auth parses the bytes itself: they get the app's UTF-8 checks here first.
+  app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => {
+    const text = decodeUtf8(body as Buffer);
+    if (text === undefined) return done(new AppError("validation_failed", NOT_UTF8), undefined);
+    if (!isWellFormedDeep(parsedOrUndefined(text))) {
+      return done(new AppError("validation_failed", LONE_SURROGATE), undefined);
+    }
+    done(null, body);
+  });
 
   // A 429 from Better Auth says when to come back (its per-address limit, our per-account
   // lockout): that, not the problem handler's generic Retry-After, is what the client gets.
@@ -21,11 +34,24 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: Auth }): Pr
     method: ["GET", "POST"],
     url: "/api/auth/*",
     config: { auth: "public" },
-    handler: (request, reply) => forward(opts.auth, request, reply),
+    handler: (request, reply) => forward(opts, request, reply),
   });
 }
 
-async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+/** Malformed JSON is left for Better Auth to refuse in its own words. */
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+async function forward(
+  { auth, database }: { auth: Auth; database: Database },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(request.headers)) {
     if (value === undefined || key === CLIENT_IP_HEADER) continue;
@@ -44,6 +70,18 @@ async function forward(auth: Auth, request: FastifyRequest, reply: FastifyReply)
     new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),
   );
   rememberRetryAfter(request, response);
+  // Database errors are thrown to our handler (onAPIError.throw), but some of Better
+  // Auth's paths catch them first: its session middleware answers 401 ("signed out", so a
+  // client may drop a valid token), others a bare 500. For those two answers the database
+  // itself is asked, in one bounded round trip: an outage is then the same retryable 503
+  // as on every other route.
+  // Sign-out also swallows the failed delete and answers 200: the client would believe a
+  // token that still works is gone.
+  const suspect =
+    response.status >= 500 || response.status === 401 || url.pathname.endsWith("/sign-out");
+  if (suspect && !(await databaseReachable(database))) {
+    throw new AppError("database_unavailable");
+  }
   if (response.status >= 400) throw await authError(response);
   reply.status(response.status);
   response.headers.forEach((value, key) => {

@@ -4,6 +4,7 @@ import { bearer } from "better-auth/plugins/bearer";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { account, rateLimit, session, user, verification } from "../db/schema.ts";
+import { authLog } from "../http/log.ts";
 import { authHooks } from "./auth-hooks.ts";
 
 /** Header we set from the socket address; Better Auth reads the client IP only from headers. */
@@ -25,7 +26,14 @@ export function createAuth(db: Db, config: Config["auth"]) {
     plugins: [bearer()],
     hooks: authHooks(db, { lockout: config.rateLimit, maxFailures: config.signInMaxFailures }),
     telemetry: { enabled: false },
-    logger: { disabled: config.logLevel === "silent", level: "warn" },
+    // A failure that is not Better Auth's own APIError (a database error, a bug) is thrown
+    // to our error handler instead of becoming a bare 500: an outage is then classified
+    // (503) like on every route, and the error is logged by our serializer. Otherwise
+    // better-call prints it with console.error — Drizzle's message with every query
+    // parameter (session tokens, password hashes) — even with the logger disabled.
+    onAPIError: { throw: true },
+    // Through our error serializer: Better Auth logs raw database errors (query params).
+    logger: { disabled: config.logLevel === "silent", level: "warn", log: authLog },
     rateLimit: {
       enabled: config.rateLimit,
       storage: "database", // shared by every instance, unlike process memory

@@ -34,7 +34,10 @@ export function turnTools(
 ): TurnTools {
   const unmatched = [...prior];
   const replayed = new Set<string>();
-  const tools = toAiSdkTools(ctx, async (name, input, toolCallId) => {
+  const tools = toAiSdkTools(ctx, async (name, raw, toolCallId) => {
+    // U+0000 cannot be stored (PostgreSQL text and jsonb refuse it): a model's stray NUL
+    // is dropped before the call, so the effect and its record hold the same arguments.
+    const input = withoutNul(raw);
     if (!WRITES.has(name)) return runTool(ctx, name, input);
     const args = storable(input, ARGUMENTS_MAX);
     const i = unmatched.findIndex((c) => c.name === name && isDeepStrictEqual(c.arguments, args));

@@ -1,13 +1,12 @@
-import { randomUUID } from "node:crypto";
 import type { RequestContext } from "../context.ts";
-import { type Message, titleFrom } from "../conversations/conversation.ts";
-import type { Tx } from "../db/client.ts";
+import type { Message } from "../conversations/conversation.ts";
 import { toAppError } from "../db/db-errors.ts";
-import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
-import { AppError, ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { AppError } from "../errors.ts";
 import { type Generated, generate, type PartListener } from "./generate.ts";
 import { toModelMessages, toolCallMessages } from "./history.ts";
 import { announceTurnEnd, releaseLease, startHeartbeat, waitForTurnEnd } from "./lease.ts";
+import { startOnce } from "./start.ts";
 import { priorToolCalls, storableCall, turnTools, withoutNul } from "./tool-calls.ts";
 import * as repo from "./turn.repository.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput, TurnOutcome } from "./turn.ts";
@@ -16,12 +15,6 @@ import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput, TurnOutcome } from
 // validate; (3) step A stores the user message under the conversation's lease; (4) the
 // bounded window; (5) the agent, with no transaction or pooled connection held; (6) step B
 // stores the reply and frees the lease; (7) the reply, as JSON or SSE (chat.routes, sse.ts).
-
-/** What step A found when it could not start: the caller waits, or answers 404/422. */
-type NotStarted =
-  | { kind: "busy"; conversationId: string }
-  | { kind: "missing" }
-  | { kind: "mismatch" };
 
 /**
  * Step 3: store the user message under the conversation's lease. A send to a busy
@@ -62,121 +55,6 @@ export async function startTurn(
       }
     }
   }
-}
-
-/** The common case in one statement; everything else in a short transaction. */
-async function startOnce(
-  ctx: RequestContext,
-  deps: TurnDeps,
-  input: TurnInput,
-): Promise<StartedTurn | ReplayedTurn | NotStarted> {
-  if (input.conversationId) {
-    const lease = { conversationId: input.conversationId, turnId: randomUUID() };
-    const fast = await retryingWrite(() =>
-      repo.startInOneStatement(ctx.db, {
-        userId: ctx.userId,
-        ...lease,
-        leaseMs: deps.turnLeaseMs,
-        content: input.message,
-        clientMessageId: input.clientMessageId ?? null,
-        windowBefore: deps.history.maxMessages - 1,
-      }),
-    );
-    if (fast.kind === "started") {
-      const window = wholeWindow(fast.windowBefore, fast.message, deps.history.maxMessages);
-      return { kind: "run", ...lease, userMessage: fast.message, ...(window ? { window } : {}) };
-    }
-    // not_leased (missing, not the user's, or busy) or duplicate: the transaction decides.
-  }
-  return inTransaction(ctx.db, (tx) => startInTx(tx, ctx.userId, deps, input));
-}
-
-/**
- * Seqs are gap-free, so a whole window holds every seq right before the new message.
- * Anything less missed a reply committed while step A waited for the row lock (or met a
- * gap): undefined, and runTurn reads the window again.
- */
-function wholeWindow(before: Message[], message: Message, maxMessages: number) {
-  const expected = Math.min(maxMessages - 1, message.seq - 1);
-  const whole =
-    before.length === expected && (expected === 0 || before.at(-1)?.seq === message.seq - 1);
-  return whole ? [...before, message] : undefined;
-}
-
-async function startInTx(
-  tx: Tx,
-  userId: string,
-  deps: TurnDeps,
-  input: TurnInput,
-): Promise<StartedTurn | ReplayedTurn | NotStarted> {
-  const turnId = randomUUID();
-  const leaseMs = deps.turnLeaseMs;
-  if (input.clientMessageId) {
-    await repo.lockClientMessageId(tx, userId, input.clientMessageId);
-    const existing = await repo.findMessageByClientId(tx, userId, input.clientMessageId);
-    if (existing) return resumeTurn(tx, userId, { turnId, leaseMs }, input, existing);
-  }
-  let conversationId: string;
-  let seq: number;
-  if (input.conversationId) {
-    conversationId = input.conversationId;
-    const lease = await repo.takeLease(tx, { userId, conversationId, turnId, leaseMs, seqs: 1 });
-    if (!lease) {
-      const exists = await repo.conversationExists(tx, userId, conversationId);
-      return exists ? { kind: "busy", conversationId } : { kind: "missing" };
-    }
-    seq = lease.lastSeq;
-  } else {
-    const title = titleFrom(input.message);
-    const created = await repo.insertLeasedConversation(tx, {
-      userId,
-      turnId,
-      leaseMs,
-      title,
-      model: deps.modelName,
-    });
-    conversationId = created.id;
-    seq = 1;
-  }
-  const userMessage = await repo.insertUserMessage(tx, {
-    userId,
-    conversationId,
-    seq,
-    content: input.message,
-    clientMessageId: input.clientMessageId ?? null,
-  });
-  return { kind: "run", turnId, conversationId, userMessage };
-}
-
-/** A client_message_id seen before: the stored reply, or the same message run again. */
-async function resumeTurn(
-  tx: Tx,
-  userId: string,
-  lease: { turnId: string; leaseMs: number },
-  input: TurnInput,
-  existing: Message,
-): Promise<StartedTurn | ReplayedTurn | NotStarted> {
-  const { conversationId } = existing;
-  if (
-    existing.role !== "user" ||
-    existing.content !== input.message ||
-    (input.conversationId && input.conversationId !== conversationId)
-  ) {
-    return { kind: "mismatch" };
-  }
-  const reply = await repo.findReply(tx, userId, existing.id);
-  if (reply) {
-    return {
-      kind: "replay",
-      conversationId,
-      userMessage: existing,
-      reply,
-      error: storedError(reply),
-    };
-  }
-  const taken = await repo.takeLease(tx, { userId, conversationId, ...lease, seqs: 0 });
-  if (!taken) return { kind: "busy", conversationId };
-  return { kind: "run", turnId: lease.turnId, conversationId, userMessage: existing, rerun: true };
 }
 
 /**
@@ -276,11 +154,4 @@ function ownWriteFailure(error: unknown): AppError {
   return appError.status === 400
     ? new AppError("internal_error", undefined, { cause: error })
     : appError;
-}
-
-/** A stored reply that ended in an error answers a replay with the same code. */
-export function storedError(reply: Message): AppError | undefined {
-  const code = reply.errorCode;
-  if (reply.status !== "error" || !code || !(code in ERROR_CODES)) return undefined;
-  return new AppError(code as ErrorCode);
 }

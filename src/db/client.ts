@@ -5,6 +5,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
 import type { Config } from "../config.ts";
+import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
 import * as schema from "./schema.ts";
 
@@ -28,13 +29,22 @@ export interface Database {
   readonly db: Db;
   /** One round trip; returns its latency in ms. */
   ping(): Promise<number>;
+  /**
+   * How long a health check may wait for the database before calling it unreachable:
+   * a partitioned server never answers, so checks race this bound (the connect timeout).
+   */
+  readonly probeTimeoutMs: number;
   poolStats(): PoolStats | undefined;
   /** PGlite only: what autovacuum would do (it also runs on a timer). */
   maintain?(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Where the database layer reports what it cannot throw (dropped connections, maintenance). */
+/**
+ * Where the database layer reports what it cannot throw (dropped connections, maintenance).
+ * Errors are handed over already serialized without query parameters, whatever logger
+ * the caller supplies (the app's, or the stdio MCP entry's plain pino).
+ */
 export interface DbLogger {
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
@@ -55,6 +65,8 @@ export async function openDatabase(
  * few minutes, it vacuums the hot small tables and analyzes all of them (sampled: 0.3–0.7 s
  * on the benchmark's 240k-message database, during which queries wait).
  */
+/** PGlite is in-process: only a long maintenance pass can hold a check up this long. */
+const PGLITE_PROBE_TIMEOUT_MS = 5000;
 const PGLITE_MAINTENANCE_FIRST_MS = 30_000;
 const PGLITE_MAINTENANCE_EVERY_MS = 10 * 60_000;
 /** Separate statements: VACUUM cannot run inside the transaction a multi-statement exec is. */
@@ -78,7 +90,8 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   };
   const onTimer = () => {
     maintain().catch((error: unknown) => {
-      if (!client.closed) logger?.warn({ err: error, category: "database" }, "maintenance failed");
+      if (!client.closed)
+        logger?.warn({ err: serializeError(error), category: "database" }, "maintenance failed");
     });
   };
   const first = setTimeout(onTimer, PGLITE_MAINTENANCE_FIRST_MS).unref();
@@ -86,6 +99,7 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   return {
     kind: "pglite",
     db,
+    probeTimeoutMs: PGLITE_PROBE_TIMEOUT_MS,
     ping: () => timed(db),
     poolStats: () => undefined,
     maintain,
@@ -101,6 +115,9 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   };
 }
 
+/** Idle time before the first TCP keepalive probe on a pooled connection. */
+const PG_KEEPALIVE_DELAY_MS = 10_000;
+
 async function openPg(
   config: Extract<Config["database"], { kind: "pg" }>,
   logger?: DbLogger,
@@ -111,6 +128,13 @@ async function openPg(
     connectionTimeoutMillis: config.connectTimeoutMs,
     idleTimeoutMillis: config.idleTimeoutMs,
     application_name: "tasktalk",
+    // A network partition answers nothing and closes nothing: without a client-side bound
+    // a query (and the request awaiting it) waits forever. query_timeout fails it ("Query
+    // read timeout", classified as a lost connection → 503); TCP keepalive lets the OS
+    // notice idle pooled connections whose peer is gone.
+    ...(config.queryTimeoutMs > 0 ? { query_timeout: config.queryTimeoutMs } : {}),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: PG_KEEPALIVE_DELAY_MS,
     // Startup parameters, not session SETs: safe through transaction-mode poolers that
     // accept them (PgBouncer needs ignore_startup_parameters; 0 leaves them out).
     ...(config.statementTimeoutMs > 0 ? { statement_timeout: config.statementTimeoutMs } : {}),
@@ -121,15 +145,22 @@ async function openPg(
   // Without these listeners a server-side drop of a connection (idle, or checked out
   // between queries) is an unhandled 'error' event, which crashes the process.
   const onConnectionError = (error: Error) => {
-    logger?.warn({ err: error, category: "database" }, "database connection failed");
+    logger?.warn(
+      { err: serializeError(error), category: "database" },
+      "database connection failed",
+    );
   };
   pool.on("error", onConnectionError);
-  pool.on("connect", (client) => client.on("error", onConnectionError));
+  pool.on("connect", (client) => {
+    client.on("error", onConnectionError);
+    guardPooledClient(client);
+  });
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   let closed = false;
   return {
     kind: "pg",
     db,
+    probeTimeoutMs: config.connectTimeoutMs,
     ping: () => timed(db),
     poolStats: () => ({
       total: pool.totalCount,
@@ -145,10 +176,80 @@ async function openPg(
   };
 }
 
+/**
+ * Two ways a pooled connection escapes the pool's care, both made visible by outages:
+ * - A query that hit query_timeout leaves its connection in an unknown state: the answer
+ *   may still come, or never (a dead peer nobody told us about). pg's pool drops such a
+ *   client only when the query ran through pool.query; a transaction's client (Drizzle
+ *   releases it without the error) would go back to the pool and make the next request
+ *   wait out the timeout again. So the client is ended: the pool discards an ending one.
+ * - Drizzle sends BEGIN outside its try/finally: when BEGIN fails (connection lost, read
+ *   timeout) the client is never released, and the pool slot is lost for good — after
+ *   PG_POOL_MAX such failures every request waits for a slot that never frees. So a
+ *   failed BEGIN releases the client here, with the error (the pool destroys it).
+ */
+function guardPooledClient(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const onFailure = (text: unknown, error: unknown, pooled: boolean) => {
+    if (!(error instanceof Error)) return;
+    // pool.query (the callback form) releases with the error itself.
+    if (!pooled && typeof text === "string" && /^\s*begin\b/i.test(text)) {
+      client.release(error);
+    } else if (error.message === "Query read timeout") {
+      client.end().catch(() => {});
+    }
+  };
+  const wrapped = (...args: unknown[]): unknown => {
+    const first = args[0];
+    const text = typeof first === "string" ? first : (first as { text?: unknown } | null)?.text;
+    const callback = args.at(-1);
+    if (typeof callback === "function") {
+      args[args.length - 1] = (error: unknown, result: unknown) => {
+        onFailure(text, error, true);
+        (callback as (error: unknown, result: unknown) => void)(error, result);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    // A side branch: the caller still receives the rejection.
+    if (result instanceof Promise) result.catch((error: unknown) => onFailure(text, error, false));
+    return result;
+  };
+  (client as unknown as { query: typeof wrapped }).query = wrapped;
+}
+
 async function timed(db: Db): Promise<number> {
   const start = performance.now();
   await db.execute(sql`select 1`);
   return performance.now() - start;
+}
+
+/** Settles like `work`, or rejects with DeadlineError after `ms`, whichever comes first. */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(ms)), ms);
+  });
+  // The losing query still settles later (bounded by query_timeout); its outcome is moot.
+  work.catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+export class DeadlineError extends Error {
+  constructor(ms: number) {
+    super(`the database did not answer within ${ms} ms`);
+    this.name = "DeadlineError";
+  }
+}
+
+/** Whether one round trip succeeds within the database's probe bound. */
+export async function databaseReachable(database: Database): Promise<boolean> {
+  try {
+    await withDeadline(database.ping(), database.probeTimeoutMs);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Rows of a raw `db.execute` result; both drivers return `{ rows }`. */

@@ -24,6 +24,12 @@ const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
   "57P02": ["connection", "database_unavailable"],
   "57P03": ["connection", "database_unavailable"], // cannot connect now (starting up)
   "53300": ["connection", "database_unavailable"], // too many connections
+  "57P04": ["connection", "database_unavailable"], // database dropped
+  "3D000": ["connection", "database_unavailable"], // the configured database does not exist
+  // Our own DATABASE_URL credentials were refused (a rotated password, a dropped role):
+  // the client did nothing wrong, and it is not a bug that a retry cannot fix.
+  "28P01": ["connection", "database_unavailable"], // invalid password
+  "28000": ["connection", "database_unavailable"], // invalid authorization (pg_hba)
   "23505": ["constraint", "conflict"],
   "23503": ["constraint", "conflict"],
   "23P01": ["constraint", "conflict"],
@@ -36,6 +42,14 @@ const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
   "23502": ["input", "validation_failed"],
   "23514": ["input", "validation_failed"],
 };
+
+/**
+ * 55000 (object_not_in_prerequisite_state) is a grab bag ("sequence not yet defined in
+ * this session", "cannot drop … in use"); only its connection form — the database is not
+ * accepting connections, as managed PostgreSQL says during maintenance or when
+ * datallowconn is off — is an outage. The rest stay unclassified (500): they are bugs.
+ */
+const NOT_ACCEPTING_CONNECTIONS = /not (?:currently )?accepting connections/i;
 
 const CONNECTION_ERRNOS = new Set([
   "ECONNREFUSED",
@@ -68,6 +82,13 @@ export function classifyDbError(error: unknown): DbErrorInfo | undefined {
     const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
     if (typeof code === "string") {
       if (/^[0-9A-Z]{5}$/.test(code)) {
+        if (
+          code === "55000" &&
+          typeof message === "string" &&
+          NOT_ACCEPTING_CONNECTIONS.test(message)
+        ) {
+          return { category: "connection", code: "database_unavailable", sqlstate: code };
+        }
         const known = BY_SQLSTATE[code];
         if (known) return { category: known[0], code: known[1], sqlstate: code };
         if (code.startsWith("08")) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Database } from "../db/client.ts";
+import { type Database, withDeadline } from "../db/client.ts";
 import { appliedMigrations, EXPECTED_MIGRATIONS } from "../db/migrate.ts";
 import { AppError } from "../errors.ts";
 import { VERSION } from "../version.ts";
@@ -20,7 +20,9 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
   async function readiness(): Promise<Readiness> {
     const start = performance.now();
     try {
-      const applied = await appliedMigrations(database.db);
+      // Bounded: a partitioned database never answers, and a probe that hangs is worse
+      // than one that fails (the orchestrator's own timeout would decide instead).
+      const applied = await withDeadline(appliedMigrations(database.db), database.probeTimeoutMs);
       const ready = applied >= EXPECTED_MIGRATIONS;
       return {
         ready,
