@@ -4,8 +4,15 @@
  * builders the phrasing tables use. No tests of its own.
  */
 import assert from "node:assert/strict";
-import { addDays, todayIn } from "../../src/llm/offline/due-shim.ts";
-import { type Clock, dayFrom, NOW, type Outcome, type Row, type SeedTask } from "./offline-harness.test.ts";
+import { addDays, todayIn } from "../../src/tasks/due.ts";
+import {
+  type Clock,
+  dayFrom,
+  NOW,
+  type Outcome,
+  type Row,
+  type SeedTask,
+} from "./offline-harness.test.ts";
 
 /** The task-model checks of shared/examples/README.md (multi-turn format), for one turn. */
 interface DueChecks {

@@ -6,13 +6,7 @@
 import { type ModelMessage, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
 import { createOfflineModel } from "../../src/llm/offline/index.ts";
-import {
-  addDays,
-  type Due,
-  dueLabel,
-  resolveDue,
-  todayIn,
-} from "../../src/llm/offline/due-shim.ts";
+import { addDays, type Due, dueLabel, resolveDue, todayIn } from "../../src/tasks/due.ts";
 
 export interface SeedTask {
   title: string;
@@ -188,7 +182,13 @@ export function makeTools(
           if (input.priority && r.priority !== input.priority) return false;
           if (input.q) {
             const words = `${r.title} ${r.description ?? ""}`.toLowerCase().split(/\W+/u);
-            if (!input.q.toLowerCase().split(/\s+/u).every((w) => words.includes(w))) return false;
+            if (
+              !input.q
+                .toLowerCase()
+                .split(/\s+/u)
+                .every((w) => words.includes(w))
+            )
+              return false;
           }
           if (input.due === "none") return r.due === null;
           if (!input.due) return true;

@@ -75,11 +75,16 @@ export function pullMarks(text: string): Marks {
   };
 }
 
-/** Quoted stretches replaced by letters of the same length, so no date is found in them. */
+/**
+ * Quoted stretches replaced by letters of the same length, so no date is found in them;
+ * apostrophes inside words ("don't … it's") become ’ so they are not read as quotes.
+ */
 export function maskQuotes(text: string): string {
-  return text.replace(/(["“«`])[^"”»`]*(["”»`])|(?<![\p{L}\p{N}])'[^']*'(?![\p{L}\p{N}])/gu, (m) =>
-    "q".repeat(m.length),
-  );
+  return text
+    .replace(/(?<=[\p{L}\p{N}])'(?=[\p{L}\p{N}])/gu, "\u2019")
+    .replace(/(["“«`])[^"”»`]*(["”»`])|(?<![\p{L}\p{N}])'[^']*'(?![\p{L}\p{N}])/gu, (m) =>
+      "q".repeat(m.length),
+    );
 }
 
 // A preposition left hanging once the date words are gone: "call mom on", "pay rent due".
@@ -98,7 +103,11 @@ export function takeDue(text: string, clock: Clock): DueFound | undefined {
   const { index, phrase } = found;
   const after = text.slice(index + phrase.length);
   // "Monday's meeting", "the 5th wave": a date that is part of a name, not a due date.
-  if (/^'s\b|^\s*(?:wave|element|avenue|street|floor|grade|edition|anniversary|birthday)\b/iu.test(after)) {
+  if (
+    /^'s\b|^\s*(?:wave|element|avenue|street|floor|grade|edition|anniversary|birthday)\b/iu.test(
+      after,
+    )
+  ) {
     return undefined;
   }
   if (/^\d+(?:st|nd|rd|th)?$/iu.test(phrase.trim())) return undefined;

@@ -39,7 +39,8 @@ export function pageOf(step: ToolStep): Page {
         : [];
   const items = raw.filter(isTask).map((t) => ({ ...t, completed: t.completed === true }));
   const total = typeof obj.total === "number" ? obj.total : items.length;
-  const cursor = typeof obj.next_cursor === "string" && obj.next_cursor ? obj.next_cursor : undefined;
+  const cursor =
+    typeof obj.next_cursor === "string" && obj.next_cursor ? obj.next_cursor : undefined;
   const lists = Array.isArray(obj.lists)
     ? obj.lists
         .map((l) => (typeof l === "string" ? l : (l as { name?: unknown })?.name))
@@ -156,26 +157,32 @@ export function answerView(status: Status, view: View, steps: ToolStep[], clock:
         : `Due today (${first.total}):\n${lines(first.items, false)}${more(first.items.length, first.total)}`,
     );
     if (overdue.total > 0) {
-      parts.push(`Overdue (${overdue.total}):\n${lines(overdue.items, false)}${more(overdue.items.length, overdue.total)}`);
+      parts.push(
+        `Overdue (${overdue.total}):\n${lines(overdue.items, false)}${more(overdue.items.length, overdue.total)}`,
+      );
     }
     return parts.join("\n");
   }
-  const what = view.due === "overdue"
-    ? "overdue"
-    : view.due === "upcoming"
-      ? "coming up"
-      : view.list
-        ? `in your ${view.list} list`
-        : view.label
-          ? `labelled #${view.label}`
-          : view.priority
-            ? `with ${view.priority} priority`
-            : "";
-  const kind = status === "completed" ? "completed task" : status === "pending" ? "pending task" : "task";
+  const what =
+    view.due === "overdue"
+      ? "overdue"
+      : view.due === "upcoming"
+        ? "coming up"
+        : view.list
+          ? `in your ${view.list} list`
+          : view.label
+            ? `labelled #${view.label}`
+            : view.priority
+              ? `with ${view.priority} priority`
+              : "";
+  const kind =
+    status === "completed" ? "completed task" : status === "pending" ? "pending task" : "task";
   if (view.count) {
     const n = first.total;
     const head = `You have ${plural(n, kind)}${what ? ` ${what}` : ""}${status === "pending" ? " left" : ""}: ${n}.`;
-    return n === 0 ? head : `${head}\n${lines(first.items, status === "all")}${more(first.items.length, n)}`;
+    return n === 0
+      ? head
+      : `${head}\n${lines(first.items, status === "all")}${more(first.items.length, n)}`;
   }
   if (first.total === 0) {
     if (view.list) return `There's nothing in a list called "${view.list}".`;

@@ -89,7 +89,11 @@ function confirm(action: ActionKind, intent: Intent, steps: ToolStep[]): Decisio
 }
 
 /** Every task this turn's list_tasks pages returned, and the call for the next page, if any. */
-function listed(turn: Turn): { steps: ToolStep[]; tasks: TaskView[]; next?: Record<string, unknown> } {
+function listed(turn: Turn): {
+  steps: ToolStep[];
+  tasks: TaskView[];
+  next?: Record<string, unknown>;
+} {
   const steps = turn.steps.filter((s) => s.toolName === "list_tasks");
   const tasks = steps.filter((s) => !s.error).flatMap((s) => pageOf(s).items);
   const last = steps.at(-1);
@@ -189,7 +193,9 @@ function add(intent: AddIntent, turn: Turn, needs: (name: string) => boolean): D
     page?.lists?.find((l) => l.toLowerCase() === wanted);
   return call(
     "add_task",
-    name ? addInput(intent, intent.title, name) : addInput(intent, wish.fallbackTitle ?? intent.title),
+    name
+      ? addInput(intent, intent.title, name)
+      : addInput(intent, wish.fallbackTitle ?? intent.title),
   );
 }
 

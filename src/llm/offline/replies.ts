@@ -40,7 +40,8 @@ export function added(
   const note = description ? ` I added the description "${description}".` : "";
   const extra = attributes(result);
   const what = label({ id: task.task_id, title: task.title });
-  const head = extra.length > 0 ? `Added ${what} — ${extra.join(", ")}.` : `Added ${what} to your list.`;
+  const head =
+    extra.length > 0 ? `Added ${what} — ${extra.join(", ")}.` : `Added ${what} to your list.`;
   const miss = noDate ? ` I couldn't read "${noDate}" as a date, so it has no due date.` : "";
   return `${head}${note}${miss}`;
 }
@@ -151,7 +152,9 @@ export function listed(status: Status, tasks: TaskView[], total = tasks.length):
   const rest = total - tasks.length;
   const more =
     rest > 0
-      ? [`…and ${rest} more (${total} in all). Tell me a word from the title, a list or a #label to narrow it down.`]
+      ? [
+          `…and ${rest} more (${total} in all). Tell me a word from the title, a list or a #label to narrow it down.`,
+        ]
       : [];
   return [heading, ...lines, ...more].join("\n");
 }

@@ -59,10 +59,13 @@ export function readView(text: string, question: boolean): Intent | undefined {
   if (/\btoday\b/iu.test(t) && !FINISHED.test(t.replace(/\bdone\b/iu, ""))) {
     return list("pending", { due: "today" });
   }
-  if (/\b(?:upcoming|coming up|later this week|this week|next week|in the next few days)\b/iu.test(t)) {
+  if (
+    /\b(?:upcoming|coming up|later this week|this week|next week|in the next few days)\b/iu.test(t)
+  ) {
     return list("pending", { due: "upcoming" });
   }
-  const label = /#([a-z][\w-]{0,39})/iu.exec(t) ??
+  const label =
+    /#([a-z][\w-]{0,39})/iu.exec(t) ??
     /\b(?:labell?ed|tagged)(?: (?:with|as))? #?([a-z][\w-]{0,39})/iu.exec(t);
   if (label?.[1]) return list("all", { label: label[1] });
   const prio =
@@ -72,7 +75,9 @@ export function readView(text: string, question: boolean): Intent | undefined {
     return list("pending", { priority: PRIORITY_WORD[prio[1]] ?? "high" });
   }
   const named =
-    /\b(?:on|in|from|of) (?:my |the |our )?(?<name>[\p{L}\p{N}'][\p{L}\p{N}' -]{0,30}?) list\b/iu.exec(t) ??
+    /\b(?:on|in|from|of) (?:my |the |our )?(?<name>[\p{L}\p{N}'][\p{L}\p{N}' -]{0,30}?) list\b/iu.exec(
+      t,
+    ) ??
     /^(?:show|open|view|display|see|read|list|get|check|pull up|bring up|go to|switch to|give)(?: me)? (?:my |the |our )?(?<name>[\p{L}\p{N}'][\p{L}\p{N}' -]{0,30}?) list$/iu.exec(
       t.replace(/[?.!]+$/u, ""),
     );
