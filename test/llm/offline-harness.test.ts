@@ -349,13 +349,13 @@ export function converse(tasks: SeedTask[], say: string, timezone = "UTC"): Prom
 }
 
 /** A multi-turn conversation: each say() sees the history and the changed tasks. */
-export function session(tasks: SeedTask[]) {
-  const rows = seed(tasks);
+export function session(tasks: SeedTask[], clock: Clock = UTC_CLOCK) {
+  const rows = seed(tasks, clock);
   const history: ModelMessage[] = [];
   return {
     rows,
     async say(text: string): Promise<Outcome> {
-      const outcome = await turn(rows, text, history);
+      const outcome = await turn(rows, text, history, clock);
       history.push({ role: "user", content: text }, ...outcome.messages);
       return outcome;
     },

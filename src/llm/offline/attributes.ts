@@ -71,7 +71,8 @@ export function pullMarks(text: string): Marks {
     text: out,
     ...(prefix?.groups?.p || labels.length > 0 ? { marked: true } : {}),
     ...(priority ? { priority } : {}),
-    ...(labels.length > 0 ? { labels: [...new Set(labels)].sort() } : {}),
+    // The tools take at most 20 labels (LABELS_MAX); more is not a request anyone makes.
+    ...(labels.length > 0 ? { labels: [...new Set(labels)].sort().slice(0, 20) } : {}),
   };
 }
 
