@@ -26,12 +26,21 @@ describe("the user's clock", () => {
   });
 
   test("absent or unknown zone: UTC and the server's now", () => {
-    assert.deepEqual(readClock(undefined, () => NOW), { timezone: "UTC", now: NOW });
-    assert.deepEqual(readClock("You are Tasktalk.", () => NOW), { timezone: "UTC", now: NOW });
-    assert.deepEqual(readClock(LINE("2026-11-29", "23:45", "Mars/Olympus"), () => NOW), {
-      timezone: "UTC",
-      now: NOW,
-    });
+    assert.deepEqual(
+      readClock(undefined, () => NOW),
+      { timezone: "UTC", now: NOW },
+    );
+    assert.deepEqual(
+      readClock("You are Tasktalk.", () => NOW),
+      { timezone: "UTC", now: NOW },
+    );
+    assert.deepEqual(
+      readClock(LINE("2026-11-29", "23:45", "Mars/Olympus"), () => NOW),
+      {
+        timezone: "UTC",
+        now: NOW,
+      },
+    );
   });
 
   test("'tomorrow' is the user's: already the 3rd in Kiritimati when it is the 2nd in UTC", async () => {
@@ -85,7 +94,11 @@ describe("a date the server cannot read", () => {
       ...refused,
       steps: [
         ...refused.steps,
-        { toolName: "add_task", input: { title: "call mom" }, result: { task_id: 4, title: "call mom" } },
+        {
+          toolName: "add_task",
+          input: { title: "call mom" },
+          result: { task_id: 4, title: "call mom" },
+        },
       ],
     };
     const reply = decide(done, TOOLS);
@@ -95,7 +108,9 @@ describe("a date the server cannot read", () => {
 });
 
 describe("list_tasks pages", () => {
-  const many: SeedTask[] = Array.from({ length: 150 }, (_, i) => ({ title: `Chore number ${i + 1}` }));
+  const many: SeedTask[] = Array.from({ length: 150 }, (_, i) => ({
+    title: `Chore number ${i + 1}`,
+  }));
   many[139] = { title: "Feed the zebra" };
 
   test("a word reference is looked for on the next page when the first has no match", async () => {

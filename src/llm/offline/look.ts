@@ -52,6 +52,7 @@ export function pageOf(step: ToolStep): Page {
 /** The list_tasks inputs a view needs (several calls run in one step). */
 export function viewCalls(status: Status, view: View): Array<Record<string, unknown>> {
   if (view.finished) return [{ status: "completed", limit: LIST_PAGE_SIZE }];
+  if (view.inDays !== undefined) return [{ status, due: "upcoming", limit: LIST_PAGE_SIZE }];
   if (view.due === "today") {
     return [
       { status: "pending", due: "today" },
@@ -75,7 +76,7 @@ export function nextPage(steps: ToolStep[], view: View): Record<string, unknown>
     // Nothing dated: "what do I have to do today?" still deserves the open tasks.
     return { status: "pending" };
   }
-  if (!view.finished) return undefined;
+  if (!view.finished && view.inDays === undefined) return undefined;
   const last = steps.at(-1);
   const cursor = last && !last.error ? pageOf(last).next_cursor : undefined;
   if (!last || !cursor || steps.length >= MAX_LIST_PAGES) return undefined;
@@ -163,8 +164,15 @@ export function answerView(status: Status, view: View, steps: ToolStep[], clock:
     }
     return parts.join("\n");
   }
-  const what =
-    view.due === "overdue"
+  if (view.inDays !== undefined) {
+    const day = addDays(todayIn(clock.timezone, clock.now), view.inDays);
+    const due = pages.flatMap((p) => p.items).filter((t) => t.due?.startsWith(day));
+    if (due.length === 0) return "Nothing is due tomorrow.";
+    return `Due tomorrow (${due.length}):\n${lines(due, false)}`;
+  }
+  const what = view.q
+    ? `matching "${view.q}"`
+    : view.due === "overdue"
       ? "overdue"
       : view.due === "upcoming"
         ? "coming up"

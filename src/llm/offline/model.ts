@@ -129,9 +129,16 @@ function readAdd(cleaned: string, clock: Clock, bangs: Bangs): Intent | undefine
   }
   const list = takeList(core);
   const inList = list ? parseMessage(list.rest) : undefined;
+  // The grammar may have dropped "on the shopping list" from the title already.
+  const listTitle =
+    inList?.kind === "add" && inList.title
+      ? inList.title
+      : list && !base.title.toLowerCase().includes(`${list.name.toLowerCase()} list`)
+        ? base.title
+        : undefined;
   const listed =
-    list && inList?.kind === "add" && inList.title
-      ? { name: list.name, title: inList.title, fallbackTitle: base.title }
+    list && listTitle
+      ? { name: list.name, title: listTitle, fallbackTitle: base.title }
       : undefined;
   return {
     kind: "add",

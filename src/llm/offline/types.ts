@@ -37,6 +37,8 @@ export interface View {
   label?: string;
   priority?: Priority;
   q?: string;
+  /** Only tasks due that many days from today ("what's due tomorrow?"). */
+  inDays?: number;
   /** "How many …?": answer with the number (list_tasks total). */
   count?: boolean;
   /** "What did I finish this week?": completed tasks, finished within the period. */

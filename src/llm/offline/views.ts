@@ -14,7 +14,7 @@ export const GENERIC_LIST =
 const ACTION =
   /^(?:add|create|make|put|remind|remember|note|jot|write|schedule|set|delete|remove|drop|cancel|complete|finish|mark|check off|tick|move|reschedule|postpone|push|rename|change|update|edit|i (?:need|have|want|must|should)|don't forget)\b/iu;
 const LOOK =
-  /^(?:what(?:'s| is| are|s)?|which|show|list|display|view|see|give|tell|read|get|check|pull up|bring up|open|go to|switch to|any|anything|is there|are there|is anything|do i have|have i got|how many|how much|my|today|tomorrow|overdue|whats)\b/iu;
+  /^(?:what(?:'s| is| are|s)?|which|show|list|display|view|see|give|tell|read|get|check|pull up|bring up|open|go to|switch to|any|anything|is there|are there|is anything|do i have|have i got|how many|how much|my|today|tomorrow|overdue|whats|search|find|look for)\b/iu;
 
 const PRIORITY_WORD: Record<string, Priority> = {
   high: "high",
@@ -59,6 +59,22 @@ export function readView(text: string, question: boolean): Intent | undefined {
   if (/\btoday\b/iu.test(t) && !FINISHED.test(t.replace(/\bdone\b/iu, ""))) {
     return list("pending", { due: "today" });
   }
+  if (
+    /\b(?:due|for|on|do|have|got|scheduled|planned) tomorrow\b|\btomorrow'?s\b|^tomorrow\b/iu.test(
+      t,
+    )
+  ) {
+    return list("pending", { due: "upcoming", inDays: 1 });
+  }
+  const search =
+    /^(?:search(?: for)?|look for|find)(?: (?:my |the |all )?(?:tasks?|todos?|items?))? (?:about|with|mentioning|containing|matching|called|named|that mention|for|on) (?<q>.+)$/iu.exec(
+      t,
+    ) ?? /^search(?: for)? (?<q>.+)$/iu.exec(t);
+  const q = search?.groups?.q
+    ?.replace(/^["']|["']$/gu, "")
+    .replace(/^(?:the|a|an|my|some) /iu, "")
+    .trim();
+  if (q) return list("all", { q });
   if (
     /\b(?:upcoming|coming up|later this week|this week|next week|in the next few days)\b/iu.test(t)
   ) {
