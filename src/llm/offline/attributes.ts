@@ -4,6 +4,7 @@
  * the words that become the title. Dates come from the same library the server parses
  * with (dates.ts); a quoted title is never searched for one.
  */
+import { trimStart } from "./bounds.ts";
 import type { Clock } from "./clock.ts";
 import { findDuePhrase } from "./dates.ts";
 import type { Priority } from "./types.ts";
@@ -115,7 +116,10 @@ export function takeDue(text: string, clock: Clock): DueFound | undefined {
   const before = text.slice(0, index);
   let head = before;
   for (let pass = 0; pass < 3 && DANGLING.test(head); pass++) head = head.replace(DANGLING, "");
-  const rest = `${head} ${after.replace(/^\s*[,.]\s*/u, " ")}`.replace(/\s+/gu, " ").trim();
+  const rest = trimStart(
+    `${head} ${after.replace(/^\s*[,.]\s*/u, " ")}`.replace(/\s+/gu, " ").trim(),
+    /[\s:;,.—–-]/u,
+  );
   return { phrase: phrase.trim(), rest };
 }
 

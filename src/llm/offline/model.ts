@@ -15,6 +15,7 @@ import { GENERIC_LIST, readView } from "./views.ts";
 const REOPEN = [
   /^(?:re-?open|un-?complete|un-?check|un-?tick|un-?cross|un-?finish|reactivate|re-?activate)(?: again)? (?<ref>.+?)(?: again)?$/iu,
   /^(?:mark|set|flag|put|move|change|turn|switch|make)(?: the status of)? (?!sure\b)(?<ref>.+?) (?:as |to |back to |back as |back into |back )?(?:not (?:yet )?(?:done|complete|completed|finished)|undone|incomplete|uncompleted|unfinished|pending|open|to ?do|active|not started|in progress|unchecked)(?: again)?$/iu,
+  /^(?<ref>.+?) (?:isn't|is not|wasn't|was not|ain't)(?: actually| really)? (?:done|finished|complete|completed)(?: yet| after all)?,? (?:so |please |can you |could you )?(?:re-?open|uncheck|un-?complete)(?: it| that| this)?(?: again)?$/iu,
   /^(?:i )?(?:didn't|did not|haven't|have not|never) (?:actually |really |yet )?(?<ref>.+?),? (?:so |please |can you |could you )?(?:re-?open|uncheck|un-?complete|mark (?:it|that) (?:as )?(?:not done|undone|pending|incomplete)|undo (?:the )?(?:check|tick)) (?:it|that|this)(?: again)?$/iu,
 ];
 
@@ -39,7 +40,7 @@ const LEVELS: Record<string, Priority> = {
   none: "none",
 };
 const PRIORITY_SET = [
-  /^(?:make|set|mark|flag|change|switch|put|bump|raise|lower|give)(?: the priority of)? (?<ref>.+?) (?:as |to |at |a )?(?:a )?(?<p>high|top|low|medium|normal|urgent|important|no(?= priority))(?: priority)?$/iu,
+  /^(?:make|set|mark|flag|change|switch|put|bump|raise|lower|give)(?: (?:the )?priority (?:of|for|on))? (?<ref>.+?) (?:as |to |at |a )?(?:a )?(?<p>high|top|low|medium|normal|urgent|important|no(?= priority))(?: priority)?$/iu,
   /^(?:set|change|make|put) (?:the )?priority (?:of|for|on) (?<ref>.+?) (?:to|as|at) (?<p>high|top|low|medium|normal|urgent|none|no)$/iu,
   /^(?<p>prioriti[sz]e|de-?prioriti[sz]e) (?<ref>.+)$/iu,
   /^(?<ref>.+?) is (?:now )?(?<p>urgent|high priority|top priority|low priority|important)$/iu,
@@ -50,6 +51,47 @@ const LIST_MOVE =
 /** Words after the date that change nothing: "to Friday instead". */
 const DUE_LEFTOVER = /^(?:instead|please|then|now|thanks|thank you)?$/iu;
 
+const LABEL_WORD = /^#?(\p{L}[\p{L}\p{N}_-]{0,39})$/u;
+const LABELS_ADD = [
+  /^(?:add|put|attach|apply|stick)(?: the)? (?:labels? |tags? )?(?<labels>#\S+(?:(?:\s*,\s*|\s+and\s+|\s+)#\S+)*)(?: labels?| tags?)? (?:to|on|onto) (?<ref>.+)$/iu,
+  /^(?:tag|label) (?<ref>.+?) (?:with|as) (?:the )?(?:labels? |tags? )?(?<labels>.+)$/iu,
+  /^(?:tag|label) (?<ref>.+?) (?<labels>#\S+(?:\s+#\S+)*)$/iu,
+];
+const LABELS_REMOVE =
+  /^(?:remove|delete|drop|take off|take|clear|untag)(?: the)? (?:labels? |tags? )?(?<labels>#?\S+(?:(?:\s*,\s*|\s+and\s+|\s+)#\S+)*)(?: labels?| tags?)? (?:from|on|off|off of) (?<ref>.+)$/iu;
+
+/** "#home, errands and #post" → ["home", "errands", "post"]; undefined if any is not a word. */
+function labelList(text: string, needHash: boolean): string[] | undefined {
+  const words = text.split(/\s*,\s*|\s+and\s+|\s+/u).filter((w) => w !== "");
+  if (words.length === 0 || words.length > 20) return undefined;
+  if (needHash && !words.every((w) => w.startsWith("#"))) return undefined;
+  const out: string[] = [];
+  for (const w of words) {
+    const m = LABEL_WORD.exec(w);
+    if (!m?.[1]) return undefined;
+    out.push(m[1].toLowerCase());
+  }
+  return [...new Set(out)];
+}
+
+function readLabels(text: string): Intent | undefined {
+  const removed = LABELS_REMOVE.exec(text);
+  if (removed?.groups?.labels && removed.groups.ref) {
+    const hashed = /(?:^|\s)#/u.test(removed.groups.labels) || /\b(?:label|tag)s?\b/iu.test(text);
+    const labels = hashed ? labelList(removed.groups.labels, false) : undefined;
+    const ref = parseRef(removed.groups.ref);
+    if (labels && ref) return { kind: "update", ref, removeLabels: labels };
+  }
+  for (const re of LABELS_ADD) {
+    const m = re.exec(text);
+    if (!m?.groups?.labels || !m.groups.ref) continue;
+    const labels = labelList(m.groups.labels, re !== LABELS_ADD[1]);
+    const ref = parseRef(m.groups.ref);
+    if (labels && ref) return { kind: "update", ref, addLabels: labels };
+  }
+  return undefined;
+}
+
 function levelOf(p: string): Priority {
   const w = p.toLowerCase();
   if (/^de-?prioriti/u.test(w)) return "low";
@@ -58,6 +100,8 @@ function levelOf(p: string): Priority {
 }
 
 function readChange(text: string, clock: Clock): Intent | undefined {
+  const labelled = readLabels(text);
+  if (labelled) return labelled;
   const clear = DUE_CLEAR.exec(text);
   if (clear?.groups?.ref) return { kind: "update", ref: parseRef(clear.groups.ref), due: null };
   for (const re of REOPEN) {
@@ -121,6 +165,11 @@ function readAdd(cleaned: string, clock: Clock, bangs: Bangs): Intent | undefine
     // "urgent: fix the sink", "buy milk #errands": the marks say it is a new task.
     base = { kind: "add", ...splitTitle(core) };
   }
+  if ((base.kind !== "add" || !base.title) && due && base.kind === "chat" && bareTask(core)) {
+    // "call the bank tomorrow", "schedule a call with Ana next Tuesday": a dated
+    // imperative is a new task.
+    base = { kind: "add", ...splitTitle(core) };
+  }
   if (base.kind !== "add" || !base.title) {
     if (!due && !marks.priority && !marks.labels) return undefined;
     if (plain.kind !== "add" || !plain.title) return undefined;
@@ -147,6 +196,14 @@ function readAdd(cleaned: string, clock: Clock, bangs: Bangs): Intent | undefine
     ...extras(marks, due?.phrase),
     ...(listed ? { list: { name: listed.name, fallbackTitle: listed.fallbackTitle } } : {}),
   };
+}
+
+const NOT_A_COMMAND =
+  /^(?:i|i'm|i've|we|you|he|she|they|it|it's|did|do|does|have|has|had|is|are|was|were|what|which|when|where|who|how|why|can|could|should|would|will|my|the|a|an|this|that|there|nothing|no|not|don't|yes|yeah|ok|okay|so|and|but|good|hi|hello|hey|thanks|thank|please|sorry|bye|see|have a|enjoy)\b/iu;
+
+/** Two words or more that start like a command, not a question or a report. */
+function bareTask(text: string): boolean {
+  return /\S\s+\S/u.test(text) && !NOT_A_COMMAND.test(text) && !/\?$/u.test(text);
 }
 
 interface Bangs {

@@ -69,12 +69,23 @@ function changes(intent: Intent): say.Fields {
   if (intent.due !== undefined) out.due = intent.due;
   if (intent.priority !== undefined) out.priority = intent.priority;
   if (intent.list !== undefined) out.list = intent.list;
+  if (intent.addLabels || intent.removeLabels) out.labels = [];
   return out;
 }
 
-function actionInput(intent: Intent, id: number): Record<string, unknown> {
+/** A label change needs the task's own labels: update_task replaces the whole set. */
+const changesLabels = (intent: Intent): boolean =>
+  intent.kind === "update" && (intent.addLabels !== undefined || intent.removeLabels !== undefined);
+
+function actionInput(intent: Intent, id: number, task?: TaskView): Record<string, unknown> {
   if (intent.kind === "reopen") return { task_id: id, completed: false };
-  return { task_id: id, ...changes(intent) };
+  const input: Record<string, unknown> = { task_id: id, ...changes(intent) };
+  if (intent.kind === "update" && changesLabels(intent)) {
+    const drop = new Set(intent.removeLabels ?? []);
+    const kept = (task?.labels ?? []).filter((l) => !drop.has(l));
+    input.labels = [...new Set([...kept, ...(intent.addLabels ?? [])])].sort();
+  }
+  return input;
 }
 
 function confirm(action: ActionKind, intent: Intent, steps: ToolStep[]): Decision {
@@ -114,7 +125,7 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
   if (intent.kind === "update" && Object.keys(changes(intent)).length === 0) {
     return text(say.askChange(refText(ref)));
   }
-  if (ref.kind === "numbers") {
+  if (ref.kind === "numbers" && !changesLabels(intent)) {
     if (ref.numbers.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
     return {
       type: "tools",
@@ -126,7 +137,9 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
   const failed = pages.steps.find((s) => s.error);
   if (failed?.error) return text(say.toolFailed("list", undefined, failed.error));
   // "All …" and "the last one" need every page; a word reference, only until it is found.
-  if (pages.next && ref.kind !== "words") return call("list_tasks", pages.next);
+  if (pages.next && (ref.kind === "all" || ref.kind === "last")) {
+    return call("list_tasks", pages.next);
+  }
   const resolution = resolveRef(ref, pages.tasks, action);
   if (resolution.kind === "none" && pages.next) return call("list_tasks", pages.next);
   switch (resolution.kind) {
@@ -134,7 +147,10 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
       if (resolution.tasks.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
       return {
         type: "tools",
-        calls: resolution.tasks.map((t) => ({ toolName: tool, input: actionInput(intent, t.id) })),
+        calls: resolution.tasks.map((t) => ({
+          toolName: tool,
+          input: actionInput(intent, t.id, t),
+        })),
       };
     case "ambiguous":
       return text(say.ambiguous(action, refText(ref), resolution.candidates));

@@ -52,6 +52,7 @@ export interface Fields {
   due?: unknown;
   priority?: string;
   list?: string;
+  labels?: string[];
 }
 
 export function changed(
@@ -77,6 +78,12 @@ export function changed(
       : `Set ${label(t)} to ${fields.priority} priority.`;
   }
   if (fields.list !== undefined) return `Moved ${label(t)} to the ${fields.list} list.`;
+  if (fields.labels !== undefined) {
+    const tags = extra.filter((e) => e.startsWith("#"));
+    return tags.length > 0
+      ? `${label(t)} now has the labels ${tags.join(", ")}.`.replace(/^task/u, "Task")
+      : `${label(t)} has no labels now.`.replace(/^task/u, "Task");
+  }
   if (fields.description !== undefined && fields.title === undefined) {
     return `Updated the description of ${label(t)} to "${fields.description}".`;
   }

@@ -67,7 +67,9 @@ export type Intent =
       due?: DueWords;
       priority?: Priority;
       list?: string;
-      labels?: string[];
+      /** Labels to add to / take from the task's own (update_task replaces the whole set). */
+      addLabels?: string[];
+      removeLabels?: string[];
     }
   | { kind: "chat"; topic: ChatTopic };
 

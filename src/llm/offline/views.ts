@@ -56,13 +56,16 @@ export function readView(text: string, question: boolean): Intent | undefined {
   if (/\boverdue\b|\bpast due\b|\blate\b/iu.test(t) && !/\btoday\b/iu.test(t)) {
     return list("pending", { due: "overdue" });
   }
-  if (/\btoday\b/iu.test(t) && !FINISHED.test(t.replace(/\bdone\b/iu, ""))) {
+  if (
+    (/\btoday\b/iu.test(t) && !FINISHED.test(t.replace(/\bdone\b/iu, ""))) ||
+    /^(?:what(?:'s| is|s)?|anything|is anything|is there anything) (?:that's |that is )?due$/iu.test(
+      t,
+    )
+  ) {
     return list("pending", { due: "today" });
   }
   if (
-    /\b(?:due|for|on|do|have|got|scheduled|planned) tomorrow\b|\btomorrow'?s\b|^tomorrow\b/iu.test(
-      t,
-    )
+    /\b(?:due|for|on|do|have|got|scheduled|planned) tomorrow\b|\btomorrow'?s\b|^tomorrow$/iu.test(t)
   ) {
     return list("pending", { due: "upcoming", inDays: 1 });
   }
