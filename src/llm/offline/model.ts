@@ -15,7 +15,8 @@ import { GENERIC_LIST, readView } from "./views.ts";
 const REOPEN = [
   /^(?:re-?open|un-?complete|un-?check|un-?tick|un-?cross|un-?finish|reactivate|re-?activate)(?: again)? (?<ref>.+?)(?: again)?$/iu,
   /^(?:mark|set|flag|put|move|change|turn|switch|make)(?: the status of)? (?!sure\b)(?<ref>.+?) (?:as |to |back to |back as |back into |back )?(?:not (?:yet )?(?:done|complete|completed|finished)|undone|incomplete|uncompleted|unfinished|pending|open|to ?do|active|not started|in progress|unchecked)(?: again)?$/iu,
-  /^(?<ref>.+?) (?:isn't|is not|wasn't|was not|ain't)(?: actually| really)? (?:done|finished|complete|completed)(?: yet| after all)?,? (?:so |please |can you |could you )?(?:re-?open|uncheck|un-?complete)(?: it| that| this)?(?: again)?$/iu,
+  /^(?<ref>.+?) (?:isn't|is not|wasn't|was not|ain't)(?: actually| really)? (?:done|finished|complete|completed)(?: yet| after all)?,? (?:so |please |can you |could you )?(?:re-?open|uncheck|un-?complete|(?:mark|set|put) (?:it|that|this) (?:back )?(?:as |to )?(?:not (?:yet )?(?:done|finished|complete|completed)|undone|pending|incomplete|unfinished|open))(?: it| that| this)?(?: again)?$/iu,
+  /^un-?do (?:the )?(?:completion|completing|check(?:mark)?|tick|done) (?:of|on|for) (?<ref>.+)$/iu,
   /^(?:i )?(?:didn't|did not|haven't|have not|never) (?:actually |really |yet )?(?<ref>.+?),? (?:so |please |can you |could you )?(?:re-?open|uncheck|un-?complete|mark (?:it|that) (?:as )?(?:not done|undone|pending|incomplete)|undo (?:the )?(?:check|tick)) (?:it|that|this)(?: again)?$/iu,
 ];
 
@@ -25,8 +26,11 @@ const DUE_MOVE = [
   /^(?<ref>.+?) (?:is|should be|will be|must be) (?:now )?(?:due|scheduled for|moved to|postponed to|pushed to|rescheduled (?:to|for)) (?<when>.+)$/iu,
   /^make (?<ref>.+?) due (?<when>.+)$/iu,
 ];
-const DUE_CLEAR =
-  /^(?:remove|clear|delete|drop|unset|take off|get rid of|erase) (?:the )?(?:due date|deadline|due|date) (?:of|from|for|on) (?<ref>.+)$/iu;
+const DUE_CLEARS = [
+  /^(?:remove|clear|delete|drop|unset|take off|get rid of|erase) (?:the )?(?:due date|deadline|due|date) (?:of|from|for|on) (?<ref>.+)$/iu,
+  /^(?<ref>.+?) (?:doesn't|does not|no longer|won't|will not|shouldn't) (?:have|has|need|needs) (?:a |any )?(?:due date|deadline|date)(?: anymore| any more| now)?$/iu,
+  /^(?:there's|there is) no (?:due date|deadline) (?:for|on) (?<ref>.+?)(?: anymore| any more)?$/iu,
+];
 
 const LEVELS: Record<string, Priority> = {
   high: "high",
@@ -102,8 +106,10 @@ function levelOf(p: string): Priority {
 function readChange(text: string, clock: Clock): Intent | undefined {
   const labelled = readLabels(text);
   if (labelled) return labelled;
-  const clear = DUE_CLEAR.exec(text);
-  if (clear?.groups?.ref) return { kind: "update", ref: parseRef(clear.groups.ref), due: null };
+  for (const re of DUE_CLEARS) {
+    const clear = re.exec(text);
+    if (clear?.groups?.ref) return { kind: "update", ref: parseRef(clear.groups.ref), due: null };
+  }
   for (const re of REOPEN) {
     const m = re.exec(text);
     if (m?.groups?.ref) return { kind: "reopen", ref: parseRef(m.groups.ref) };
@@ -164,6 +170,14 @@ function readAdd(cleaned: string, clock: Clock, bangs: Bangs): Intent | undefine
   if ((base.kind !== "add" || !base.title) && marks.marked && base.kind === "chat") {
     // "urgent: fix the sink", "buy milk #errands": the marks say it is a new task.
     base = { kind: "add", ...splitTitle(core) };
+  }
+  const named = base.kind === "chat" ? takeList(core) : undefined;
+  const verb =
+    named && /^(?:put|stick|place|add|throw|pop|include|write|note|save|jot)\s+/iu.exec(named.rest);
+  if (named && verb) {
+    // "put 'email Bob' on my work list": the grammar knows only "my list", "my to-do list".
+    const inner = splitTitle(named.rest.slice(verb[0].length));
+    if (inner.title) base = { kind: "add", ...inner };
   }
   if ((base.kind !== "add" || !base.title) && due && base.kind === "chat" && bareTask(core)) {
     // "call the bank tomorrow", "schedule a call with Ana next Tuesday": a dated

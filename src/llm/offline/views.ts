@@ -41,6 +41,9 @@ function period(text: string): Period | undefined {
 
 const FINISHED =
   /\b(?:finish(?:ed)?|complet(?:e|ed)|done|did|accomplish(?:ed)?|achiev(?:e|ed)|got done|get done|tick(?:ed)? off|check(?:ed)? off|cross(?:ed)? off|wrap(?:ped)? up)\b/iu;
+/** Work done, not work to do: "what did I finish", "what have I done" — not "need to get done". */
+const FINISHED_PAST =
+  /\b(?:finished|completed|did|accomplished|achieved|got done|ticked off|checked off|crossed off|wrapped up|(?:have|i've|we've|has|'ve) (?:i |we |you )?(?:\w+ )?done)\b/iu;
 
 const list = (status: Status, view: View): Intent => ({ kind: "list", status, view });
 
@@ -49,15 +52,26 @@ export function readView(text: string, question: boolean): Intent | undefined {
   const t = text.toLowerCase();
   if (ACTION.test(t) || !(LOOK.test(t) || question)) return undefined;
   const asked = period(t);
-  if (asked && FINISHED.test(t) && !/\b(?:left|remaining|still|pending|to do|due)\b/iu.test(t)) {
+  if (
+    asked &&
+    FINISHED.test(t) &&
+    !/\b(?:left|remaining|still|pending|to do|due|need|needs|have to|has to|must|should)\b/iu.test(
+      t,
+    )
+  ) {
     return list("completed", { finished: asked, count: /^how many\b/iu.test(t) });
   }
   if (/^how many\b/iu.test(t)) return list(statusOf(t, "all"), { count: true });
-  if (/\boverdue\b|\bpast due\b|\blate\b/iu.test(t) && !/\btoday\b/iu.test(t)) {
+  if (
+    /\boverdue\b|\bpast due\b|\blate\b|\bmissed (?:the |a |my )?(?:deadline|due date)s?\b|\bbehind on\b/iu.test(
+      t,
+    ) &&
+    !/\btoday\b/iu.test(t)
+  ) {
     return list("pending", { due: "overdue" });
   }
   if (
-    (/\btoday\b/iu.test(t) && !FINISHED.test(t.replace(/\bdone\b/iu, ""))) ||
+    (/\btoday\b/iu.test(t) && !FINISHED_PAST.test(t)) ||
     /^(?:what(?:'s| is|s)?|anything|is anything|is there anything) (?:that's |that is )?due$/iu.test(
       t,
     )
