@@ -130,6 +130,22 @@ describe("list_tasks pages", () => {
     const plain = await session(many).say("show my tasks");
     assert.match(plain.text, /and 100 more/u);
   });
+
+  test("'show more' reads the next page from the previous one's cursor, then 'yes' the last", async () => {
+    const s = session(many);
+    await s.say("show my tasks");
+    const second = await s.say("show more");
+    assert.deepEqual(second.calls, [
+      { name: "list_tasks", input: { status: "all", cursor: "50" } },
+    ]);
+    assert.match(second.text, /Task 51 · Chore number 51/u);
+    assert.doesNotMatch(second.text, /Task 50 ·/u);
+    assert.match(second.text, /say "show more" again/u);
+    const third = await s.say("yes");
+    assert.match(third.text, /Task 150 · Chore number 150/u);
+    assert.match(third.text, /That's all of them\./u);
+    assert.deepEqual(third.rows, third.before);
+  });
 });
 
 describe("multi-turn (shared/examples/assistant-conversations.jsonl)", () => {

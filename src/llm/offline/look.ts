@@ -110,11 +110,39 @@ const PERIOD_WORDS: Record<Period, string> = {
   this_month: "this month",
 };
 
-function more(shown: number, total: number): string {
+/** What a page leaves out, and the two ways on: the next page, or a narrower question. */
+export function moreNote(shown: number, total: number): string {
   const rest = total - shown;
   return rest > 0
-    ? `\n…and ${rest} more (${total} in all). Tell me a word from the title, a list or a #label to narrow it down.`
+    ? `\n…and ${rest} more (${total} in all). Say "show more" for the next ones, or give me a word from the title, a list or a #label to narrow it down.`
     : "";
+}
+
+const more = moreNote;
+
+const MORE =
+  /^(?:(?:show|list|give|see|display|read|tell)(?: me)? )?(?:the )?(?:more|next(?: page| ones| few| batch)?|the rest|rest of them|remaining ones|what else|keep going|continue|go on|and the others)(?: (?:tasks|ones|of them|please))?$/iu;
+const YES = /^(?:yes|yeah|yep|sure|ok|okay|please|yes please|go ahead)$/iu;
+
+/** "Show more" after a page that had more: the same list_tasks call, from its cursor. */
+export function moreCall(
+  text: string,
+  previous: ToolStep | undefined,
+  askedMore: boolean,
+): Record<string, unknown> | undefined {
+  if (!previous || !(MORE.test(text) || (askedMore && YES.test(text)))) return undefined;
+  const cursor = pageOf(previous).next_cursor;
+  return cursor ? { ...previous.input, cursor } : undefined;
+}
+
+/** The answer to "show more". */
+export function answerMore(step: ToolStep): string {
+  const page = pageOf(step);
+  if (page.items.length === 0) return "That's all of them.";
+  const tail = page.next_cursor
+    ? '\nThere are more: say "show more" again, or narrow it down with a word, a list or a #label.'
+    : "\nThat's all of them.";
+  return `Here are the next ones:\n${lines(page.items, step.input.status !== "pending" && step.input.status !== "completed")}${tail}`;
 }
 
 function lines(tasks: TaskView[], showDone: boolean): string {

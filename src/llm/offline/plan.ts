@@ -6,10 +6,10 @@
 import { LIST_PAGE_SIZE, MAX_LIST_PAGES, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import { type Clock, readClock } from "./clock.ts";
 import type { Turn } from "./conversation.ts";
-import { answerView, nextPage, pageOf, viewCalls } from "./look.ts";
+import { answerMore, answerView, moreCall, nextPage, pageOf, viewCalls } from "./look.ts";
 import { resolveRef } from "./match.ts";
 import { understandTask } from "./model.ts";
-import { cleanMessage, parseFollowUpRef } from "./parse.ts";
+import { cleanMessage, parseFollowUpRef, stripFiller } from "./parse.ts";
 import { splitTitle } from "./phrases.ts";
 import * as say from "./replies.ts";
 import type { ActionKind, Decision, Intent, Ref, TaskView, ToolStep } from "./types.ts";
@@ -222,6 +222,14 @@ export function decide(turn: Turn, tools: ReadonlySet<string>, now = () => new D
   if (turn.steps.length > MAX_STEPS)
     return text("Sorry, I got stuck on that one. Could you rephrase it?");
   const needs = (name: string): boolean => tools.has(name);
+  const asked = /say "show more"/u.test(turn.previousAssistantText ?? "");
+  const more = moreCall(stripFiller(cleanMessage(turn.userText)), turn.previousListing, asked);
+  if (more && needs("list_tasks")) {
+    const step = turn.steps.findLast((s) => s.toolName === "list_tasks");
+    if (!step) return call("list_tasks", more);
+    if (step.error) return text(say.toolFailed("list", undefined, step.error));
+    return text(answerMore(step));
+  }
   switch (intent.kind) {
     case "chat":
       return text(say.CHAT[intent.topic]);

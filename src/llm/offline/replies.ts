@@ -4,6 +4,7 @@
  */
 import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import { attributes, taskLine } from "./describe.ts";
+import { moreNote } from "./look.ts";
 import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
@@ -156,12 +157,5 @@ export function listed(status: Status, tasks: TaskView[], total = tasks.length):
   const [heading, empty] = HEADINGS[status];
   if (tasks.length === 0) return empty;
   const lines = tasks.map((t) => taskLine(t, status === "all"));
-  const rest = total - tasks.length;
-  const more =
-    rest > 0
-      ? [
-          `…and ${rest} more (${total} in all). Tell me a word from the title, a list or a #label to narrow it down.`,
-        ]
-      : [];
-  return [heading, ...lines, ...more].join("\n");
+  return `${[heading, ...lines].join("\n")}${moreNote(tasks.length, total)}`;
 }
