@@ -19,6 +19,9 @@ export const MAX_LIST_PAGES = 5;
 /** Tasks asked of list_tasks per page (the tool's maximum). */
 export const LIST_PAGE_SIZE = 100;
 
+/** Search words sent as list_tasks `q` (the tool's SEARCH_MAX). */
+export const MAX_SEARCH_CHARS = 200;
+
 /** An answer streams in at most this many pieces, however long it is. */
 export const MAX_STREAM_CHUNKS = 200;
 

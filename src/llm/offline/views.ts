@@ -3,6 +3,7 @@
  * list, one label, one priority, a count, or what was finished in a period. Each reads one
  * cleaned message (at most MAX_REQUEST_CHARS) with anchored, linear patterns.
  */
+import { lead, MAX_SEARCH_CHARS } from "./bounds.ts";
 import { statusOf } from "./phrases.ts";
 import type { Intent, Period, Priority, Status, View } from "./types.ts";
 
@@ -91,7 +92,7 @@ export function readView(text: string, question: boolean): Intent | undefined {
     ?.replace(/^["']|["']$/gu, "")
     .replace(/^(?:the|a|an|my|some) /iu, "")
     .trim();
-  if (q) return list("all", { q });
+  if (q) return list("all", { q: lead(q, MAX_SEARCH_CHARS) });
   if (
     /\b(?:upcoming|coming up|later this week|this week|next week|in the next few days)\b/iu.test(t)
   ) {
