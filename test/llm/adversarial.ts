@@ -38,6 +38,9 @@ const SHAPES: Array<[string, string]> = [
   ["remind me to ", "on december 24 in 3 days "],
   ["move task 1 to ", "friday "],
   ["add ", "#a "],
+  // "#a,#a,…" split exponentially many ways in a label pattern with \S+ (found by the fuzzer).
+  ["add ", "#a,"],
+  ["remove the ", "#a, "],
   ["add x ", "!! urgent: "],
   ["add ", "'x don't "],
   ["add eggs ", "to my shopping list "],

@@ -56,13 +56,15 @@ const LIST_MOVE =
 const DUE_LEFTOVER = /^(?:instead|please|then|now|thanks|thank you)?$/iu;
 
 const LABEL_WORD = /^#?(\p{L}[\p{L}\p{N}_-]{0,39})$/u;
+// Label words exclude the separators (space, comma, #): with \S+ a run like "#a,#a,#a…"
+// splits in exponentially many ways when the rest of the pattern fails.
 const LABELS_ADD = [
-  /^(?:add|put|attach|apply|stick)(?: the)? (?:labels? |tags? )?(?<labels>#\S+(?:(?:\s*,\s*|\s+and\s+|\s+)#\S+)*)(?: labels?| tags?)? (?:to|on|onto) (?<ref>.+)$/iu,
+  /^(?:add|put|attach|apply|stick)(?: the)? (?:labels? |tags? )?(?<labels>#[^\s,#]+(?:(?:\s*,\s*|\s+and\s+|\s+)#[^\s,#]+)*)(?: labels?| tags?)? (?:to|on|onto) (?<ref>.+)$/iu,
   /^(?:tag|label) (?<ref>.+?) (?:with|as) (?:the )?(?:labels? |tags? )?(?<labels>.+)$/iu,
-  /^(?:tag|label) (?<ref>.+?) (?<labels>#\S+(?:\s+#\S+)*)$/iu,
+  /^(?:tag|label) (?<ref>.+?) (?<labels>#[^\s#]+(?:\s+#[^\s#]+)*)$/iu,
 ];
 const LABELS_REMOVE =
-  /^(?:remove|delete|drop|take off|take|clear|untag)(?: the)? (?:labels? |tags? )?(?<labels>#?\S+(?:(?:\s*,\s*|\s+and\s+|\s+)#\S+)*)(?: labels?| tags?)? (?:from|on|off|off of) (?<ref>.+)$/iu;
+  /^(?:remove|delete|drop|take off|take|clear|untag)(?: the)? (?:labels? |tags? )?(?<labels>#?[^\s,#]+(?:(?:\s*,\s*|\s+and\s+|\s+)#[^\s,#]+)*)(?: labels?| tags?)? (?:from|on|off|off of) (?<ref>.+)$/iu;
 
 /** "#home, errands and #post" → ["home", "errands", "post"]; undefined if any is not a word. */
 function labelList(text: string, needHash: boolean): string[] | undefined {
