@@ -33,6 +33,20 @@ const SHAPES: Array<[string, string]> = [
   ["", "é😀ß "],
   ["add ", "to my list "],
   ["rename task 1 to ", "please "],
+  // The task model (issue 12): date words, marks, labels, lists and views.
+  ["add call mom ", "tomorrow at 5pm "],
+  ["remind me to ", "on december 24 in 3 days "],
+  ["move task 1 to ", "friday "],
+  ["add ", "#a "],
+  // "#a,#a,…" split exponentially many ways in a label pattern with \S+ (found by the fuzzer).
+  ["add ", "#a,"],
+  ["remove the ", "#a, "],
+  ["add x ", "!! urgent: "],
+  ["add ", "'x don't "],
+  ["add eggs ", "to my shopping list "],
+  ["what did I finish ", "this week "],
+  ["what's due ", "today overdue "],
+  ["reopen ", "task 1 not done "],
 ];
 
 /**

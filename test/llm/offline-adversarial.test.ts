@@ -63,7 +63,8 @@ const word = fc.constantFrom(
     "add delete complete rename mark remind me to task tasks the done as with description " +
     "please thanks I i've paid bought picked up and or one three third first twenty hundred " +
     "list show my what's is are at on it called new note that should be it's not finished " +
-    "adding walked june tomorrow all everything last"
+    "adding walked june tomorrow all everything last " +
+    "due today overdue urgent high priority !! #errands reopen friday next week in 3 days at 5pm"
   ).split(" "),
 );
 const punctuation = fc.constantFrom(

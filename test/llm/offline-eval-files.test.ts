@@ -20,7 +20,7 @@ for (const file of readdirSync(EVAL_DIR).filter((f) => f.endsWith(".jsonl"))) {
   describe(`eval/${file}`, () => {
     for (const c of cases) {
       test(`${c.id}: ${c.say}`, async () => {
-        check(c, await converse(c.tasks ?? [], c.say));
+        check(c, await converse(c.tasks ?? [], c.say, c.tz));
       });
     }
   });

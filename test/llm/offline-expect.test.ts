@@ -4,23 +4,75 @@
  * builders the phrasing tables use. No tests of its own.
  */
 import assert from "node:assert/strict";
-import type { Outcome, Row, SeedTask } from "./offline-harness.test.ts";
+import { addDays, todayIn } from "../../src/tasks/due.ts";
+import {
+  type Clock,
+  dayFrom,
+  NOW,
+  type Outcome,
+  type Row,
+  type SeedTask,
+} from "./offline-harness.test.ts";
+
+/** The task-model checks of shared/examples/README.md (multi-turn format), for one turn. */
+interface DueChecks {
+  /** "+N" days from today in the user's zone, "MM-DD" (the next such day), or a date. */
+  due_date?: string;
+  due_time?: string;
+  /** 0 = Sunday: a date within the coming 7 days. */
+  due_weekday?: number;
+  due_null?: boolean;
+  priority?: string;
+  list?: string;
+}
 
 export interface Expect {
-  added?: { title?: string; title_contains?: string; description_contains?: string };
+  added?: {
+    title?: string;
+    title_contains?: string;
+    title_lacks?: string;
+    description_contains?: string;
+    label?: string;
+  } & DueChecks;
   completed?: number[];
+  reopened?: number[];
   deleted?: number[];
-  updated?: { task: number; title?: string; description_contains?: string };
+  updated?: { task: number; title?: string; description_contains?: string } & DueChecks;
   listed?: "all" | "pending" | "completed";
-  unchanged?: boolean;
+  unchanged?: boolean | { names?: string[]; omits?: string[]; reply_matches?: string };
   reply_matches?: string;
 }
 
 export interface Case {
   id?: string;
+  /** The user's time zone (default UTC). */
+  tz?: string;
   tasks: SeedTask[];
   say: string;
   expect: Expect;
+}
+
+/** The day a due_date check means, seen from `clock`. */
+function wantedDay(spec: string, clock: Clock): string {
+  const md = /^(\d{2})-(\d{2})$/u.exec(spec);
+  if (!md) return dayFrom(spec, clock);
+  const today = todayIn(clock.timezone, clock.now);
+  const thisYear = `${today.slice(0, 4)}-${spec}`;
+  return thisYear >= today ? thisYear : `${Number(today.slice(0, 4)) + 1}-${spec}`;
+}
+
+function checkDue(row: Row, e: DueChecks, clock: Clock, why: string): void {
+  if (e.due_null) assert.equal(row.due, null, `due cleared\n${why}`);
+  if (e.due_date) assert.equal(row.due?.date, wantedDay(e.due_date, clock), `due date\n${why}`);
+  if (e.due_time) assert.equal(row.due?.time, e.due_time, `due time\n${why}`);
+  if (e.due_weekday !== undefined) {
+    const date = row.due?.date ?? "";
+    const today = todayIn(clock.timezone, clock.now);
+    assert.equal(new Date(`${date}T00:00:00Z`).getUTCDay(), e.due_weekday, `weekday\n${why}`);
+    assert.ok(date >= today && date <= addDays(today, 7), `within a week: ${date}\n${why}`);
+  }
+  if (e.priority) assert.equal(row.priority, e.priority, `priority\n${why}`);
+  if (e.list) assert.equal(row.list.toLowerCase(), e.list.toLowerCase(), `list\n${why}`);
 }
 
 const norm = (s: string) =>
@@ -37,6 +89,7 @@ function sameExcept(before: Row[], after: Row[], ids: number[]): void {
 /** Assert an outcome meets the judged expectation. */
 export function check(c: Case, o: Outcome): void {
   const e = c.expect;
+  const clock: Clock = { timezone: c.tz ?? "UTC", now: NOW };
   const why = `reply: ${o.text}\ncalls: ${JSON.stringify(o.calls)}`;
   if (e.added) {
     assert.equal(o.rows.length, o.before.length + 1, `one task added\n${why}`);
@@ -58,6 +111,21 @@ export function check(c: Case, o: Outcome): void {
         `description ${added.description}\n${why}`,
       );
     }
+    if (e.added.title_lacks) {
+      assert.ok(
+        !norm(added.title).includes(norm(e.added.title_lacks)),
+        `title ${added.title}\n${why}`,
+      );
+    }
+    if (e.added.label) assert.ok(added.labels.includes(e.added.label), `labels\n${why}`);
+    checkDue(added, e.added, clock, why);
+  }
+  if (e.reopened) {
+    const open = o.rows.filter(
+      (r) => !r.completed && o.before.find((b) => b.id === r.id)?.completed,
+    );
+    assert.deepEqual(open.map((r) => r.id).sort(), [...e.reopened].sort(), why);
+    sameExcept(o.before, o.rows, e.reopened);
   }
   if (e.completed) {
     const done = o.rows.filter(
@@ -83,6 +151,7 @@ export function check(c: Case, o: Outcome): void {
         `description ${d}\n${why}`,
       );
     }
+    checkDue(row, e.updated, clock, why);
     sameExcept(o.before, o.rows, [e.updated.task]);
   }
   if (e.listed) {
@@ -106,9 +175,17 @@ export function check(c: Case, o: Outcome): void {
     }
   }
   if (e.unchanged) assert.deepEqual(o.rows, o.before, why);
-  if (e.reply_matches) {
-    const ci = e.reply_matches.startsWith("(?i)");
-    const re = new RegExp(e.reply_matches.replace(/^\(\?i\)/, ""), ci ? "i" : "");
+  const u = typeof e.unchanged === "object" ? e.unchanged : {};
+  for (const name of u.names ?? []) {
+    assert.ok(o.text.toLowerCase().includes(name.toLowerCase()), `names "${name}"\n${why}`);
+  }
+  for (const name of u.omits ?? []) {
+    assert.ok(!o.text.toLowerCase().includes(name.toLowerCase()), `omits "${name}"\n${why}`);
+  }
+  const matches = u.reply_matches ?? e.reply_matches;
+  if (matches) {
+    const ci = matches.startsWith("(?i)");
+    const re = new RegExp(matches.replace(/^\(\?i\)/, ""), ci ? "i" : "");
     assert.match(o.text, re, why);
   }
 }

@@ -6,12 +6,23 @@
 import { type ModelMessage, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
 import { createOfflineModel } from "../../src/llm/offline/index.ts";
+import { addDays, type Due, dueLabel, resolveDue, todayIn } from "../../src/tasks/due.ts";
 
 export interface SeedTask {
   title: string;
   completed?: boolean;
   description?: string;
+  /** "+N" / "-N" days from today in the user's zone, or "YYYY-MM-DD". */
+  due?: string;
+  time?: string;
+  priority?: Priority;
+  list?: string;
+  labels?: string[];
+  /** In-process only: when it was completed, "-N" days from now (default: now). */
+  completed_at?: string;
 }
+
+type Priority = "none" | "low" | "medium" | "high";
 
 export interface Row {
   id: number;
@@ -21,22 +32,114 @@ export interface Row {
   created_at: string;
   updated_at: string;
   completed_at: string | null;
+  due: Due | null;
+  priority: Priority;
+  list: string;
+  labels: string[];
+  parent_id: number | null;
 }
+
+/** The user's clock in a test: a fixed instant (a Wednesday) and a zone. */
+export interface Clock {
+  timezone: string;
+  now: Date;
+}
+export const NOW = new Date("2026-12-02T10:30:00.000Z");
+export const UTC_CLOCK: Clock = { timezone: "UTC", now: NOW };
 
 const STAMP = "2025-01-01T00:00:00.000Z";
 const notFound = (id: number) => ({
   error: { code: "not_found", message: `Task ${id} not found` },
 });
+const invalid = (message: string) => ({ error: { code: "validation_failed", message } });
 
-/** Tools over a plain array, shaped like Tasktalk's real ones; `calls` records every call. */
-export function makeTools(rows: Row[], calls: Array<{ name: string; input: unknown }>) {
+const priority = z.enum(["none", "low", "medium", "high"]);
+const dueInput = z
+  .union([
+    z.object({ date: z.string(), time: z.string().nullable().optional() }),
+    z.object({ string: z.string() }),
+  ])
+  .nullable();
+
+/** The "Current date and time for the user" line of the contract, for `clock`. */
+export function clockLine(clock: Clock): string {
+  const f = new Intl.DateTimeFormat("en-CA", {
+    timeZone: clock.timezone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    weekday: "long",
+    hourCycle: "h23",
+  });
+  const p = Object.fromEntries(f.formatToParts(clock.now).map((x) => [x.type, x.value]));
+  return `Current date and time for the user: ${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} (${p.weekday}), time zone ${clock.timezone}.`;
+}
+
+function compact(r: Row) {
+  return {
+    id: r.id,
+    title: r.title,
+    completed: r.completed,
+    due: r.due ? (r.due.time ? `${r.due.date} ${r.due.time}` : r.due.date) : null,
+    priority: r.priority,
+    list: r.list,
+    labels: r.labels,
+    parent_id: r.parent_id,
+    completed_at: r.completed_at,
+  };
+}
+
+function oneTask(r: Row, status: string) {
+  return {
+    task_id: r.id,
+    status,
+    title: r.title,
+    due: r.due,
+    due_label: r.due ? dueLabel(r.due) : null,
+    priority: r.priority,
+    list: r.list,
+    labels: r.labels,
+  };
+}
+
+const labelsOf = (labels: string[]) =>
+  [...new Set(labels.map((l) => l.replace(/^#/u, "").toLowerCase()))].sort();
+
+/** Tools over a plain array, shaped like Tasktalk's real ones (the task-model contract). */
+export function makeTools(
+  rows: Row[],
+  calls: Array<{ name: string; input: unknown }>,
+  clock: Clock = UTC_CLOCK,
+) {
   const find = (id: number) => rows.find((r) => r.id === id);
+  const listName = (name: string) =>
+    rows.find((r) => r.list.toLowerCase() === name.toLowerCase())?.list ?? name;
+  const due = (input: z.infer<typeof dueInput> | undefined): Due | null | undefined | Error => {
+    if (input === undefined) return undefined;
+    try {
+      return resolveDue(input, clock.timezone, clock.now);
+    } catch (error) {
+      return error as Error;
+    }
+  };
   return {
     add_task: tool({
       description: "Add a task",
-      inputSchema: z.object({ title: z.string(), description: z.string().optional() }),
+      inputSchema: z.object({
+        title: z.string(),
+        description: z.string().optional(),
+        due: dueInput.optional(),
+        priority: priority.optional(),
+        list: z.string().optional(),
+        labels: z.array(z.string()).optional(),
+        parent_id: z.number().optional(),
+      }),
       execute: async (input) => {
         calls.push({ name: "add_task", input });
+        const d = due(input.due);
+        if (d instanceof Error) return invalid(`I could not read "${JSON.stringify(input.due)}"`);
         const id = rows.reduce((m, r) => Math.max(m, r.id), 0) + 1;
         const row: Row = {
           id,
@@ -46,20 +149,60 @@ export function makeTools(rows: Row[], calls: Array<{ name: string; input: unkno
           created_at: STAMP,
           updated_at: STAMP,
           completed_at: null,
+          due: d ?? null,
+          priority: input.priority ?? "none",
+          list: input.list ? listName(input.list) : "Inbox",
+          labels: labelsOf(input.labels ?? []),
+          parent_id: input.parent_id ?? null,
         };
         rows.push(row);
-        return { task_id: id, status: "created", title: row.title };
+        return oneTask(row, "created");
       },
     }),
     list_tasks: tool({
       description: "List tasks",
-      inputSchema: z.object({ status: z.enum(["all", "pending", "completed"]).optional() }),
+      inputSchema: z.object({
+        status: z.enum(["all", "pending", "completed"]).optional(),
+        due: z.enum(["today", "overdue", "upcoming", "none"]).optional(),
+        list: z.string().optional(),
+        label: z.string().optional(),
+        priority: priority.optional(),
+        q: z.string().optional(),
+        limit: z.number().int().min(1).max(100).optional(),
+        cursor: z.string().optional(),
+      }),
       execute: async (input) => {
         calls.push({ name: "list_tasks", input });
         const status = input.status ?? "all";
-        return rows
-          .filter((r) => status === "all" || r.completed === (status === "completed"))
-          .map((r) => ({ ...r }));
+        const today = todayIn(clock.timezone, clock.now);
+        const matches = rows.filter((r) => {
+          if (status !== "all" && r.completed !== (status === "completed")) return false;
+          if (input.list && r.list.toLowerCase() !== input.list.toLowerCase()) return false;
+          if (input.label && !r.labels.includes(input.label.toLowerCase())) return false;
+          if (input.priority && r.priority !== input.priority) return false;
+          if (input.q) {
+            const words = `${r.title} ${r.description ?? ""}`.toLowerCase().split(/\W+/u);
+            if (
+              !input.q
+                .toLowerCase()
+                .split(/\s+/u)
+                .every((w) => words.includes(w))
+            )
+              return false;
+          }
+          if (input.due === "none") return r.due === null;
+          if (!input.due) return true;
+          if (!r.due) return false;
+          if (input.due === "today") return r.due.date === today;
+          if (input.due === "upcoming") return r.due.date > today;
+          const late = r.due.at ? Date.parse(r.due.at) < clock.now.getTime() : r.due.date < today;
+          return !r.completed && r.due.date <= today && late;
+        });
+        const start = Number(input.cursor ?? 0);
+        const limit = input.limit ?? 50;
+        const page = matches.slice(start, start + limit);
+        const next = start + limit < matches.length ? String(start + limit) : null;
+        return { items: page.map(compact), total: matches.length, next_cursor: next };
       },
     }),
     complete_task: tool({
@@ -70,8 +213,8 @@ export function makeTools(rows: Row[], calls: Array<{ name: string; input: unkno
         const row = find(task_id);
         if (!row) return notFound(task_id);
         row.completed = true;
-        row.completed_at = STAMP;
-        return { task_id, status: "completed", title: row.title };
+        row.completed_at = clock.now.toISOString();
+        return oneTask(row, "completed");
       },
     }),
     delete_task: tool({
@@ -82,7 +225,7 @@ export function makeTools(rows: Row[], calls: Array<{ name: string; input: unkno
         const row = find(task_id);
         if (!row) return notFound(task_id);
         rows.splice(rows.indexOf(row), 1);
-        return { task_id, status: "deleted", title: row.title };
+        return oneTask(row, "deleted");
       },
     }),
     update_task: tool({
@@ -91,29 +234,72 @@ export function makeTools(rows: Row[], calls: Array<{ name: string; input: unkno
         task_id: z.number(),
         title: z.string().optional(),
         description: z.string().optional(),
+        completed: z.boolean().optional(),
+        due: dueInput.optional(),
+        priority: priority.optional(),
+        list: z.string().optional(),
+        labels: z.array(z.string()).optional(),
+        parent_id: z.number().nullable().optional(),
       }),
       execute: async (input) => {
         calls.push({ name: "update_task", input });
         const row = find(input.task_id);
         if (!row) return notFound(input.task_id);
+        const d = due(input.due);
+        if (d instanceof Error) return invalid(`I could not read "${JSON.stringify(input.due)}"`);
         if (input.title !== undefined) row.title = input.title;
         if (input.description !== undefined) row.description = input.description;
-        return { task_id: row.id, status: "updated", title: row.title };
+        if (d !== undefined) row.due = d;
+        if (input.priority !== undefined) row.priority = input.priority;
+        if (input.list !== undefined) row.list = listName(input.list);
+        if (input.labels !== undefined) row.labels = labelsOf(input.labels);
+        if (input.parent_id !== undefined) row.parent_id = input.parent_id;
+        let status = "updated";
+        if (input.completed === false && row.completed) {
+          row.completed = false;
+          row.completed_at = null;
+          status = "reopened";
+        } else if (input.completed === true && !row.completed) {
+          row.completed = true;
+          row.completed_at = clock.now.toISOString();
+          status = "completed";
+        }
+        return oneTask(row, status);
       },
     }),
   };
 }
 
-export function seed(tasks: SeedTask[]): Row[] {
-  return tasks.map((t, i) => ({
-    id: i + 1,
-    title: t.title,
-    description: t.description ?? null,
-    completed: t.completed === true,
-    created_at: STAMP,
-    updated_at: STAMP,
-    completed_at: t.completed ? STAMP : null,
-  }));
+/** "+N" / "-N" days from today in the zone, or a date as is. */
+export function dayFrom(spec: string, clock: Clock): string {
+  const rel = /^([+-]\d+)$/u.exec(spec);
+  return rel ? addDays(todayIn(clock.timezone, clock.now), Number(rel[1])) : spec;
+}
+
+export function seed(tasks: SeedTask[], clock: Clock = UTC_CLOCK): Row[] {
+  return tasks.map((t, i) => {
+    const doneAt = t.completed
+      ? t.completed_at
+        ? new Date(clock.now.getTime() + Number(t.completed_at) * 86_400_000).toISOString()
+        : clock.now.toISOString()
+      : null;
+    return {
+      id: i + 1,
+      title: t.title,
+      description: t.description ?? null,
+      completed: t.completed === true,
+      created_at: STAMP,
+      updated_at: STAMP,
+      completed_at: doneAt,
+      due: t.due
+        ? resolveDue({ date: dayFrom(t.due, clock), time: t.time ?? null }, clock.timezone)
+        : null,
+      priority: t.priority ?? "none",
+      list: t.list ?? "Inbox",
+      labels: labelsOf(t.labels ?? []),
+      parent_id: null,
+    };
+  });
 }
 
 export interface Outcome {
@@ -132,14 +318,15 @@ export async function turn(
   rows: Row[],
   say: string,
   history: ModelMessage[] = [],
+  clock: Clock = UTC_CLOCK,
 ): Promise<Outcome> {
   const before = rows.map((r) => ({ ...r }));
   const calls: Outcome["calls"] = [];
   const result = streamText({
     model: createOfflineModel(),
-    system: "You are Tasktalk, a task assistant.",
+    system: `You are Tasktalk, a task assistant.\n${clockLine(clock)}`,
     messages: [...history, { role: "user", content: say }],
-    tools: makeTools(rows, calls),
+    tools: makeTools(rows, calls, clock),
     stopWhen: stepCountIs(5),
   });
   let chunks = 0;
@@ -156,18 +343,19 @@ export async function turn(
 }
 
 /** A fresh conversation about `tasks`: one message. */
-export function converse(tasks: SeedTask[], say: string): Promise<Outcome> {
-  return turn(seed(tasks), say);
+export function converse(tasks: SeedTask[], say: string, timezone = "UTC"): Promise<Outcome> {
+  const clock = { timezone, now: NOW };
+  return turn(seed(tasks, clock), say, [], clock);
 }
 
 /** A multi-turn conversation: each say() sees the history and the changed tasks. */
-export function session(tasks: SeedTask[]) {
-  const rows = seed(tasks);
+export function session(tasks: SeedTask[], clock: Clock = UTC_CLOCK) {
+  const rows = seed(tasks, clock);
   const history: ModelMessage[] = [];
   return {
     rows,
     async say(text: string): Promise<Outcome> {
-      const outcome = await turn(rows, text, history);
+      const outcome = await turn(rows, text, history, clock);
       history.push({ role: "user", content: text }, ...outcome.messages);
       return outcome;
     },

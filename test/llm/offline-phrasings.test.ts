@@ -29,7 +29,7 @@ export const PHRASINGS: Case[] = [
   addLike("Add milk to my shopping list", "milk"),
   add("Please add 'Finish the slides' to my tasks", "Finish the slides"),
   add("New task: book flights to Lisbon", "book flights to Lisbon"),
-  add("Remind me to call the dentist tomorrow", "call the dentist tomorrow"),
+  addLike("Remind me to call the dentist tomorrow", "call the dentist"),
   add("Don't let me forget to pick up the dry cleaning", "pick up the dry cleaning"),
   add("I have to renew my car insurance", "renew my car insurance"),
   add("put 'take out the trash' on my list", "take out the trash"),

@@ -47,7 +47,8 @@ export const WORDING: Case[] = [
   add("remind me to buy a gift for mom's birthday", "buy a gift for mom's birthday"),
   same(HOME, "Add a task please", "(?i)what"),
 
-  list("So what's on my to-do list today?", "all"),
+  // "Today" is the Today view (issue 12): due today + overdue, else what is still open.
+  list("So what's on my to-do list today?", "pending"),
   list("Read me my tasks", "all"),
   list("What's on there?", "all"),
   list("Can you list my pending tasks?", "pending"),

@@ -13,6 +13,15 @@ export const MAX_REQUEST_CHARS = 1000;
 /** One request changes at most this many tasks ("delete tasks 1 2 3 …" is one tool call each). */
 export const MAX_TASKS_PER_REQUEST = 50;
 
+/** Pages of list_tasks (of LIST_PAGE_SIZE tasks) one request reads to find a task or a period. */
+export const MAX_LIST_PAGES = 5;
+
+/** Tasks asked of list_tasks per page (the tool's maximum). */
+export const LIST_PAGE_SIZE = 100;
+
+/** Search words sent as list_tasks `q` (the tool's SEARCH_MAX). */
+export const MAX_SEARCH_CHARS = 200;
+
 /** An answer streams in at most this many pieces, however long it is. */
 export const MAX_STREAM_CHUNKS = 200;
 

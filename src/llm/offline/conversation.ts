@@ -8,10 +8,14 @@ import type { ToolError, ToolStep } from "./types.ts";
 
 export interface Turn {
   userText: string;
+  /** The system prompt (it carries the user's date, time and zone: clock.ts). */
+  system?: string;
   /** Tool calls of this turn, in order, each with its result once it is in the prompt. */
   steps: ToolStep[];
   previousUserText?: string;
   previousAssistantText?: string;
+  /** The last list_tasks call of the previous exchange, with its result ("show more"). */
+  previousListing?: ToolStep;
   /** Tool calls anywhere in the prompt; new call ids continue from here. */
   toolCallCount: number;
 }
@@ -90,6 +94,26 @@ function asInput(input: unknown): Record<string, unknown> {
   return isObject(value) ? value : {};
 }
 
+/** The tool calls in `messages`, each with its decoded result once it is there. */
+function stepsIn(messages: LanguageModelV4Prompt): ToolStep[] {
+  const steps: ToolStep[] = [];
+  const byId = new Map<string, ToolStep>();
+  for (const message of messages) {
+    if (message.role !== "assistant" && message.role !== "tool") continue;
+    for (const part of message.content) {
+      if (part.type === "tool-call") {
+        const step: ToolStep = { toolName: part.toolName, input: asInput(part.input) };
+        steps.push(step);
+        byId.set(part.toolCallId, step);
+      } else if (part.type === "tool-result") {
+        const step = byId.get(part.toolCallId);
+        if (step) Object.assign(step, decodeOutput(part.output));
+      }
+    }
+  }
+  return steps;
+}
+
 export function readTurn(prompt: LanguageModelV4Prompt): Turn {
   let lastUser = -1;
   let previousUser = -1;
@@ -104,25 +128,17 @@ export function readTurn(prompt: LanguageModelV4Prompt): Turn {
     }
   });
 
-  const steps: ToolStep[] = [];
-  const byId = new Map<string, ToolStep>();
-  for (const message of prompt.slice(lastUser + 1)) {
-    if (message.role !== "assistant" && message.role !== "tool") continue;
-    for (const part of message.content) {
-      if (part.type === "tool-call") {
-        const step: ToolStep = { toolName: part.toolName, input: asInput(part.input) };
-        steps.push(step);
-        byId.set(part.toolCallId, step);
-      } else if (part.type === "tool-result") {
-        const step = byId.get(part.toolCallId);
-        if (step) Object.assign(step, decodeOutput(part.output));
-      }
-    }
-  }
-
+  const steps = stepsIn(prompt.slice(lastUser + 1));
+  const between = previousUser >= 0 ? prompt.slice(previousUser + 1, lastUser) : [];
+  const previousListing = stepsIn(between).findLast(
+    (st) => st.toolName === "list_tasks" && st.result !== undefined,
+  );
+  const system = prompt
+    .filter((m) => m.role === "system")
+    .map((m) => (typeof m.content === "string" ? m.content : ""))
+    .join("\n");
   const userMessage = prompt[lastUser];
   const previous = previousUser >= 0 ? prompt[previousUser] : undefined;
-  const between = previousUser >= 0 ? prompt.slice(previousUser + 1, lastUser) : [];
   const assistantText = between
     .filter((m) => m.role === "assistant")
     .map(textOf)
@@ -130,9 +146,11 @@ export function readTurn(prompt: LanguageModelV4Prompt): Turn {
     .trim();
   return {
     userText: userMessage ? textOf(userMessage) : "",
+    ...(system ? { system } : {}),
     steps,
     previousUserText: previous ? textOf(previous) : undefined,
     previousAssistantText: assistantText || undefined,
+    ...(previousListing ? { previousListing } : {}),
     toolCallCount,
   };
 }

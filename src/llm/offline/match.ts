@@ -55,8 +55,8 @@ function score(want: Lemma[], have: Lemma[]): number {
 
 /** Among equally good matches, completing prefers the task that is still pending. */
 function narrow(candidates: TaskView[], action: ActionKind): TaskView[] {
-  if (action !== "complete" || candidates.length < 2) return candidates;
-  const pending = candidates.filter((t) => !t.completed);
+  if ((action !== "complete" && action !== "reopen") || candidates.length < 2) return candidates;
+  const pending = candidates.filter((t) => t.completed === (action === "reopen"));
   return pending.length > 0 ? pending : candidates;
 }
 
@@ -105,7 +105,14 @@ export function resolveRef(ref: Ref, tasks: TaskView[], action: ActionKind): Res
     }
     case "all": {
       // "complete everything" means the open ones; "delete all" means what it says.
-      const status = ref.status === "all" && action === "complete" ? "pending" : ref.status;
+      const status =
+        ref.status !== "all"
+          ? ref.status
+          : action === "complete"
+            ? "pending"
+            : action === "reopen"
+              ? "completed"
+              : "all";
       const chosen = tasks.filter((t) =>
         status === "all" ? true : status === "pending" ? !t.completed : t.completed,
       );

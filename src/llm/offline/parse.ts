@@ -45,7 +45,7 @@ export function cleanMessage(message: string): string {
 /** Trailing spaces and punctuation, as stripFiller and smallTalk drop them. */
 const endPunctuation = (text: string): string => trimEnd(text, /[\s?!.,]/u);
 
-function stripFiller(text: string): string {
+export function stripFiller(text: string): string {
   let out = text;
   for (let prev = "", pass = 0; prev !== out && pass < MAX_STRIP_PASSES; pass++) {
     prev = out;

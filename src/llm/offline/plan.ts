@@ -1,18 +1,22 @@
 /**
  * Deciding the next step of the agent loop from the turn so far: call a tool, or answer.
- * Word references are resolved against a fresh list_tasks result, never guessed; numbers
- * go straight to the action (the tool says not_found if there is no such task).
+ * Word references are resolved against fresh list_tasks pages, never guessed; numbers go
+ * straight to the action (the tool says not_found if there is no such task).
  */
-import { MAX_TASKS_PER_REQUEST } from "./bounds.ts";
+import { LIST_PAGE_SIZE, MAX_LIST_PAGES, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
+import { type Clock, readClock } from "./clock.ts";
 import type { Turn } from "./conversation.ts";
+import { answerMore, answerView, moreCall, nextPage, pageOf, viewCalls } from "./look.ts";
 import { resolveRef } from "./match.ts";
-import { cleanMessage, parseFollowUpRef, parseMessage } from "./parse.ts";
+import { understandTask } from "./model.ts";
+import { cleanMessage, parseFollowUpRef, stripFiller } from "./parse.ts";
 import { splitTitle } from "./phrases.ts";
 import * as say from "./replies.ts";
-import type { ActionKind, Decision, Intent, Ref, Status, TaskView, ToolStep } from "./types.ts";
+import type { ActionKind, Decision, Intent, Ref, TaskView, ToolStep } from "./types.ts";
 
 const ACTION_TOOL: Record<ActionKind, string> = {
   complete: "complete_task",
+  reopen: "update_task",
   delete: "delete_task",
   update: "update_task",
 };
@@ -27,44 +31,27 @@ const call = (toolName: string, input: Record<string, unknown>): Decision => ({
 });
 
 /** The intent of this turn, reading a bare answer to our own question as a follow-up. */
-export function interpret(turn: Turn): Intent {
-  const intent = parseMessage(turn.userText);
+export function interpret(turn: Turn, clock: Clock): Intent {
+  const intent = understandTask(turn.userText, clock);
   if (intent.kind !== "chat" || intent.topic !== "unknown") return intent;
   if (!turn.previousUserText || !turn.previousAssistantText?.includes("?")) return intent;
-  const before = parseMessage(turn.previousUserText);
+  const before = understandTask(turn.previousUserText, clock);
   if (before.kind === "add" && !before.title) {
     // Cleaned like any message: the raw text may hold long runs of spaces, and the
     // splitting patterns backtrack on those.
     const { title, description } = splitTitle(cleanMessage(turn.userText));
     return title ? { kind: "add", title, description: description ?? before.description } : intent;
   }
-  if (before.kind === "complete" || before.kind === "delete" || before.kind === "update") {
+  if (
+    before.kind === "complete" ||
+    before.kind === "reopen" ||
+    before.kind === "delete" ||
+    before.kind === "update"
+  ) {
     const ref = parseFollowUpRef(turn.userText);
     return ref ? { ...before, ref } : intent;
   }
   return intent;
-}
-
-function isTask(value: unknown): value is TaskView {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.id === "number" && typeof v.title === "string";
-}
-
-function tasksOf(step: ToolStep): TaskView[] {
-  const value = step.result;
-  const items = Array.isArray(value)
-    ? value
-    : typeof value === "object" &&
-        value !== null &&
-        Array.isArray((value as { tasks?: unknown }).tasks)
-      ? (value as { tasks: unknown[] }).tasks
-      : [];
-  return items.filter(isTask).map((t) => ({ ...t, completed: t.completed === true }));
-}
-
-function keep(status: Status, t: TaskView): boolean {
-  return status === "all" || (status === "completed") === t.completed;
 }
 
 function refText(ref: Ref): string {
@@ -73,25 +60,60 @@ function refText(ref: Ref): string {
   return ref.kind === "last" ? "your last task" : "those tasks";
 }
 
-function actionInput(intent: Intent, id: number): Record<string, unknown> {
-  if (intent.kind !== "update") return { task_id: id };
-  return {
-    task_id: id,
-    ...(intent.title !== undefined ? { title: intent.title } : {}),
-    ...(intent.description !== undefined ? { description: intent.description } : {}),
-  };
+/** The fields of an update the user gave (a due of null clears it). */
+function changes(intent: Intent): say.Fields {
+  if (intent.kind !== "update") return {};
+  const out: say.Fields = {};
+  if (intent.title !== undefined) out.title = intent.title;
+  if (intent.description !== undefined) out.description = intent.description;
+  if (intent.due !== undefined) out.due = intent.due;
+  if (intent.priority !== undefined) out.priority = intent.priority;
+  if (intent.list !== undefined) out.list = intent.list;
+  if (intent.addLabels || intent.removeLabels) out.labels = [];
+  return out;
+}
+
+/** A label change needs the task's own labels: update_task replaces the whole set. */
+const changesLabels = (intent: Intent): boolean =>
+  intent.kind === "update" && (intent.addLabels !== undefined || intent.removeLabels !== undefined);
+
+function actionInput(intent: Intent, id: number, task?: TaskView): Record<string, unknown> {
+  if (intent.kind === "reopen") return { task_id: id, completed: false };
+  const input: Record<string, unknown> = { task_id: id, ...changes(intent) };
+  if (intent.kind === "update" && changesLabels(intent)) {
+    const drop = new Set(intent.removeLabels ?? []);
+    const kept = (task?.labels ?? []).filter((l) => !drop.has(l));
+    input.labels = [...new Set([...kept, ...(intent.addLabels ?? [])])].sort();
+  }
+  return input;
 }
 
 function confirm(action: ActionKind, intent: Intent, steps: ToolStep[]): Decision {
-  const fields = intent.kind === "update" ? intent : {};
   const lines = steps.map((s) => {
     if (s.error) return say.toolFailed(action, s.input.task_id, s.error);
     const r = s.result as { task_id?: unknown; title?: unknown } | undefined;
     const id = typeof r?.task_id === "number" ? r.task_id : Number(s.input.task_id);
     const title = typeof r?.title === "string" ? r.title : String(s.input.title ?? "");
-    return say.changed(action, { task_id: id, title }, fields);
+    return say.changed(action, { task_id: id, title }, changes(intent), s.result);
   });
   return text(lines.join(" "));
+}
+
+/** Every task this turn's list_tasks pages returned, and the call for the next page, if any. */
+function listed(turn: Turn): {
+  steps: ToolStep[];
+  tasks: TaskView[];
+  next?: Record<string, unknown>;
+} {
+  const steps = turn.steps.filter((s) => s.toolName === "list_tasks");
+  const tasks = steps.filter((s) => !s.error).flatMap((s) => pageOf(s).items);
+  const last = steps.at(-1);
+  const cursor = last && !last.error ? pageOf(last).next_cursor : undefined;
+  const next =
+    cursor && steps.length < MAX_LIST_PAGES
+      ? { status: "all", limit: LIST_PAGE_SIZE, cursor }
+      : undefined;
+  return { steps, tasks, ...(next ? { next } : {}) };
 }
 
 function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): Decision {
@@ -100,26 +122,35 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
   if (done.length > 0) return confirm(action, intent, done);
   const ref = intent.ref;
   if (!ref) return text(say.askWhich(action));
-  if (intent.kind === "update" && intent.title === undefined && intent.description === undefined) {
+  if (intent.kind === "update" && Object.keys(changes(intent)).length === 0) {
     return text(say.askChange(refText(ref)));
   }
-  if (ref.kind === "numbers") {
+  if (ref.kind === "numbers" && !changesLabels(intent)) {
     if (ref.numbers.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
     return {
       type: "tools",
       calls: ref.numbers.map((n) => ({ toolName: tool, input: actionInput(intent, n) })),
     };
   }
-  const listing = turn.steps.findLast((s) => s.toolName === "list_tasks");
-  if (!listing) return call("list_tasks", { status: "all" });
-  if (listing.error) return text(say.toolFailed("list", undefined, listing.error));
-  const resolution = resolveRef(ref, tasksOf(listing), action);
+  const pages = listed(turn);
+  if (pages.steps.length === 0) return call("list_tasks", { status: "all", limit: LIST_PAGE_SIZE });
+  const failed = pages.steps.find((s) => s.error);
+  if (failed?.error) return text(say.toolFailed("list", undefined, failed.error));
+  // "All …" and "the last one" need every page; a word reference, only until it is found.
+  if (pages.next && (ref.kind === "all" || ref.kind === "last")) {
+    return call("list_tasks", pages.next);
+  }
+  const resolution = resolveRef(ref, pages.tasks, action);
+  if (resolution.kind === "none" && pages.next) return call("list_tasks", pages.next);
   switch (resolution.kind) {
     case "found":
       if (resolution.tasks.length > MAX_TASKS_PER_REQUEST) return text(say.tooMany(action));
       return {
         type: "tools",
-        calls: resolution.tasks.map((t) => ({ toolName: tool, input: actionInput(intent, t.id) })),
+        calls: resolution.tasks.map((t) => ({
+          toolName: tool,
+          input: actionInput(intent, t.id, t),
+        })),
       };
     case "ambiguous":
       return text(say.ambiguous(action, refText(ref), resolution.candidates));
@@ -129,47 +160,106 @@ function act(action: ActionKind, intent: Intent & { ref?: Ref }, turn: Turn): De
   }
 }
 
+type AddIntent = Extract<Intent, { kind: "add" }>;
+
+function addInput(intent: AddIntent, title: string, list?: string): Record<string, unknown> {
+  return {
+    title,
+    ...(intent.description ? { description: intent.description } : {}),
+    ...(intent.due ? { due: intent.due } : {}),
+    ...(intent.priority ? { priority: intent.priority } : {}),
+    ...(list ? { list } : {}),
+    ...(intent.labels ? { labels: intent.labels } : {}),
+  };
+}
+
+function add(intent: AddIntent, turn: Turn, needs: (name: string) => boolean): Decision {
+  const tries = turn.steps.filter((s) => s.toolName === "add_task");
+  const last = tries.at(-1);
+  const first = tries[0];
+  const dropped =
+    tries.length > 1 && first?.input.due && !last?.input.due
+      ? String((first.input.due as { string?: unknown }).string ?? "")
+      : undefined;
+  if (last?.error) {
+    // A date the server could not read: add the task without it, and say so.
+    if (tries.length === 1 && last.input.due && last.error.code === "validation_failed") {
+      const { due: _, ...rest } = last.input;
+      return call("add_task", rest);
+    }
+    return text(say.toolFailed("add", undefined, last.error));
+  }
+  if (last) {
+    const r = last.result as { task_id?: unknown; title?: unknown } | undefined;
+    const id = typeof r?.task_id === "number" ? r.task_id : 0;
+    const title = typeof r?.title === "string" ? r.title : (intent.title ?? "");
+    return text(say.added({ task_id: id, title }, intent.description, last.result, dropped));
+  }
+  if (!intent.title) return text(say.askTitle());
+  if (!needs("add_task")) return text(say.CHAT.unknown);
+  const wish = intent.list;
+  if (!wish) return call("add_task", addInput(intent, intent.title));
+  // "Add eggs to my shopping list": only when the user has a list by that name.
+  const check = turn.steps.findLast((s) => s.toolName === "list_tasks");
+  if (!check && needs("list_tasks")) return call("list_tasks", { list: wish.name, limit: 1 });
+  const page = check && !check.error ? pageOf(check) : undefined;
+  const wanted = wish.name.toLowerCase();
+  const name =
+    page?.items.find((t) => t.list?.toLowerCase() === wanted)?.list ??
+    page?.lists?.find((l) => l.toLowerCase() === wanted);
+  return call(
+    "add_task",
+    name
+      ? addInput(intent, intent.title, name)
+      : addInput(intent, wish.fallbackTitle ?? intent.title),
+  );
+}
+
 /** The next step: tool calls to make, or the answer to give. */
-export function decide(turn: Turn, tools: ReadonlySet<string>): Decision {
-  const intent = interpret(turn);
+export function decide(turn: Turn, tools: ReadonlySet<string>, now = () => new Date()): Decision {
+  const clock = readClock(turn.system, now);
+  const intent = interpret(turn, clock);
   if (turn.steps.length > MAX_STEPS)
     return text("Sorry, I got stuck on that one. Could you rephrase it?");
   const needs = (name: string): boolean => tools.has(name);
+  const asked = /say "show more"/u.test(turn.previousAssistantText ?? "");
+  const more = moreCall(stripFiller(cleanMessage(turn.userText)), turn.previousListing, asked);
+  if (more && needs("list_tasks")) {
+    const step = turn.steps.findLast((s) => s.toolName === "list_tasks");
+    if (!step) return call("list_tasks", more);
+    if (step.error) return text(say.toolFailed("list", undefined, step.error));
+    return text(answerMore(step));
+  }
   switch (intent.kind) {
     case "chat":
       return text(say.CHAT[intent.topic]);
-    case "add": {
-      const step = turn.steps.find((s) => s.toolName === "add_task");
-      if (step?.error) return text(say.toolFailed("add", undefined, step.error));
-      if (step) {
-        const r = step.result as { task_id?: unknown; title?: unknown } | undefined;
-        const id = typeof r?.task_id === "number" ? r.task_id : 0;
-        const title = typeof r?.title === "string" ? r.title : (intent.title ?? "");
-        return text(say.added({ task_id: id, title }, intent.description));
-      }
-      if (!intent.title) return text(say.askTitle());
-      if (!needs("add_task")) return text(say.CHAT.unknown);
-      return call("add_task", {
-        title: intent.title,
-        ...(intent.description ? { description: intent.description } : {}),
-      });
-    }
+    case "add":
+      return add(intent, turn, needs);
     case "list": {
-      const step = turn.steps.findLast((s) => s.toolName === "list_tasks");
-      if (step?.error) return text(say.toolFailed("list", undefined, step.error));
-      if (step) {
-        const status = intent.status;
-        return text(
-          say.listed(
-            status,
-            tasksOf(step).filter((t) => keep(status, t)),
-          ),
-        );
+      const steps = turn.steps.filter((s) => s.toolName === "list_tasks");
+      const failed = steps.find((s) => s.error);
+      if (failed?.error) {
+        if (intent.view?.list && failed.error.code === "not_found") {
+          return text(`There's no list called "${intent.view.list}".`);
+        }
+        return text(say.toolFailed("list", undefined, failed.error));
       }
       if (!needs("list_tasks")) return text(say.CHAT.unknown);
-      return call("list_tasks", { status: intent.status });
+      const view = intent.view;
+      if (steps.length === 0) {
+        const calls = view ? viewCalls(intent.status, view) : [{ status: intent.status }];
+        return { type: "tools", calls: calls.map((input) => ({ toolName: "list_tasks", input })) };
+      }
+      if (!view) {
+        const page = pageOf(steps[0] as ToolStep);
+        return text(say.listed(intent.status, page.items, page.total));
+      }
+      const next = nextPage(steps, view);
+      if (next) return call("list_tasks", next);
+      return text(answerView(intent.status, view, steps, clock));
     }
     case "complete":
+    case "reopen":
     case "delete":
     case "update": {
       const decision = act(intent.kind, intent, turn);

@@ -3,13 +3,14 @@
  * task's number and title, as a person would want to read back what was changed.
  */
 import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
+import { attributes, taskLine } from "./describe.ts";
+import { moreNote } from "./look.ts";
 import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
-const Label = (t: { id: number; title: string }): string => `Task ${t.id} · ${t.title}`;
 
 const CAPABILITIES =
-  "I can add tasks, list them (all, pending or completed), complete them, update their title or description, and delete them.";
+  "I can add tasks (with a due date, priority, list or #label), show them (all, pending, completed, due today, overdue, or one list), complete or reopen them, update them, and delete them.";
 
 export const CHAT: Record<ChatTopic, string> = {
   greeting: `Hi! I'm your task assistant. ${CAPABILITIES} What would you like to do?`,
@@ -22,23 +23,68 @@ export const CHAT: Record<ChatTopic, string> = {
 
 const VERB: Record<ActionKind, string> = {
   complete: "mark as complete",
+  reopen: "reopen",
   delete: "delete",
   update: "update",
 };
 
-export function added(task: { task_id: number; title: string }, description?: string): string {
+/**
+ * "Added task 4 · call mom — due Tue 1 Dec, 17:00, high priority." `result` is the tool's
+ * one-task result (due_label, priority, list, labels); `noDate` the date words it could not read.
+ */
+export function added(
+  task: { task_id: number; title: string },
+  description?: string,
+  result?: unknown,
+  noDate?: string,
+): string {
   const note = description ? ` I added the description "${description}".` : "";
-  return `Added ${label({ id: task.task_id, title: task.title })} to your list.${note}`;
+  const extra = attributes(result);
+  const what = label({ id: task.task_id, title: task.title });
+  const head =
+    extra.length > 0 ? `Added ${what} — ${extra.join(", ")}.` : `Added ${what} to your list.`;
+  const miss = noDate ? ` I couldn't read "${noDate}" as a date, so it has no due date.` : "";
+  return `${head}${note}${miss}`;
+}
+
+export interface Fields {
+  title?: string;
+  description?: string;
+  due?: unknown;
+  priority?: string;
+  list?: string;
+  labels?: string[];
 }
 
 export function changed(
   action: ActionKind,
   task: { task_id: number; title: string },
-  fields: { title?: string; description?: string } = {},
+  fields: Fields = {},
+  result?: unknown,
 ): string {
   const t = { id: task.task_id, title: task.title };
   if (action === "complete") return `Marked ${label(t)} as complete. Nice work!`;
+  if (action === "reopen") return `Reopened ${label(t)}: it's pending again.`;
   if (action === "delete") return `Deleted ${label(t)}.`;
+  const extra = attributes(result, { inbox: fields.list !== undefined });
+  const shown = (re: RegExp) => extra.find((e) => re.test(e));
+  if (fields.due === null) return `Removed the due date of ${label(t)}.`;
+  if (fields.due !== undefined) {
+    const due = shown(/^due /u);
+    return due ? `Moved ${label(t)}: ${due}.` : `Updated the due date of ${label(t)}.`;
+  }
+  if (fields.priority !== undefined) {
+    return fields.priority === "none"
+      ? `Removed the priority of ${label(t)}.`
+      : `Set ${label(t)} to ${fields.priority} priority.`;
+  }
+  if (fields.list !== undefined) return `Moved ${label(t)} to the ${fields.list} list.`;
+  if (fields.labels !== undefined) {
+    const tags = extra.filter((e) => e.startsWith("#"));
+    return tags.length > 0
+      ? `${label(t)} now has the labels ${tags.join(", ")}.`.replace(/^task/u, "Task")
+      : `${label(t)} has no labels now.`.replace(/^task/u, "Task");
+  }
   if (fields.description !== undefined && fields.title === undefined) {
     return `Updated the description of ${label(t)} to "${fields.description}".`;
   }
@@ -107,13 +153,9 @@ const HEADINGS: Record<Status, [string, string]> = {
   completed: ["Here's what you've completed:", "You haven't completed any tasks yet."],
 };
 
-export function listed(status: Status, tasks: TaskView[]): string {
+export function listed(status: Status, tasks: TaskView[], total = tasks.length): string {
   const [heading, empty] = HEADINGS[status];
   if (tasks.length === 0) return empty;
-  const lines = tasks.map((t) => {
-    const done = status === "all" && t.completed ? " (done)" : "";
-    const description = t.description ? ` — ${t.description}` : "";
-    return `- ${Label(t)}${description}${done}`;
-  });
-  return [heading, ...lines].join("\n");
+  const lines = tasks.map((t) => taskLine(t, status === "all"));
+  return `${[heading, ...lines].join("\n")}${moreNote(tasks.length, total)}`;
 }

@@ -15,15 +15,65 @@ export type Ref =
 /** "too_long": a request over MAX_REQUEST_CHARS, which is not parsed (bounds.ts). */
 export type ChatTopic = "greeting" | "thanks" | "help" | "bye" | "unknown" | "too_long";
 
+export type Priority = "none" | "low" | "medium" | "high";
+
+/** A due date as the tools take it: the user's words (the server parses them), or null to clear. */
+export type DueWords = { string: string } | null;
+
+/** A list the user named ("my shopping list"): used only if a list by that name exists. */
+export interface ListWish {
+  name: string;
+  /** The title to use when no such list exists (the words stay in it). */
+  fallbackTitle?: string;
+}
+
+/** What "finished this week" means, in the user's zone. */
+export type Period = "today" | "yesterday" | "this_week" | "last_week" | "this_month";
+
+/** A view of the list beyond its status: the filters list_tasks takes, and what to answer. */
+export interface View {
+  due?: "today" | "overdue" | "upcoming" | "none";
+  list?: string;
+  label?: string;
+  priority?: Priority;
+  q?: string;
+  /** Only tasks due that many days from today ("what's due tomorrow?"). */
+  inDays?: number;
+  /** "How many …?": answer with the number (list_tasks total). */
+  count?: boolean;
+  /** "What did I finish this week?": completed tasks, finished within the period. */
+  finished?: Period;
+}
+
 export type Intent =
-  | { kind: "add"; title?: string; description?: string }
-  | { kind: "list"; status: Status }
+  | {
+      kind: "add";
+      title?: string;
+      description?: string;
+      due?: DueWords;
+      priority?: Priority;
+      list?: ListWish;
+      labels?: string[];
+    }
+  | { kind: "list"; status: Status; view?: View }
   | { kind: "complete"; ref?: Ref }
+  | { kind: "reopen"; ref?: Ref }
   | { kind: "delete"; ref?: Ref }
-  | { kind: "update"; ref?: Ref; title?: string; description?: string }
+  | {
+      kind: "update";
+      ref?: Ref;
+      title?: string;
+      description?: string;
+      due?: DueWords;
+      priority?: Priority;
+      list?: string;
+      /** Labels to add to / take from the task's own (update_task replaces the whole set). */
+      addLabels?: string[];
+      removeLabels?: string[];
+    }
   | { kind: "chat"; topic: ChatTopic };
 
-export type ActionKind = "complete" | "delete" | "update";
+export type ActionKind = "complete" | "reopen" | "delete" | "update";
 
 /** A task as list_tasks reports it; `id` is the per-user task number. */
 export interface TaskView {
@@ -31,6 +81,12 @@ export interface TaskView {
   title: string;
   description?: string | null;
   completed: boolean;
+  /** Compact list_tasks items: "2026-12-01 17:00" | "2026-12-01" | null. */
+  due?: string | null;
+  priority?: string;
+  list?: string;
+  labels?: string[];
+  completed_at?: string | null;
 }
 
 export interface ToolError {
