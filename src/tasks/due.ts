@@ -58,7 +58,12 @@ export function findDuePhrase(
   timezone: string,
   now = new Date(),
 ): { phrase: string; index: number; due: Due } | undefined {
-  const unquoted = text.replace(/(["'“‘])(?:(?!\1).)*\1/g, (q) => " ".repeat(q.length));
+  // A quote opens after a space (or at the start) and closes before one: the apostrophes
+  // of "don't … it's" are not a quoted title.
+  const unquoted = text.replace(
+    /(^|\s)(["'“‘])[^"'“”‘’]*["'”’](?=$|[\s.,!?;:])/g,
+    (q, lead: string) => lead + " ".repeat(q.length - lead.length),
+  );
   for (const found of parseIn(unquoted, timezone, now)) {
     if (!READS_AS_DATE.test(found.phrase)) continue;
     return {
@@ -71,7 +76,7 @@ export function findDuePhrase(
 }
 
 const READS_AS_DATE =
-  /\b(?:today|tonight|tomorrow|tmrw|yesterday|noon|midnight|morning|afternoon|evening|weekend|week|month|year|mon|tue|wed|thu|fri|sat|sun)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bin \d+ \w+|\d{1,2}(?::\d\d)?\s*(?:am|pm)\b|\d{1,2}:\d\d|\d{4}-\d\d-\d\d|\d{1,2}\/\d{1,2}/i;
+  /\bthe \d{1,2}(?:st|nd|rd|th)\b|\b(?:today|tonight|tomorrow|tmrw|yesterday|noon|midnight|morning|afternoon|evening|weekend|week|month|year|mon|tue|wed|thu|fri|sat|sun)|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\bin \d+ \w+|\d{1,2}(?::\d\d)?\s*(?:am|pm)\b|\d{1,2}:\d\d|\d{4}-\d\d-\d\d|\d{1,2}\/\d{1,2}/i;
 
 /** "Tue 1 Dec, 17:00" or "Tue 1 Dec" (with the year when it is not this year). */
 export function dueLabel(due: Due, now = new Date()): string {
@@ -155,8 +160,24 @@ function parseIn(text: string, timezone: string, now: Date): Parsed[] {
     const time = s.isCertain("hour")
       ? `${pad(s.get("hour") ?? 0)}:${pad(s.get("minute") ?? 0)}`
       : null;
-    return { phrase: r.text, index: r.index, due: makeDue(date, time, timezone, null) };
+    return {
+      phrase: r.text,
+      index: r.index,
+      due: makeDue(withinAWeek(r.text, date, w), time, timezone, null),
+    };
   });
+}
+
+/**
+ * "next thursday" said on a Wednesday means the coming Thursday (chrono reads it as a week
+ * later): a weekday named alone lands within the coming seven days.
+ */
+function withinAWeek(phrase: string, date: string, today: Wall): string {
+  if (!/^(?:next |this |on )?(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b/i.test(phrase.trim())) {
+    return date;
+  }
+  const todayDate = `${today.year}-${pad(today.month)}-${pad(today.day)}`;
+  return date > addDays(todayDate, 7) ? addDays(date, -7) : date;
 }
 
 function makeDue(date: string, time: string | null, timezone: string, string: string | null): Due {

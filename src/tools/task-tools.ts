@@ -83,6 +83,8 @@ const CompactTask = z.object({
   id: z.number(),
   title: z.string(),
   completed: z.boolean(),
+  /** When it was completed (ISO): answers "what did I finish this week?". */
+  completed_at: z.string().nullable(),
   due: z.string().nullable(),
   priority: taskPriority,
   list: z.string(),
@@ -100,6 +102,7 @@ function compact(task: Task): z.infer<typeof CompactTask> {
     id: task.number,
     title: task.title,
     completed: task.completed,
+    completed_at: task.completedAt ? task.completedAt.toISOString() : null,
     due,
     priority: task.priority,
     list: task.list,

@@ -110,6 +110,18 @@ describe("due dates in the user's time zone", () => {
     assert.equal(findDuePhrase("add 'The 5th Wave'", "UTC", now), undefined);
     assert.equal(findDuePhrase("complete task 3", "UTC", now), undefined);
     assert.equal(findDuePhrase("buy 2 apples", "UTC", now), undefined);
+    // Apostrophes are not quotes: the date between "don't" and "it's" is still found.
+    assert.equal(
+      findDuePhrase("don't forget it's due tomorrow at 5pm", "UTC", now)?.phrase,
+      "tomorrow at 5pm",
+    );
+  });
+
+  test("a weekday named alone is within the coming seven days", () => {
+    const wednesday = new Date("2026-12-02T12:00:00Z");
+    assert.equal(findDuePhrase("call on thursday", "UTC", wednesday)?.due.date, "2026-12-03");
+    assert.equal(findDuePhrase("next thursday", "UTC", wednesday)?.due.date, "2026-12-03");
+    assert.equal(findDuePhrase("next tuesday", "UTC", wednesday)?.due.date, "2026-12-08");
   });
 
   test("labels say what was understood", () => {
