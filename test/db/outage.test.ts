@@ -59,11 +59,18 @@ describe("database outage under load (D3) [pg]", { skip: !backends.includes("pg"
     assert.ok(acknowledged.length > 0);
     const ready = await t.app.inject({ url: "/health/ready" });
     assert.equal(ready.statusCode, 200, "recovered without a restart");
-    const stored = (await t.app.inject({ url: "/api/tasks", headers: user.headers })).json()
-      .items as {
-      id: number;
-      title: string;
-    }[];
+    // Every page (GET /api/tasks answers 100 at a time).
+    const stored: { id: number; title: string }[] = [];
+    for (let cursor: string | null = ""; cursor !== null; ) {
+      const page = (
+        await t.app.inject({
+          url: `/api/tasks?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+          headers: user.headers,
+        })
+      ).json() as { items: { id: number; title: string }[]; next_cursor: string | null };
+      stored.push(...page.items);
+      cursor = page.next_cursor;
+    }
     const titles = new Set(stored.map((s) => s.title));
     for (const title of acknowledged)
       assert.ok(titles.has(title), `acknowledged write lost: ${title}`);

@@ -29,7 +29,8 @@ test("word reference: list first, then act on the match, then confirm (generateT
     stopWhen: stepCountIs(5),
   });
   assert.deepEqual(calls, [
-    { name: "list_tasks", input: { status: "all" } },
+    // It reads the list a page (of 100) at a time.
+    { name: "list_tasks", input: { status: "all", limit: 100 } },
     { name: "delete_task", input: { task_id: 2 } },
   ]);
   assert.equal(result.steps.length, 3);

@@ -102,6 +102,7 @@ for (const backend of await availableBackends()) {
           id: 1,
           title: "Dentist",
           completed: false,
+          completed_at: null,
           due: "2026-12-01 09:00",
           priority: "medium",
           list: "Health",

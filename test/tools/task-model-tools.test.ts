@@ -52,6 +52,7 @@ for (const backend of await availableBackends()) {
           id: 1,
           title: "call mom",
           completed: false,
+          completed_at: null,
           due: `${tomorrow} 17:00`,
           priority: "high",
           list: "Family",

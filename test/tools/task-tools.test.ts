@@ -68,6 +68,7 @@ for (const backend of await availableBackends()) {
         id: 1,
         title: "Buy milk",
         completed: false,
+        completed_at: null,
         due: null,
         priority: "none",
         list: "Inbox",
