@@ -173,7 +173,7 @@ export function expectProblem(e: unknown): string | undefined {
       if (!optString(v.title) || !optString(v.description_contains)) {
         return "`updated.title` / `description_contains` must be strings";
       }
-      if (Object.keys(v).length === 1) return "`updated` needs something to check";
+      // `{task}` alone: the task changed somehow (the judge refuses an unchanged task).
       return dueProblem(v);
     }
     case "listed":
