@@ -203,7 +203,8 @@ export function expectProblem(e: unknown): string | undefined {
 }
 
 function taskProblem(t: unknown): string | undefined {
-  const shape = "`tasks` must be a list of {title, completed?, due?, time?, priority?, list?, labels?}";
+  const shape =
+    "`tasks` must be a list of {title, completed?, due?, time?, priority?, list?, labels?}";
   if (!isObject(t) || !isString(t.title)) return shape;
   const bad = unknownKey(t, [
     "title",

@@ -127,7 +127,8 @@ function judgeAdded(want: NonNullable<Expect["added"]>, o: Observation, clock: C
   if (want.recurrence_matches !== undefined) {
     // The task model has no recurrence yet (due.recurrence is always null): a failure.
     const rule = t.due?.recurrence;
-    if (typeof rule !== "string") return `no recurrence (due.recurrence is ${JSON.stringify(rule ?? null)})`;
+    if (typeof rule !== "string")
+      return `no recurrence (due.recurrence is ${JSON.stringify(rule ?? null)})`;
     if (!toRegExp(want.recurrence_matches).test(rule)) {
       return `recurrence ${rule} does not match /${want.recurrence_matches}/`;
     }

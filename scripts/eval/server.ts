@@ -63,7 +63,6 @@ export class Api {
   }
 }
 
-
 async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -151,4 +150,3 @@ export async function startServer(log: (s: string) => void): Promise<Started> {
     `the server did not become ready${gone ? " (it exited)" : ` within ${STARTUP_TIMEOUT_MS / 1000}s`}:\n${output.join("").trim().slice(-3000)}`,
   );
 }
-

@@ -5,13 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { type DueChecks, dueProblems } from "../../scripts/eval/due-checks.ts";
-import {
-  type Clock,
-  NOW,
-  type Outcome,
-  type Row,
-  type SeedTask,
-} from "./offline-harness.test.ts";
+import { type Clock, NOW, type Outcome, type Row, type SeedTask } from "./offline-harness.test.ts";
 
 export interface Expect {
   added?: {
