@@ -4,8 +4,8 @@
  * task list read before and after every turn so each expectation sees only its own turn.
  */
 import { randomBytes } from "node:crypto";
-import { addDays, todayIn } from "../../src/tasks/due.ts";
 import { type Case, type Expect, isObject, isString, type SeedTask } from "./cases.ts";
+import { dayFrom } from "./due-checks.ts";
 import { type Clock, judge, type Observation, type ToolCall } from "./judge.ts";
 import type { Api } from "./server.ts";
 
@@ -24,7 +24,7 @@ export function seedBody(t: SeedTask, timezone: string, now: Date): Record<strin
   const body: Record<string, unknown> = { title: t.title };
   if (t.description !== undefined) body.description = t.description;
   if (t.due !== undefined) {
-    const date = /^[+-]\d+$/.test(t.due) ? addDays(todayIn(timezone, now), Number(t.due)) : t.due;
+    const date = dayFrom(t.due, timezone, now);
     body.due = t.time === undefined ? { date } : { date, time: t.time };
   }
   if (t.priority !== undefined) body.priority = t.priority;
