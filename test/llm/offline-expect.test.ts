@@ -4,27 +4,8 @@
  * builders the phrasing tables use. No tests of its own.
  */
 import assert from "node:assert/strict";
-import { addDays, todayIn } from "../../src/tasks/due.ts";
-import {
-  type Clock,
-  dayFrom,
-  NOW,
-  type Outcome,
-  type Row,
-  type SeedTask,
-} from "./offline-harness.test.ts";
-
-/** The task-model checks of shared/examples/README.md (multi-turn format), for one turn. */
-interface DueChecks {
-  /** "+N" days from today in the user's zone, "MM-DD" (the next such day), or a date. */
-  due_date?: string;
-  due_time?: string;
-  /** 0 = Sunday: a date within the coming 7 days. */
-  due_weekday?: number;
-  due_null?: boolean;
-  priority?: string;
-  list?: string;
-}
+import { type DueChecks, dueProblems } from "../../scripts/eval/due-checks.ts";
+import { type Clock, NOW, type Outcome, type Row, type SeedTask } from "./offline-harness.test.ts";
 
 export interface Expect {
   added?: {
@@ -52,27 +33,9 @@ export interface Case {
   expect: Expect;
 }
 
-/** The day a due_date check means, seen from `clock`. */
-function wantedDay(spec: string, clock: Clock): string {
-  const md = /^(\d{2})-(\d{2})$/u.exec(spec);
-  if (!md) return dayFrom(spec, clock);
-  const today = todayIn(clock.timezone, clock.now);
-  const thisYear = `${today.slice(0, 4)}-${spec}`;
-  return thisYear >= today ? thisYear : `${Number(today.slice(0, 4)) + 1}-${spec}`;
-}
-
 function checkDue(row: Row, e: DueChecks, clock: Clock, why: string): void {
-  if (e.due_null) assert.equal(row.due, null, `due cleared\n${why}`);
-  if (e.due_date) assert.equal(row.due?.date, wantedDay(e.due_date, clock), `due date\n${why}`);
-  if (e.due_time) assert.equal(row.due?.time, e.due_time, `due time\n${why}`);
-  if (e.due_weekday !== undefined) {
-    const date = row.due?.date ?? "";
-    const today = todayIn(clock.timezone, clock.now);
-    assert.equal(new Date(`${date}T00:00:00Z`).getUTCDay(), e.due_weekday, `weekday\n${why}`);
-    assert.ok(date >= today && date <= addDays(today, 7), `within a week: ${date}\n${why}`);
-  }
-  if (e.priority) assert.equal(row.priority, e.priority, `priority\n${why}`);
-  if (e.list) assert.equal(row.list.toLowerCase(), e.list.toLowerCase(), `list\n${why}`);
+  // The same checks as the end-to-end eval (scripts/eval/due-checks.ts).
+  assert.deepEqual(dueProblems(row, e, clock.timezone, clock.now), [], why);
 }
 
 const norm = (s: string) =>
