@@ -5,6 +5,7 @@ import type { RequestContext } from "../context.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { requireContext } from "../http/request-context.ts";
+import { countMcpToolCall } from "../ops/metrics.ts";
 import { checkHostAndOrigin, hostPolicy } from "./host-policy.ts";
 import { createMcpServer } from "./mcp-server.ts";
 
@@ -53,6 +54,7 @@ async function serveMcp(ctx: RequestContext, request: FastifyRequest, reply: Fas
   const server = createMcpServer({
     context: async () => ctx,
     onError: (error, tool) => log.error({ err: error, tool, category: "mcp" }, "MCP tool failed"),
+    onOutcome: (tool, outcome) => countMcpToolCall(ctx.db, tool, outcome),
   });
   const transport = new StreamableHTTPServerTransport({
     sessionIdGenerator: undefined,

@@ -182,6 +182,11 @@ export function bindMetrics(db: Db, metrics: Metrics): void {
 
 type ToolRunner = (name: string, input: unknown, toolCallId: string) => Promise<unknown>;
 
+/** Counts one MCP tool call (the MCP adapter reports each outcome). */
+export function countMcpToolCall(db: Db, tool: string, outcome: string): void {
+  byDb.get(db)?.toolCall("mcp", tool, outcome);
+}
+
 /** Wraps a chat turn's tool runner to count each call by tool and outcome. */
 export function countedToolRunner(db: Db, run: ToolRunner): ToolRunner {
   return async (name, input, toolCallId) => {

@@ -45,6 +45,8 @@ export interface McpToolOptions {
   context(): Promise<RequestContext>;
   /** Told about unexpected failures (5xx), which reach the client as a generic tool error. */
   onError(error: unknown, toolName: string): void;
+  /** Told the outcome of every call: "ok" or the failure's code (metrics). */
+  onOutcome?(toolName: string, outcome: string): void;
 }
 
 /**
@@ -82,11 +84,15 @@ async function callTool(
 ): Promise<CallToolResult> {
   try {
     const ctx = await options.context();
-    return toCallToolResult(await runTool(ctx, definition.name, args));
+    const result = await runTool(ctx, definition.name, args);
+    options.onOutcome?.(definition.name, isToolError(result) ? result.error.code : "ok");
+    return toCallToolResult(result);
   } catch (error) {
     // A database outage or a bug: the client learns the code, never the internal message.
     if (toAppError(error).status >= 500) options.onError(error, definition.name);
-    return toCallToolResult(toolFailure(error));
+    const failure = toolFailure(error);
+    options.onOutcome?.(definition.name, failure.error.code);
+    return toCallToolResult(failure);
   }
 }
 

@@ -78,6 +78,34 @@ for (const backend of await availableBackends()) {
       assert.equal(delta("tasktalk_http_requests_total", route), 1);
     });
 
+    test("an MCP tool call is counted with door mcp", async () => {
+      const before = await scrape();
+      const res = await f.t.app.inject({
+        method: "POST",
+        url: "/mcp",
+        headers: {
+          host: "127.0.0.1:3000", // BETTER_AUTH_URL's host: the MCP host policy accepts it
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: user.headers.authorization,
+        },
+        payload: {
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "complete_task", arguments: { task_id: 424242 } },
+        },
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      const after = await scrape();
+      const labels = { door: "mcp", tool: "complete_task", outcome: "not_found" };
+      assert.equal(
+        sampleSum(after, "tasktalk_tool_calls_total", labels) -
+          sampleSum(before, "tasktalk_tool_calls_total", labels),
+        1,
+      );
+    });
+
     test("a streamed turn is timed as sse, and its hijacked response is counted", async () => {
       const before = await scrape();
       f.llm.setDefault({ text: "Streaming along." });
