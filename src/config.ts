@@ -78,6 +78,8 @@ const EnvSchema = z.object({
    * balancer's health checks (interval × fall count) take the instance out first.
    */
   SHUTDOWN_GRACE_MS: int(3000, 0, 600_000),
+  /** Housekeeping (expired sessions, stale leases…) every this long, once across instances; 0 = off. */
+  MAINTENANCE_INTERVAL_MS: int(600_000, 0, 86_400_000),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** Headers and body must arrive within this (a trickled body holds a socket otherwise). */
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
@@ -176,6 +178,8 @@ export interface Config {
   readonly turnQueueMs: number;
   /** A turn's lease on its conversation, renewed while it runs; a crashed turn's expires. */
   readonly turnLeaseMs: number;
+  /** src/ops/maintenance.ts every this long; 0 = never. */
+  readonly maintenanceIntervalMs: number;
   readonly mcp: { readonly stdioApiKey: string | undefined };
   /** GET /metrics: with a token, `Authorization: Bearer <token>`; without, loopback only. */
   readonly metrics: { readonly token: string | undefined };
@@ -286,6 +290,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     history: { maxMessages: e.HISTORY_MAX_MESSAGES, maxChars: e.HISTORY_MAX_CHARS },
     turnQueueMs: e.TURN_QUEUE_MS,
     turnLeaseMs: e.TURN_LEASE_MS,
+    maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_MS,
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
     metrics: { token: e.METRICS_TOKEN },
   };

@@ -6,6 +6,7 @@ import { sharedAuthSecret } from "./auth/secret.ts";
 import type { Config } from "./config.ts";
 import { type Database, type DbLogger, openDatabase } from "./db/client.ts";
 import { migratePg, migratePglite } from "./db/migrate.ts";
+import { startMaintenance } from "./ops/maintenance.ts";
 
 export interface Server {
   app: FastifyInstance;
@@ -41,11 +42,16 @@ export async function createServer(
     const auth = createAuth(database.db, { ...config.auth, secret });
     const app = await buildApp({ config, database, auth, ...options });
     log = app.log;
+    const stopMaintenance =
+      config.maintenanceIntervalMs > 0
+        ? startMaintenance(database.db, config.maintenanceIntervalMs, app.log)
+        : () => {};
     let closing: Promise<void> | undefined;
     return {
       app,
       database,
       close(closeOptions = {}) {
+        stopMaintenance();
         closing ??= drainAndClose(app, database, {
           graceMs: closeOptions.graceMs ?? 0,
           drainMs: config.http.shutdownDrainMs,
