@@ -72,6 +72,9 @@ export function appEnv(
     LLM_BASE_URL: `${modelUrl}/v1`,
     LLM_MODEL: "fake-model",
     LLM_MAX_RETRIES: "0",
+    // Every benchmark client connects from 127.0.0.1 (as clients behind a proxy would):
+    // the per-address connection cap would cut B3's 128 clients.
+    HTTP_MAX_CONNECTIONS_PER_IP: "0",
     DATA_DIR: setup.pgliteDir,
     ...(backend === "pg" ? { DATABASE_URL: pgUrl(setup.pgDb) } : {}),
   };
