@@ -324,15 +324,21 @@ function parseTrustProxy(value: string): false | string[] | undefined {
 
 const PROXY_ADDR_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
 
+/** The development secret kept in DATA_DIR, if one was generated there before. */
+export function existingDevSecret(dataDir: string): string | undefined {
+  try {
+    const existing = readFileSync(join(dataDir, ".auth-secret"), "utf8").trim();
+    return existing.length >= 32 ? existing : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A development secret, generated once and kept beside the data so restarts keep sessions. */
 function devSecret(dataDir: string): string {
+  const existing = existingDevSecret(dataDir);
+  if (existing) return existing;
   const file = join(dataDir, ".auth-secret");
-  try {
-    const existing = readFileSync(file, "utf8").trim();
-    if (existing.length >= 32) return existing;
-  } catch {
-    // not there yet: create below
-  }
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString("base64url");
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });

@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
 import { sharedAuthSecret } from "./auth/secret.ts";
-import type { Config } from "./config.ts";
+import { type Config, existingDevSecret } from "./config.ts";
 import { type Database, type DbLogger, openDatabase } from "./db/client.ts";
 import { migratePg, migratePglite } from "./db/migrate.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
@@ -38,7 +38,9 @@ export async function createServer(
     }
     // On PostgreSQL without BETTER_AUTH_SECRET, every instance uses the one secret kept in
     // the database: a session signed in through one instance works on all of them.
-    const secret = config.auth.secret ?? (await sharedAuthSecret(database.db));
+    const secret =
+      config.auth.secret ??
+      (await sharedAuthSecret(database.db, existingDevSecret(config.dataDir)));
     const auth = createAuth(database.db, { ...config.auth, secret });
     const app = await buildApp({ config, database, auth, ...options });
     log = app.log;

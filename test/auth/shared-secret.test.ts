@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { sql } from "drizzle-orm";
+import { rowsOf } from "../../src/db/client.ts";
 import { signUp, startTestApp, type TestApp } from "../support/app.ts";
 import { availableBackends, createTestDatabase } from "../support/databases.ts";
 
@@ -49,5 +53,20 @@ describe("instances on one PostgreSQL share the auth secret [pg]", {
     apps.push(c);
     const again = await c.app.inject({ url: "/api/tasks", headers: { cookie } });
     assert.equal(again.statusCode, 200, again.body);
+  });
+
+  test("an upgrade keeps the secret an earlier version kept in DATA_DIR (users stay signed in)", async () => {
+    const testDb = await createTestDatabase("pg");
+    drops.push(() => testDb.drop());
+    const legacy = "l".repeat(43);
+    writeFileSync(join(testDb.dataDir, ".auth-secret"), `${legacy}\n`);
+    const t = await startTestApp("pg", { DATA_DIR: testDb.dataDir }, { testDb });
+    apps.push(t);
+    const [row] = rowsOf<{ value: string }>(
+      await t.server.database.db.execute(
+        sql`select value from app_settings where key = 'auth_secret'`,
+      ),
+    );
+    assert.equal(row?.value, legacy);
   });
 });
