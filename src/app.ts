@@ -120,7 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     llm: config.llm,
     history: config.history,
   };
-  await app.register(chatRoutes, { turn });
+  await app.register(chatRoutes, { turn, bodyLimit: config.http.chatBodyLimit });
   await app.register(taskRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
