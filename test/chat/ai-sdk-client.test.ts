@@ -159,8 +159,13 @@ for (const backend of await availableBackends()) {
 
     test("a regenerate trigger or a non-user last message is a clear 400", async () => {
       const user = await signUp(f.t.app, "SDK bad");
-      const post = (body: unknown) =>
-        f.t.app.inject({ method: "POST", url: "/api/chat", headers: user.headers, payload: body });
+      const post = (body: Record<string, unknown>) =>
+        f.t.app.inject({
+          method: "POST",
+          url: "/api/chat",
+          headers: user.headers,
+          payload: body as object,
+        });
       const regen = await post({
         id: "c1",
         messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "x" }] }],
