@@ -300,7 +300,7 @@ export function ChatPanel(props: Props) {
   const heading = conversationId ? (props.title ?? "Conversation") : "New conversation";
 
   return (
-    <main className="panel chat" aria-labelledby="chat-heading">
+    <section className="panel chat" aria-labelledby="chat-heading">
       <div className="panel-head">
         <h2 id="chat-heading" className="chat-title">
           {heading}
@@ -333,7 +333,7 @@ export function ChatPanel(props: Props) {
         )}
         {load.state === "idle" && messages.length === 0 && (
           <div className="welcome">
-            <h3>What needs doing?</h3>
+            <h2 className="welcome-title">What needs doing?</h2>
             <p className="muted">
               Tell the assistant in your own words. It can add tasks with due dates, priorities,
               lists and labels, and list, complete, reopen, change and delete them.
@@ -361,23 +361,25 @@ export function ChatPanel(props: Props) {
             Show earlier messages
           </button>
         )}
-        <ol className="message-list" role="log" aria-live="polite" aria-relevant="additions">
-          {messages.map((m) => (
-            <MessageItem
-              key={m.key}
-              message={m}
-              disabled={streaming}
-              onRetry={() =>
-                m.retry &&
-                void send(
-                  m.retry.message,
-                  m.retry.clientMessageId,
-                  m.role === "user" ? m.key : userKeyFor(messages, m),
-                )
-              }
-            />
-          ))}
-        </ol>
+        <div className="message-log" role="log" aria-live="polite" aria-relevant="additions">
+          <ol className="message-list">
+            {messages.map((m) => (
+              <MessageItem
+                key={m.key}
+                message={m}
+                disabled={streaming}
+                onRetry={() =>
+                  m.retry &&
+                  void send(
+                    m.retry.message,
+                    m.retry.clientMessageId,
+                    m.role === "user" ? m.key : userKeyFor(messages, m),
+                  )
+                }
+              />
+            ))}
+          </ol>
+        </div>
       </div>
       <form
         className="composer"
@@ -412,7 +414,7 @@ export function ChatPanel(props: Props) {
           Enter to send · Shift+Enter for a new line
         </p>
       </form>
-    </main>
+    </section>
   );
 }
 

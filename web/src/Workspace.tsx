@@ -151,7 +151,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
       <header className="topbar">
         <div className="brand">
           <Logo />
-          <span>Tasktalk</span>
+          <h1 className="brand-name">Tasktalk</h1>
         </div>
         <nav className="tabs" aria-label="Panels">
           <button
@@ -189,7 +189,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      <div className="panels">
+      <main className="panels">
         <ConversationList
           list={list}
           activeId={activeId}
@@ -210,7 +210,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           onTurnDone={loadConversations}
         />
         <TasksPanel timeZone={timeZone} version={tasksVersion} onDueCount={setDueCount} />
-      </div>
+      </main>
     </div>
   );
 }
