@@ -1,5 +1,4 @@
 import { and, desc, eq, isNotNull, ne, type SQL, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/pg-core";
 import type { RequestContext } from "../context.ts";
 import type { Executor, Tx } from "../db/client.ts";
 import { activity } from "../db/schema.ts";
@@ -12,8 +11,6 @@ import {
 } from "./activity.ts";
 
 // Every statement filters by user_id, like every other table's.
-
-const undone = alias(activity, "undone");
 
 const columns = {
   id: activity.id,
@@ -33,9 +30,10 @@ const columns = {
   // created_at to the microsecond for page cursors (a JS Date keeps milliseconds only).
   cursorAt: sql<string>`to_char(${activity.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
   // The entry that reverted this one (the unique index on undo_of finds it).
+  // Written out qualified: Drizzle leaves names unqualified in an INSERT's RETURNING.
   undoneBy: sql<
     string | null
-  >`(select ${undone.id} from ${undone} where ${undone.undoOf} = ${activity.id} and ${undone.userId} = ${activity.userId})`,
+  >`(select u.id from activity u where u.undo_of = "activity"."id" and u.user_id = "activity"."user_id")`,
 };
 
 type Row = Omit<typeof activity.$inferSelect, "createdAt"> & {
