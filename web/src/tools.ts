@@ -14,6 +14,8 @@ export const TASK_CHANGING_TOOLS = new Set([
   "complete_task",
   "delete_task",
   "update_task",
+  "restore_task",
+  "undo_last_turn",
 ]);
 
 const VERBS: Record<string, { running: string; done: string; failed: string }> = {
@@ -26,6 +28,12 @@ const VERBS: Record<string, { running: string; done: string; failed: string }> =
   delete_task: { running: "Deleting a task", done: "deleted", failed: "couldn't delete the task" },
   update_task: { running: "Updating a task", done: "updated", failed: "couldn't update the task" },
   list_tasks: { running: "Looking at your tasks", done: "listed", failed: "couldn't list tasks" },
+  restore_task: {
+    running: "Restoring a task",
+    done: "restored",
+    failed: "couldn't restore the task",
+  },
+  undo_last_turn: { running: "Undoing", done: "undone", failed: "couldn't undo" },
 };
 
 /** What a task tool answers about one task (the fields the line uses). */
@@ -43,6 +51,7 @@ const STATUS_VERBS: Record<string, string> = {
   completed: "completed",
   reopened: "reopened",
   deleted: "deleted",
+  restored: "restored",
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
