@@ -12,7 +12,8 @@ import { ConversationList } from "./Conversations.tsx";
 import { browserTimeZone } from "./due.ts";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
 import { TasksPanel } from "./Tasks.tsx";
-import { offerOf, turnEntries, type UndoOffer, UndoToast } from "./Undo.tsx";
+import { UndoToast } from "./Undo.tsx";
+import { offerOf, turnEntries, type UndoOffer } from "./undoOffer.ts";
 
 export type Loadable<T> =
   | { state: "loading" }

@@ -76,6 +76,7 @@ export function toolSummary(tool: ToolView): { ok: boolean | null; text: string 
   const error = tool.state === "error" ? (tool.errorText ?? "failed") : toolError(tool.output);
   if (error !== undefined) return { ok: false, text: `${verbs.failed} · ${error}` };
   if (tool.name === "list_tasks") return { ok: true, text: listSummary(tool) };
+  if (tool.name === "undo_last_turn") return { ok: true, text: undoSummary(tool.output) };
   const result = (isRecord(tool.output) ? tool.output : {}) as TaskResult;
   if (typeof result.task_id === "number") {
     const verb = (result.status && STATUS_VERBS[result.status]) || verbs.done;
@@ -113,4 +114,14 @@ function listSummary(tool: ToolView): string {
   const list = typeof input.list === "string" && input.list ? ` in ${input.list}` : "";
   const count = total > items.length ? `${items.length} of ${total}` : `${items.length}`;
   return `listed ${count} ${kind}task${total === 1 ? "" : "s"}${due}${list}`;
+}
+
+/** "undid 2 changes", "undid 1 change · 1 left as it was (changed since)". */
+function undoSummary(output: unknown): string {
+  const count = (key: string) =>
+    isRecord(output) && Array.isArray(output[key]) ? (output[key] as unknown[]).length : 0;
+  const undone = count("undone");
+  const skipped = count("skipped");
+  const text = `undid ${undone} change${undone === 1 ? "" : "s"}`;
+  return skipped > 0 ? `${text} · ${skipped} left as it was (changed since)` : text;
 }
