@@ -75,7 +75,10 @@ for (const backend of backends)
       const problems = watch(page);
       await page.goto(server.url);
       await signUp(page, "Ana", `ana-${Date.now()}@example.com`);
-      const task = await rest<Task>(page, "POST", "/api/tasks", { title: "pay rent" });
+      await page.getByText("No tasks yet").waitFor();
+      await page.getByLabel("New task").fill("pay rent");
+      await page.getByLabel("New task").press("Enter");
+      const task = { id: 1 };
       // Desktop: the chat and the tasks panel side by side (no tabs to switch).
       const row = page.locator(`.task-list .task[data-task-id="${task.id}"]`);
       await row.waitFor();
@@ -85,16 +88,23 @@ for (const backend of backends)
       await row.waitFor({ state: "detached" });
       const toast = page.locator(".toast");
       await toast.getByText(/Deleted task 1 “pay rent”/).waitFor();
+      // (Adding it offered Undo too; the newest change is what the toast offers.)
       await shot(page, "undo-toast.png");
       await toast.getByRole("button", { name: "Undo" }).click();
       await toast.getByText("Undone").waitFor();
       await row.waitFor();
 
-      // Delete again, then restore from the Trash view.
+      // Delete again (the row leaves at once; wait for the server too), then restore from
+      // the Trash view.
+      const deleted = page.waitForResponse(
+        (r) => r.url().endsWith(`/api/tasks/${task.id}`) && r.request().method() === "DELETE",
+      );
       await page.getByRole("button", { name: `Delete task ${task.id}` }).click();
-      await row.waitFor({ state: "detached" });
+      assert.equal((await deleted).status(), 200);
       await page.getByLabel("Status").selectOption("deleted");
+      const back1 = page.waitForResponse((r) => r.url().endsWith(`/api/tasks/${task.id}/restore`));
       await page.getByRole("button", { name: `Restore task ${task.id}` }).click();
+      assert.equal((await back1).status(), 200);
       await page.getByText("The trash is empty").waitFor();
       await page.getByLabel("Status").selectOption("all");
       await row.waitFor();
@@ -123,7 +133,11 @@ for (const backend of backends)
       );
       assert.deepEqual(log.items[0], { ...log.items[0], kind: "task.deleted", door: "mcp" });
       await page.getByLabel("Status").selectOption("deleted");
+      const restored = page.waitForResponse((r) =>
+        r.url().endsWith(`/api/tasks/${task.id}/restore`),
+      );
       await page.getByRole("button", { name: `Restore task ${task.id}` }).click();
+      assert.equal((await restored).status(), 200);
       await page.getByText("The trash is empty").waitFor();
       assert.equal((await rest<Task>(page, "GET", `/api/tasks/${task.id}`)).title, "pay rent");
       assert.deepEqual(problems, [], "no console errors");
