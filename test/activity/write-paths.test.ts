@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import * as activityService from "../../src/activity/activity.service.ts";
+import { activityDoor } from "../../src/activity/activity.ts";
 import * as apiKeyService from "../../src/api-keys/api-key.service.ts";
 import { type RequestContext, systemContext } from "../../src/context.ts";
 import * as conversationService from "../../src/conversations/conversation.service.ts";
@@ -91,6 +92,13 @@ test("every exported service function is either a logged write or a listed read"
   }
   for (const name of [...Object.keys(WRITES), ...Object.keys(READS)]) {
     assert.ok(exported.includes(name), `${name} is listed but not exported any more`);
+  }
+});
+
+test("the stdio MCP entry is recorded as door mcp; the others as they are", () => {
+  assert.equal(activityDoor("stdio"), "mcp");
+  for (const door of ["rest", "web", "chat", "mcp", "caldav", "system"] as const) {
+    assert.equal(activityDoor(door), door);
   }
 });
 

@@ -93,6 +93,20 @@ for (const backend of backends)
       await toast.getByRole("button", { name: "Undo" }).click();
       await toast.getByText("Undone").waitFor();
       await row.waitFor();
+      // The page's changes are logged with door "web" (its session cookie).
+      const mine = await rest<{ items: { kind: string; door: string; undo_of: string | null }[] }>(
+        page,
+        "GET",
+        `/api/activity?task=${task.id}&limit=3`,
+      );
+      assert.deepEqual(
+        mine.items.map((e) => [e.kind, e.door, e.undo_of !== null]),
+        [
+          ["task.restored", "web", true],
+          ["task.deleted", "web", false],
+          ["task.created", "web", false],
+        ],
+      );
 
       // Delete again (the row leaves at once; wait for the server too), then restore from
       // the Trash view.
