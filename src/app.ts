@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { activityRoutes } from "./activity/activity.routes.ts";
 import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
@@ -123,6 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   await app.register(chatRoutes, { turn, bodyLimit: config.http.chatBodyLimit });
   await app.register(taskRoutes);
+  await app.register(activityRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
   await app.register(portabilityRoutes, { bodyLimit: config.http.importBodyLimit });

@@ -80,6 +80,10 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(3000, 0, 600_000),
   /** Housekeeping (expired sessions, stale leases…) every this long, once across instances; 0 = off. */
   MAINTENANCE_INTERVAL_MS: int(600_000, 0, 86_400_000),
+  /** Deleted tasks stay in the trash (restorable) this many days, then maintenance purges them. */
+  TRASH_DAYS: int(30, 1, 3650),
+  /** The activity log keeps entries (and so what can be undone) this many days. */
+  ACTIVITY_RETENTION_DAYS: int(90, 1, 3650),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** POST /api/chat only: an AI SDK client sends the whole chat each time (only its last message is read). */
   CHAT_BODY_LIMIT_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -186,6 +190,8 @@ export interface Config {
   readonly turnLeaseMs: number;
   /** src/ops/maintenance.ts every this long; 0 = never. */
   readonly maintenanceIntervalMs: number;
+  /** What maintenance purges: tasks trashed and activity entries older than these (days). */
+  readonly retention: { readonly trashDays: number; readonly activityDays: number };
   readonly mcp: { readonly stdioApiKey: string | undefined };
   /** GET /metrics: with a token, `Authorization: Bearer <token>`; without, loopback only. */
   readonly metrics: { readonly token: string | undefined };
@@ -299,6 +305,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnQueueMs: e.TURN_QUEUE_MS,
     turnLeaseMs: e.TURN_LEASE_MS,
     maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_MS,
+    retention: { trashDays: e.TRASH_DAYS, activityDays: e.ACTIVITY_RETENTION_DAYS },
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
     metrics: { token: e.METRICS_TOKEN },
   };

@@ -2,7 +2,7 @@ import type { BaseLogger } from "pino";
 import type { Db } from "./db/client.ts";
 
 /** Which way a request came in: recorded with every change, used for metrics and logs. */
-export type Door = "rest" | "chat" | "mcp" | "stdio" | "system";
+export type Door = "rest" | "web" | "chat" | "mcp" | "stdio" | "caldav" | "system";
 
 /** The logger a request carries: pino, already bound to the request id. */
 export type Log = Pick<BaseLogger, "debug" | "info" | "warn" | "error">;
@@ -22,6 +22,10 @@ export interface RequestContext {
   readonly timezone: string;
   /** Failures that are swallowed (a missed lease renewal, say) are at least logged here. */
   readonly log: Log;
+  /** Set by a chat turn: its conversation and user message (recorded with every change). */
+  readonly turn?: { readonly conversationId: string; readonly messageId: string } | undefined;
+  /** Set while an undo runs: the activity entry the change reverts (recorded with it). */
+  readonly undoOf?: string | undefined;
 }
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -46,7 +46,7 @@ export async function createServer(
     log = app.log;
     const stopMaintenance =
       config.maintenanceIntervalMs > 0
-        ? startMaintenance(database.db, config.maintenanceIntervalMs, app.log)
+        ? startMaintenance(database.db, config.maintenanceIntervalMs, app.log, config.retention)
         : () => {};
     let closing: Promise<void> | undefined;
     return {

@@ -53,14 +53,18 @@ export async function listApiKeys(db: Db, userId: string, limit: number): Promis
     .limit(limit);
 }
 
-/** Marks one of the user's live keys revoked; false when there is no such live key. */
-export async function revokeApiKey(db: Db, userId: string, id: string): Promise<boolean> {
+/** Marks one of the user's live keys revoked; undefined when there is no such live key. */
+export async function revokeApiKey(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<{ name: string; prefix: string } | undefined> {
   const rows = await db
     .update(apiKeys)
     .set({ revokedAt: sql`now()` })
     .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
-    .returning({ id: apiKeys.id });
-  return rows.length > 0;
+    .returning({ name: apiKeys.name, prefix: apiKeys.prefix });
+  return rows[0];
 }
 
 export interface KeyOwner {

@@ -1,6 +1,7 @@
+import { recordActivity } from "../activity/activity.repository.ts";
 import type { RequestContext } from "../context.ts";
 import type { Db } from "../db/client.ts";
-import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { joinOrBegin, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import * as repo from "./api-key.repository.ts";
 import {
@@ -28,20 +29,29 @@ export async function createApiKey(
     throw new AppError("validation_failed", `name: ${parsed.error.issues[0]?.message}`);
   }
   const { key, prefix, keyHash } = generateApiKey();
-  const apiKey = await retryingWrite(() =>
-    repo.insertApiKey(
-      ctx.db,
+  const apiKey = await joinOrBegin(ctx.db, async (tx, db) => {
+    const created = await repo.insertApiKey(
+      db,
       ctx.userId,
       { name: parsed.data, prefix, keyHash },
       MAX_KEYS_PER_USER,
-    ),
-  );
-  if (!apiKey) {
-    throw new AppError(
-      "conflict",
-      `You already have ${MAX_KEYS_PER_USER} API keys; revoke one before creating another`,
     );
-  }
+    if (!created) {
+      throw new AppError(
+        "conflict",
+        `You already have ${MAX_KEYS_PER_USER} API keys; revoke one before creating another`,
+      );
+    }
+    await recordActivity(tx, ctx, {
+      kind: "api_key.created",
+      subjectType: "api_key",
+      subject: created.id,
+      summary: `Created API key “${created.name}” (${created.prefix}…)`,
+      before: null,
+      after: { name: created.name, prefix: created.prefix },
+    });
+    return created;
+  });
   return { apiKey, key };
 }
 
@@ -52,8 +62,18 @@ export async function listApiKeys(ctx: RequestContext): Promise<ApiKey[]> {
 
 /** Revokes one of the caller's keys: it stops working at once. Someone else's id is a 404. */
 export async function revokeApiKey(ctx: RequestContext, id: string): Promise<void> {
-  const revoked = await retryingWrite(() => repo.revokeApiKey(ctx.db, ctx.userId, id));
-  if (!revoked) throw new AppError("not_found", "API key not found");
+  await joinOrBegin(ctx.db, async (tx, db) => {
+    const revoked = await repo.revokeApiKey(db, ctx.userId, id);
+    if (!revoked) throw new AppError("not_found", "API key not found");
+    await recordActivity(tx, ctx, {
+      kind: "api_key.revoked",
+      subjectType: "api_key",
+      subject: id,
+      summary: `Revoked API key “${revoked.name}” (${revoked.prefix}…)`,
+      before: { revoked: false },
+      after: { revoked: true },
+    });
+  });
 }
 
 /**

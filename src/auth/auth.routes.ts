@@ -3,7 +3,7 @@ import { type Database, databaseReachable } from "../db/client.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
 import { answerError } from "../http/problem.ts";
 import { decodeUtf8, isWellFormedDeep, LONE_SURROGATE, NOT_UTF8 } from "../http/utf8.ts";
-import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
+import { type Auth, CLIENT_IP_HEADER, DOOR_HEADER, REQUEST_ID_HEADER } from "./auth.ts";
 
 /**
  * Mounts Better Auth's handler at /api/auth/* so its own validation and rate limiting
@@ -59,6 +59,9 @@ function parsedOrUndefined(text: string): unknown {
   }
 }
 
+/** Headers only we set: a client's copies are dropped. */
+const OURS = new Set([CLIENT_IP_HEADER, REQUEST_ID_HEADER, DOOR_HEADER]);
+
 async function forward(
   { auth, database }: { auth: Auth; database: Database },
   request: FastifyRequest,
@@ -66,10 +69,13 @@ async function forward(
 ): Promise<void> {
   const headers = new Headers();
   for (const [key, value] of Object.entries(request.headers)) {
-    if (value === undefined || key === CLIENT_IP_HEADER) continue;
+    if (value === undefined || OURS.has(key)) continue;
     headers.set(key, Array.isArray(value) ? value.join(", ") : value);
   }
   headers.set(CLIENT_IP_HEADER, request.ip);
+  // For the activity log's sign-in entries (auth-activity.ts): this request and its door.
+  headers.set(REQUEST_ID_HEADER, request.id);
+  headers.set(DOOR_HEADER, request.headers.origin || request.headers.referer ? "web" : "rest");
   const url = new URL(request.url, auth.options.baseURL as string);
   // Browsers send Origin (or at least Referer) with every POST; a request with neither
   // comes from a program (curl, Node's fetch, a script with a cookie jar), where cross-site

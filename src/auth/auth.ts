@@ -5,10 +5,14 @@ import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { account, rateLimit, session, user, verification } from "../db/schema.ts";
 import { authLog } from "../http/log.ts";
+import { recordSignInClient } from "./auth-activity.ts";
 import { authHooks } from "./auth-hooks.ts";
 
 /** Header we set from the socket address; Better Auth reads the client IP only from headers. */
 export const CLIENT_IP_HEADER = "x-tasktalk-client-ip";
+/** The request id and door of the Fastify request Better Auth serves (activity log). */
+export const REQUEST_ID_HEADER = "x-tasktalk-request-id";
+export const DOOR_HEADER = "x-tasktalk-door";
 
 /** Better Auth on our database: email + password, bearer tokens for API clients. */
 export function createAuth(db: Db, config: Config["auth"] & { secret: string }) {
@@ -28,6 +32,18 @@ export function createAuth(db: Db, config: Config["auth"] & { secret: string }) 
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
     plugins: [bearer()],
     hooks: authHooks(db, { lockout: config.rateLimit, maxFailures: config.signInMaxFailures }),
+    // A session from a client (user agent) the account has not signed in from before is
+    // an activity entry. Better Auth's adapter runs without transactions, so the entry is
+    // written right after the session, in its own (documented in the README).
+    databaseHooks: {
+      session: {
+        create: {
+          after: async (created, context) => {
+            await recordSignInClient(db, created, context?.request?.headers);
+          },
+        },
+      },
+    },
     telemetry: { enabled: false },
     // A failure that is not Better Auth's own APIError (a database error, a bug) is thrown
     // to our error handler instead of becoming a bare 500: an outage is then classified

@@ -25,7 +25,7 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): v
     // nothing but 401 and cannot make the server parse a large body.
     const existing = route.onRequest;
     const bearerOnly = route.config?.credentials === "bearer";
-    const door = route.config?.door ?? "rest";
+    const door = route.config?.door;
     const authenticate = async (request: FastifyRequest) => {
       const user = await sessionUser(auth, db, request, { bearerOnly });
       if (user.cookie) checkOrigin(request, origins);
@@ -34,7 +34,8 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): v
         db,
         userId: user.id,
         requestId: request.id,
-        door,
+        // A REST call signed in by the browser's cookie is the page's: door "web".
+        door: door ?? (user.cookie ? "web" : "rest"),
         log: request.log,
         timezone: effectiveTimeZone(user.timezone),
       };

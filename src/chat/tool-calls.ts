@@ -32,6 +32,7 @@ export function turnTools(
   ctx: RequestContext,
   userMessageId: string,
   prior: StoredToolCall[],
+  conversationId?: string,
 ): TurnTools {
   const unmatched = [...prior];
   const replayed = new Set<string>();
@@ -49,8 +50,10 @@ export function turnTools(
       return done.result;
     }
     return inTransaction(ctx.db, async (tx) => {
-      // The transaction handle runs the same statements as the database handle.
-      const result = await runTool({ ...ctx, db: tx as unknown as Db }, name, input);
+      // The transaction handle runs the same statements as the database handle. The
+      // activity entries of the effect join this transaction and name the turn.
+      const turn = conversationId ? { conversationId, messageId: userMessageId } : ctx.turn;
+      const result = await runTool({ ...ctx, db: tx as unknown as Db, turn }, name, input);
       if (!isToolError(result)) {
         await repo.insertToolCall(tx, {
           userId: ctx.userId,

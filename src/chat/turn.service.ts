@@ -77,7 +77,7 @@ export async function runTurn(
     ...toModelMessages(window, deps.history.maxChars),
     ...toolCallMessages(prior, turn.userMessage.id),
   ];
-  const { tools, replayed } = turnTools(ctx, turn.userMessage.id, prior);
+  const { tools, replayed } = turnTools(ctx, turn.userMessage.id, prior, turn.conversationId);
   const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
   const generated = await generate(
     deps,

@@ -22,11 +22,13 @@ export async function findConversation(
   db: Executor,
   userId: string,
   id: string,
+  options: { lock?: boolean } = {},
 ): Promise<Conversation | undefined> {
-  const [row] = await db
+  const query = db
     .select(conversationColumns)
     .from(conversations)
     .where(and(eq(conversations.userId, userId), eq(conversations.id, id)));
+  const [row] = options.lock ? await query.for("update") : await query;
   return row;
 }
 
@@ -72,16 +74,17 @@ export async function updateConversationTitle(
   return row;
 }
 
+/** Deletes one conversation (messages cascade); its title as it was, or undefined. */
 export async function deleteConversation(
   db: Executor,
   userId: string,
   id: string,
-): Promise<boolean> {
+): Promise<{ title: string } | undefined> {
   const rows = await db
     .delete(conversations)
     .where(and(eq(conversations.userId, userId), eq(conversations.id, id)))
-    .returning({ id: conversations.id });
-  return rows.length > 0;
+    .returning({ title: conversations.title });
+  return rows[0];
 }
 
 // ---- messages ----

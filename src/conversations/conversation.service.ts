@@ -1,5 +1,6 @@
+import { recordActivity } from "../activity/activity.repository.ts";
 import type { RequestContext } from "../context.ts";
-import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { joinOrBegin, retryingRead } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import * as repo from "./conversation.repository.ts";
 import type { Conversation, Message } from "./conversation.ts";
@@ -27,22 +28,53 @@ export async function getConversation(ctx: RequestContext, id: string): Promise<
   return found;
 }
 
+/**
+ * Renames one conversation of the caller (logged with the old and new title). With
+ * `expectedTitle` (an undo), only while the title is still that: 409 undo_conflict else.
+ */
 export async function renameConversation(
   ctx: RequestContext,
   id: string,
   title: string,
+  options: { expectedTitle?: string } = {},
 ): Promise<Conversation> {
-  const updated = await retryingWrite(() =>
-    repo.updateConversationTitle(ctx.db, ctx.userId, id, title),
-  );
-  if (!updated) throw notFound();
-  return updated;
+  return joinOrBegin(ctx.db, async (tx) => {
+    const before = await repo.findConversation(tx, ctx.userId, id, { lock: true });
+    if (!before) throw notFound();
+    if (options.expectedTitle !== undefined && before.title !== options.expectedTitle) {
+      throw new AppError(
+        "undo_conflict",
+        `The conversation was renamed since (it is now “${before.title}”); nothing was changed`,
+      );
+    }
+    const updated = await repo.updateConversationTitle(tx, ctx.userId, id, title);
+    if (!updated) throw notFound();
+    await recordActivity(tx, ctx, {
+      kind: "conversation.renamed",
+      subjectType: "conversation",
+      subject: id,
+      summary: `Renamed conversation “${before.title}” to “${updated.title}”`,
+      before: { title: before.title },
+      after: { title: updated.title },
+    });
+    return updated;
+  });
 }
 
-/** Deletes the conversation and (by cascade) every message in it. */
+/** Deletes the conversation and (by cascade) every message in it: logged, not undoable. */
 export async function deleteConversation(ctx: RequestContext, id: string): Promise<void> {
-  const deleted = await retryingWrite(() => repo.deleteConversation(ctx.db, ctx.userId, id));
-  if (!deleted) throw notFound();
+  await joinOrBegin(ctx.db, async (tx) => {
+    const deleted = await repo.deleteConversation(tx, ctx.userId, id);
+    if (!deleted) throw notFound();
+    await recordActivity(tx, ctx, {
+      kind: "conversation.deleted",
+      subjectType: "conversation",
+      subject: id,
+      summary: `Deleted conversation “${deleted.title}”`,
+      before: { title: deleted.title },
+      after: null,
+    });
+  });
 }
 
 /** A page of messages in seq order, with the cursor for the next page in the same direction. */

@@ -246,6 +246,8 @@ export const tasks = pgTable(
     /** The parent's per-user number (one level deep); deleting the parent deletes this task. */
     parentNumber: integer("parent_number"),
     ...timestamps,
+    /** In the trash since then (null = live): invisible to every read but the trash's. */
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (t) => [
     uniqueIndex("tasks_user_number_uq").on(t.userId, t.number),
@@ -257,6 +259,8 @@ export const tasks = pgTable(
     }).onDelete("cascade"),
     index("tasks_user_parent_idx").on(t.userId, t.parentNumber),
     index("tasks_user_due_idx").on(t.userId, t.dueDate),
+    // The trash purge (maintenance) finds old trashed tasks without reading live ones.
+    index("tasks_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     // The same expression as the `q` filter in task.repository.ts, so the planner can use it.
     index("tasks_search_idx").using(
       "gin",
@@ -316,4 +320,50 @@ export const importKeys = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+
+/**
+ * The activity log: every change, written in the SAME transaction as the change by
+ * src/activity/activity.repository.ts `recordActivity` (the one choke point). Rows are
+ * never updated: an undo is a new row whose `undo_of` names the entry it reverts (unique,
+ * so an entry is undone at most once).
+ */
+export const activity = pgTable(
+  "activity",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    /** chat | mcp | rest | web | caldav | system */
+    door: text("door").notNull(),
+    requestId: text("request_id").notNull(),
+    /** For a change made by a chat turn: its conversation and user message. */
+    conversationId: uuid("conversation_id"),
+    messageId: uuid("message_id"),
+    /** task.created, task.updated, … (src/activity/activity.ts). */
+    kind: text("kind").notNull(),
+    /** task | conversation | api_key | session */
+    subjectType: text("subject_type").notNull(),
+    /** The task's number, the conversation's or key's id… as text. */
+    subject: text("subject").notNull(),
+    summary: text("summary").notNull(),
+    /** The changed fields before and after (task entries carry the task's version in both). */
+    before: jsonb("before"),
+    after: jsonb("after"),
+    undoOf: uuid("undo_of"),
+    // clock_timestamp(): entries of one transaction still come out in the order written.
+    createdAt: timestamp("created_at", { withTimezone: true })
+      .notNull()
+      .default(sql`clock_timestamp()`),
+  },
+  (t) => [
+    index("activity_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index("activity_user_subject_idx").on(t.userId, t.subjectType, t.subject, t.createdAt.desc()),
+    index("activity_user_message_idx")
+      .on(t.userId, t.messageId)
+      .where(sql`${t.messageId} is not null`),
+    index("activity_created_idx").on(t.createdAt),
+    uniqueIndex("activity_undo_of_uq").on(t.undoOf),
+  ],
 );

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { is } from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import { AppError } from "../errors.ts";
 import type { Db, Tx } from "./client.ts";
 import { classifyDbError, type DbErrorCategory, toAppError } from "./db-errors.ts";
@@ -62,6 +64,17 @@ export async function inTransaction<T>(
       config,
     );
   }, options);
+}
+
+/**
+ * Runs `fn` in the transaction `db` already is (a chat tool call runs the service inside
+ * the transaction that records the turn's effects), or in a new one (inTransaction). Either
+ * way a change and its activity entry commit or roll back together. `db` is given to `fn`
+ * both as the transaction handle and as a `Db` for repository functions typed with it.
+ */
+export async function joinOrBegin<T>(db: Db, fn: (tx: Tx, db: Db) => Promise<T>): Promise<T> {
+  if (is(db, PgTransaction)) return fn(db as unknown as Tx, db);
+  return inTransaction(db, (tx) => fn(tx, tx as unknown as Db));
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors } from "fastify-type-provider-zod";
+import { z } from "zod";
 import { classifyDbError, toAppError } from "../db/db-errors.ts";
 import { AppError, ERROR_CODES, type ErrorCode, RETRYABLE_CODES } from "../errors.ts";
 
@@ -12,6 +13,16 @@ export interface Problem {
   request_id: string;
   [extra: string]: unknown;
 }
+
+/** The problem body as a response schema (routes declare it for their 4xx answers). */
+export const ProblemJson = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  code: z.string(),
+  request_id: z.string(),
+});
 
 /** The one place where any error becomes an HTTP answer (application/problem+json). */
 export function registerProblemHandlers(app: FastifyInstance): void {

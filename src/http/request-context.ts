@@ -26,7 +26,8 @@ declare module "fastify" {
      * (the MCP endpoint: a browser's ambient cookie must not drive tools).
      */
     credentials?: "any" | "bearer";
-    /** The door recorded in the request context (default "rest"). */
+    /** The door recorded in the request context (default: "web" when signed in by the
+     *  session cookie — the page —, else "rest"). */
     door?: Door;
   }
   interface FastifyRequest {

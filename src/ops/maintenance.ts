@@ -5,7 +5,8 @@ import { inTransaction } from "../db/transaction.ts";
 
 /**
  * Housekeeping that no request does: expired sessions and verification rows, sign-in
- * failure streaks long forgotten, rate-limit counters from windows long past, and turn
+ * failure streaks long forgotten, rate-limit counters from windows long past, tasks in the
+ * trash for more than TRASH_DAYS, activity older than ACTIVITY_RETENTION_DAYS, and turn
  * leases of turns that died (their holders are gone; a new turn would take them anyway,
  * but they should not linger as "a reply is being generated").
  *
@@ -40,15 +41,41 @@ const STATEMENTS: [string, ReturnType<typeof sql>][] = [
   ],
 ];
 
+/** How long the trash and the activity log keep things (TRASH_DAYS, ACTIVITY_RETENTION_DAYS). */
+export interface Retention {
+  trashDays: number;
+  activityDays: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { trashDays: 30, activityDays: 90 };
+
+function retentionStatements(r: Retention): [string, ReturnType<typeof sql>][] {
+  return [
+    // Purged for good: the parent foreign key cascades to subtasks (trashed with it).
+    [
+      "trashed_tasks",
+      sql`delete from tasks where deleted_at is not null
+          and deleted_at < now() - make_interval(days => ${r.trashDays})`,
+    ],
+    [
+      "activity",
+      sql`delete from activity where created_at < now() - make_interval(days => ${r.activityDays})`,
+    ],
+  ];
+}
+
 /** One maintenance pass; `ran` is false when another instance holds the lock. */
-export async function runMaintenance(db: Db): Promise<MaintenanceResult> {
+export async function runMaintenance(
+  db: Db,
+  retention: Retention = DEFAULT_RETENTION,
+): Promise<MaintenanceResult> {
   return inTransaction(db, async (tx) => {
     const [got] = rowsOf<{ locked: boolean }>(
       await tx.execute(sql`select pg_try_advisory_xact_lock(${LOCK_KEY}) as locked`),
     );
     if (!got?.locked) return { ran: false, deleted: {} };
     const deleted: Record<string, number> = {};
-    for (const [name, statement] of STATEMENTS) {
+    for (const [name, statement] of [...STATEMENTS, ...retentionStatements(retention)]) {
       const result = (await tx.execute(statement)) as {
         rowCount?: number | null;
         affectedRows?: number;
@@ -64,9 +91,10 @@ export function startMaintenance(
   db: Db,
   everyMs: number,
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  retention: Retention = DEFAULT_RETENTION,
 ): () => void {
   const run = () => {
-    runMaintenance(db).then(
+    runMaintenance(db, retention).then(
       (result) => {
         if (result.ran) log.info({ deleted: result.deleted }, "maintenance");
       },

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import { type Db, rowsOf } from "../db/client.ts";
 import { lists, tasks } from "../db/schema.ts";
 import { taskColumns, toTask } from "./task.repository.ts";
@@ -61,7 +61,11 @@ export const SORTS: Record<TaskSort, SortSpec> = {
 };
 
 function whereOf(userId: string, f: TaskFilters): SQL | undefined {
-  const conditions: (SQL | undefined)[] = [eq(tasks.userId, userId)];
+  const conditions: (SQL | undefined)[] = [
+    eq(tasks.userId, userId),
+    // The trash is its own listing: no other filter shows a trashed task.
+    f.status === "deleted" ? isNotNull(tasks.deletedAt) : isNull(tasks.deletedAt),
+  ];
   if (f.status === "pending") conditions.push(eq(tasks.completed, false));
   if (f.status === "completed") conditions.push(eq(tasks.completed, true));
   if (f.due.length > 0) {
@@ -149,12 +153,12 @@ export async function listLists(
     select ${INBOX} as name, 0 as pos,
            (select count(*)::int from ${tasks}
             where ${tasks.userId} = ${userId} and ${tasks.listId} is null
-              and ${tasks.completed} = false) as task_count
+              and ${tasks.completed} = false and ${tasks.deletedAt} is null) as task_count
     union all
     select l.name, 1 as pos,
            (select count(*)::int from ${tasks}
             where ${tasks.userId} = ${userId} and ${tasks.listId} = l.id
-              and ${tasks.completed} = false) as task_count
+              and ${tasks.completed} = false and ${tasks.deletedAt} is null) as task_count
     from ${lists} l where l.user_id = ${userId}
     order by pos, name`);
   return rowsOf<{ name: string; task_count: number }>(result).map((r) => ({

@@ -1,4 +1,4 @@
-import { and, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, isNotNull, isNull, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import { type Db, rowsOf } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
@@ -45,11 +45,14 @@ export function toTask(row: TaskRow): Task {
     list: row.listName ?? INBOX,
     labels: row.labels,
     parentNumber: row.parentNumber,
+    deletedAt: row.deletedAt,
   };
 }
 
+/** A live task (not in the trash) of the user by number: what every read and write but
+ *  the trash's sees. */
 const byNumber = (userId: string, number: number) =>
-  and(eq(tasks.userId, userId), eq(tasks.number, number));
+  and(eq(tasks.userId, userId), eq(tasks.number, number), isNull(tasks.deletedAt));
 
 /** The due columns of a due (or of none). */
 function dueColumns(due: Due | null) {
@@ -134,12 +137,21 @@ const insertTaskQuery = prepared((db) => {
     .returning(taskColumns);
 });
 
+/**
+ * A live task by number. `includeDeleted` also finds it in the trash (restore, undo, the
+ * activity filter); `lock` locks the row until the transaction ends (read-then-write).
+ */
 export async function findTaskByNumber(
   db: Db,
   userId: string,
   number: number,
+  options: { includeDeleted?: boolean; lock?: boolean } = {},
 ): Promise<Task | undefined> {
-  const rows = await db.select(taskColumns).from(tasks).where(byNumber(userId, number)).limit(1);
+  const where = options.includeDeleted
+    ? and(eq(tasks.userId, userId), eq(tasks.number, number))
+    : byNumber(userId, number);
+  const query = db.select(taskColumns).from(tasks).where(where).limit(1);
+  const rows = options.lock ? await query.for("update", { of: tasks }) : await query;
   return rows[0] ? toTask(rows[0]) : undefined;
 }
 
@@ -153,8 +165,11 @@ export async function hasSubtasks(db: Db, userId: string, number: number): Promi
   return rows.length > 0;
 }
 
-/** A change as the repository applies it: only the keys present change. */
-export type TaskPatch = Partial<TaskFields> & { completed?: boolean };
+/**
+ * A change as the repository applies it: only the keys present change. `completedAt` is
+ * for an undo, which puts back the exact completion time.
+ */
+export type TaskPatch = Partial<TaskFields> & { completed?: boolean; completedAt?: Date | null };
 
 /**
  * Applies a partial change, bumps `version` and `updated_at`. With `expectedVersion` the
@@ -179,6 +194,7 @@ export async function updateTask(
     // Completing an already completed task keeps the moment it was first completed.
     set.completedAt = patch.completed ? sql`coalesce(${tasks.completedAt}, now())` : null;
   }
+  if (patch.completedAt !== undefined) set.completedAt = patch.completedAt;
   if (patch.due !== undefined) Object.assign(set, dueColumns(patch.due));
   if (patch.priority !== undefined) set.priority = patch.priority;
   if (patch.listId !== undefined) set.listId = patch.listId;
@@ -198,24 +214,71 @@ export async function updateTask(
 }
 
 /**
- * Deletes one task (its subtasks go with it: the parent foreign key cascades) and returns
- * it as it was, with how many subtasks went too; undefined when there was none.
+ * Moves a live task to the trash (with its live subtasks, at the same instant) and bumps
+ * its version; with `expectedVersion` only if the version still matches. Returns the task
+ * as trashed and the numbers of the subtasks that went with it; undefined when nothing
+ * matched. Run it inside a transaction (two statements).
  */
-export async function deleteTaskByNumber(
+export async function trashTask(
   db: Db,
   userId: string,
   number: number,
-): Promise<{ task: Task; subtasksDeleted: number } | undefined> {
+  expectedVersion?: number,
+): Promise<{ task: Task; subtasks: number[] } | undefined> {
   const rows = await db
-    .delete(tasks)
-    .where(byNumber(userId, number))
-    .returning({
-      ...taskColumns,
-      // RETURNING sees the statement's snapshot: the subtasks are still there to count.
-      subtasks: sql<number>`(select count(*)::int from ${tasks} as sub where sub.user_id = ${userId} and sub.parent_number = ${number})`,
-    });
+    .update(tasks)
+    .set({ deletedAt: sql`now()`, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+    .where(
+      and(
+        byNumber(userId, number),
+        expectedVersion === undefined ? undefined : eq(tasks.version, expectedVersion),
+      ),
+    )
+    .returning(taskColumns);
   const row = rows[0];
-  return row ? { task: toTask(row), subtasksDeleted: Number(row.subtasks) } : undefined;
+  if (!row) return undefined;
+  const subtasks = await db
+    .update(tasks)
+    .set({ deletedAt: row.deletedAt, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(tasks.userId, userId), eq(tasks.parentNumber, number), isNull(tasks.deletedAt)))
+    .returning({ number: tasks.number });
+  return { task: toTask(row), subtasks: subtasks.map((s) => s.number).sort((a, b) => a - b) };
+}
+
+/**
+ * Takes a task out of the trash with the subtasks trashed together with it (same
+ * `deleted_at`), bumping versions; with `expectedVersion` only if it still matches.
+ * Undefined when no trashed task matched. Run it inside a transaction.
+ */
+export async function restoreTask(
+  db: Db,
+  userId: string,
+  number: number,
+  deletedAt: Date,
+  expectedVersion?: number,
+): Promise<{ task: Task; subtasks: number[] } | undefined> {
+  const rows = await db
+    .update(tasks)
+    .set({ deletedAt: null, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(tasks.userId, userId),
+        eq(tasks.number, number),
+        isNotNull(tasks.deletedAt),
+        expectedVersion === undefined ? undefined : eq(tasks.version, expectedVersion),
+      ),
+    )
+    .returning(taskColumns);
+  const row = rows[0];
+  if (!row) return undefined;
+  const subtasks = await db
+    .update(tasks)
+    .set({ deletedAt: null, version: sql`${tasks.version} + 1`, updatedAt: sql`now()` })
+    .where(
+      and(eq(tasks.userId, userId), eq(tasks.parentNumber, number), eq(tasks.deletedAt, deletedAt)),
+    )
+    .returning({ number: tasks.number });
+  return { task: toTask(row), subtasks: subtasks.map((s) => s.number).sort((a, b) => a - b) };
 }
 
 /**

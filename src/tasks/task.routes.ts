@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
+import { ProblemJson } from "../http/problem.ts";
 import { requireContext } from "../http/request-context.ts";
 import * as service from "./task.service.ts";
 import {
@@ -111,9 +112,22 @@ export async function taskRoutes(app: FastifyInstance) {
   r.delete(
     "/api/tasks/:number",
     { schema: { params: NumberParams, response: { 200: TaskJson } } },
-    // The subtasks of a deleted task are deleted with it.
+    // To the trash, with its subtasks: POST …/restore brings them back (TRASH_DAYS).
     async (request) =>
       toTaskJson((await service.deleteTask(ctx(request), request.params.number)).task),
+  );
+
+  r.post(
+    "/api/tasks/:number/restore",
+    {
+      schema: {
+        params: NumberParams,
+        response: { 200: TaskJson, 400: ProblemJson, 404: ProblemJson, 409: ProblemJson },
+      },
+    },
+    // Restores the task (and the subtasks trashed with it) under its own number.
+    async (request, reply) =>
+      withEtag(reply, (await service.restoreTask(ctx(request), request.params.number)).task),
   );
 }
 

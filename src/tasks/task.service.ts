@@ -1,6 +1,7 @@
 import type { z } from "zod";
+import { recordActivity } from "../activity/activity.repository.ts";
 import type { RequestContext } from "../context.ts";
-import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { joinOrBegin, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { type DueInput, resolveDue, todayIn } from "./due.ts";
 import * as repo from "./task.repository.ts";
@@ -16,10 +17,24 @@ import {
   taskNumber,
   taskTitle,
 } from "./task.ts";
+import {
+  type TaskSnapshot,
+  taskChanged,
+  taskCreated,
+  taskRestored,
+  taskTrashed,
+} from "./task-activity.ts";
 import * as queries from "./task-query.repository.ts";
 
-// Each write is one statement, plus at most a list upsert (lists are created on first use
-// and never deleted, so a list left by a failed write is harmless) and the parent checks.
+// Each write runs in one transaction with its activity entry (recordActivity): the chat
+// turn's when a tool calls it (joinOrBegin), its own otherwise. A list upsert may run
+// before it (lists are created on first use and never deleted, so a list left by a
+// failed write is harmless), and the parent checks.
+//
+// Deleting moves a task to the trash (deleted_at), with its live subtasks; a trashed task
+// is invisible to every read but the trash's (status "deleted") and to every write but
+// restore. Restoring a task brings back the subtasks trashed WITH it (same instant); a
+// subtask whose parent is in the trash cannot be restored alone (restore the parent).
 //
 // A stale If-Match version is 412 precondition_failed, not 409: it is exactly what
 // RFC 9110 defines 412 for (a conditional request whose precondition is false), and it
@@ -45,8 +60,8 @@ export async function addTask(
   const parentNumber = input.parent_id ?? null;
   if (parentNumber !== null) await checkParent(ctx, parentNumber);
   const listId = input.list === undefined ? null : await listIdOf(ctx, input.list);
-  return retryingWrite(() =>
-    repo.insertTask(ctx.db, ctx.userId, {
+  return joinOrBegin(ctx.db, async (tx, db) => {
+    const task = await repo.insertTask(db, ctx.userId, {
       title,
       description,
       due,
@@ -54,8 +69,10 @@ export async function addTask(
       listId,
       labels: normalizeLabels(input.labels ?? []),
       parentNumber,
-    }),
-  );
+    });
+    await recordActivity(tx, ctx, taskCreated(task));
+    return task;
+  });
 }
 
 /** One page of the caller's tasks matching the filters, and the cursor of the next page. */
@@ -141,16 +158,39 @@ export async function updateTask(
     patch.listId = await listIdOf(ctx, changes.list);
   }
 
-  const expected = options.ifMatchVersion;
-  const updated = await retryingWrite(() =>
-    repo.updateTask(ctx.db, ctx.userId, n, patch, expected),
-  );
-  if (updated) return updated;
-  if (expected === undefined) throw notFound(n);
-  // The compare-and-set matched nothing: tell a stale version apart from a missing task.
-  const current = await retryingRead(() => repo.findTaskByNumber(ctx.db, ctx.userId, n));
-  if (!current) throw notFound(n);
-  throw new AppError(
+  const kind =
+    changes.completed === true && Object.keys(patch).length === 1
+      ? "task.completed"
+      : changes.completed === false && Object.keys(patch).length === 1
+        ? "task.reopened"
+        : "task.updated";
+  return applyPatch(ctx, n, patch, kind, options.ifMatchVersion);
+}
+
+/**
+ * The one write of a task's fields: reads the task locked, checks the expected version,
+ * applies the patch and records before/after of what changed, in one transaction.
+ */
+async function applyPatch(
+  ctx: RequestContext,
+  n: number,
+  patch: repo.TaskPatch,
+  kind: "task.updated" | "task.completed" | "task.reopened",
+  expected: number | undefined,
+): Promise<Task> {
+  return joinOrBegin(ctx.db, async (tx, db) => {
+    const before = await repo.findTaskByNumber(db, ctx.userId, n, { lock: true });
+    if (!before) throw notFound(n);
+    if (expected !== undefined && before.version !== expected) throw stale(n, expected, before);
+    const updated = await repo.updateTask(db, ctx.userId, n, patch);
+    if (!updated) throw notFound(n);
+    await recordActivity(tx, ctx, taskChanged(before, updated, kind));
+    return updated;
+  });
+}
+
+function stale(n: number, expected: number, current: Task): AppError {
+  return new AppError(
     "precondition_failed",
     `Task ${n} changed since version ${expected}; it is now at version ${current.version}`,
     { extra: { current_version: current.version } },
@@ -163,17 +203,105 @@ export async function completeTask(ctx: RequestContext, number: number): Promise
 }
 
 /**
- * Deletes one task and returns it as it was; its subtasks are deleted with it (counted).
- * Its number is never handed out again.
+ * Moves one task to the trash, with its subtasks (counted), and returns it. It keeps its
+ * number (never handed out again); restoreTask brings it back until the trash is purged
+ * (TRASH_DAYS). With `ifMatchVersion`, only if nobody changed it since (else 412).
  */
 export async function deleteTask(
   ctx: RequestContext,
   number: number,
+  options: { ifMatchVersion?: number | undefined } = {},
 ): Promise<{ task: Task; subtasksDeleted: number }> {
   const n = checkNumber(number);
-  const deleted = await retryingWrite(() => repo.deleteTaskByNumber(ctx.db, ctx.userId, n));
-  if (!deleted) throw notFound(n);
-  return deleted;
+  return joinOrBegin(ctx.db, async (tx, db) => {
+    const trashed = await repo.trashTask(db, ctx.userId, n, options.ifMatchVersion);
+    if (!trashed) {
+      const current = await repo.findTaskByNumber(db, ctx.userId, n);
+      if (!current || options.ifMatchVersion === undefined) throw notFound(n);
+      throw stale(n, options.ifMatchVersion, current);
+    }
+    await recordActivity(tx, ctx, taskTrashed(trashed.task, trashed.subtasks));
+    return { task: trashed.task, subtasksDeleted: trashed.subtasks.length };
+  });
+}
+
+/**
+ * Takes one task out of the trash (with the subtasks trashed together with it), under
+ * its own number. A task that is not in the trash is 409 `not_in_trash`; a subtask whose
+ * parent is in the trash is 409 `parent_in_trash`. With `ifMatchVersion`: 412 if changed.
+ */
+export async function restoreTask(
+  ctx: RequestContext,
+  number: number,
+  options: { ifMatchVersion?: number | undefined } = {},
+): Promise<{ task: Task; subtasksRestored: number }> {
+  const n = checkNumber(number);
+  return joinOrBegin(ctx.db, async (tx, db) => {
+    const current = await repo.findTaskByNumber(db, ctx.userId, n, {
+      includeDeleted: true,
+      lock: true,
+    });
+    if (!current) throw notFound(n);
+    const expected = options.ifMatchVersion;
+    if (expected !== undefined && current.version !== expected) throw stale(n, expected, current);
+    if (!current.deletedAt) {
+      throw new AppError("not_in_trash", `Task ${n} is not in the trash`);
+    }
+    if (current.parentNumber !== null) {
+      const parent = await repo.findTaskByNumber(db, ctx.userId, current.parentNumber, {
+        includeDeleted: true,
+      });
+      if (parent?.deletedAt) {
+        throw new AppError(
+          "parent_in_trash",
+          `Task ${n} is a subtask of task ${parent.number}, which is in the trash: restore task ${parent.number} (it brings back its subtasks)`,
+        );
+      }
+    }
+    const restored = await repo.restoreTask(db, ctx.userId, n, current.deletedAt);
+    if (!restored) throw notFound(n);
+    await recordActivity(
+      tx,
+      ctx,
+      taskRestored(restored.task, current.deletedAt, restored.subtasks),
+    );
+    return { task: restored.task, subtasksRestored: restored.subtasks.length };
+  });
+}
+
+/**
+ * Puts a task's fields back to a logged before-state (an undo), only while the task is
+ * still at `expectedVersion` (412 otherwise); recorded as a task.updated entry.
+ */
+export async function revertTaskFields(
+  ctx: RequestContext,
+  number: number,
+  fields: Partial<TaskSnapshot>,
+  expectedVersion: number,
+): Promise<Task> {
+  const n = checkNumber(number);
+  const patch: repo.TaskPatch = {};
+  if (fields.title !== undefined) patch.title = fields.title;
+  if (fields.description !== undefined) patch.description = fields.description;
+  if (fields.completed !== undefined) patch.completed = fields.completed;
+  if (fields.completed_at !== undefined)
+    patch.completedAt = fields.completed_at === null ? null : new Date(fields.completed_at);
+  if (fields.due !== undefined) patch.due = fields.due;
+  if (fields.priority !== undefined) patch.priority = fields.priority;
+  if (fields.labels !== undefined) patch.labels = fields.labels;
+  if (fields.parent_id !== undefined) {
+    if (fields.parent_id !== null) await checkParent(ctx, fields.parent_id);
+    patch.parentNumber = fields.parent_id;
+  }
+  if (fields.list !== undefined) patch.listId = await listIdOf(ctx, fields.list);
+  const onlyCompletion = Object.keys(patch).every((k) => k === "completed" || k === "completedAt");
+  const kind =
+    onlyCompletion && patch.completed === true
+      ? "task.completed"
+      : onlyCompletion && patch.completed === false
+        ? "task.reopened"
+        : "task.updated";
+  return applyPatch(ctx, n, patch, kind, expectedVersion);
 }
 
 function readDue(ctx: RequestContext, input: DueInput, clock: Clock) {

@@ -25,10 +25,13 @@ export interface Task {
   labels: string[];
   /** The parent task's number (subtasks are one level deep). */
   parentNumber: number | null;
+  /** When it was moved to the trash; null = live. */
+  deletedAt: Date | null;
 }
 
-export type TaskStatusFilter = "all" | "pending" | "completed";
-export const TASK_STATUS_FILTERS = ["all", "pending", "completed"] as const;
+/** "deleted" is the trash: the only listing that shows trashed tasks. */
+export const TASK_STATUS_FILTERS = ["all", "pending", "completed", "deleted"] as const;
+export type TaskStatusFilter = (typeof TASK_STATUS_FILTERS)[number];
 export const PRIORITIES = ["none", "low", "medium", "high"] as const;
 export type Priority = (typeof PRIORITIES)[number];
 export const DUE_FILTERS = ["today", "overdue", "upcoming", "none"] as const;
@@ -176,6 +179,8 @@ export const TaskJson = z.object({
   list: z.string(),
   labels: z.array(z.string()),
   parent_id: z.number().nullable(),
+  /** When it went to the trash (null = not in the trash). */
+  deleted_at: z.string().nullable(),
 });
 export type TaskJson = z.infer<typeof TaskJson>;
 
@@ -193,5 +198,6 @@ export function toTaskJson(task: Task): TaskJson {
     list: task.list,
     labels: task.labels,
     parent_id: task.parentNumber,
+    deleted_at: task.deletedAt ? task.deletedAt.toISOString() : null,
   };
 }

@@ -35,6 +35,12 @@ const ANNOTATIONS: Record<string, ToolAnnotations> = {
     destructiveHint: false,
     idempotentHint: true,
   },
+  restore_task: {
+    title: "Restore a deleted task",
+    readOnlyHint: false,
+    destructiveHint: false,
+    idempotentHint: false,
+  },
 };
 
 export interface McpToolOptions {
@@ -60,6 +66,7 @@ export interface McpToolOptions {
  */
 export function registerMcpTools(server: McpServer, options: McpToolOptions): void {
   for (const definition of TASK_TOOLS) {
+    if (definition.chatOnly) continue; // needs a chat turn (undo_last_turn)
     const annotations = ANNOTATIONS[definition.name];
     server.registerTool(
       definition.name,

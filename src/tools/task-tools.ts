@@ -1,4 +1,5 @@
 import { z } from "zod";
+import * as activity from "../activity/activity.service.ts";
 import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { dueLabel } from "../tasks/due.ts";
@@ -54,7 +55,7 @@ const fields = {
 /** What a tool says about one task: enough for a reply to say what was understood. */
 const TaskResult = z.object({
   task_id: z.number(),
-  status: z.enum(["created", "updated", "completed", "reopened", "deleted"]),
+  status: z.enum(["created", "updated", "completed", "reopened", "deleted", "restored"]),
   title: z.string(),
   due: DueJson.nullable(),
   due_label: z.string().nullable(),
@@ -62,6 +63,7 @@ const TaskResult = z.object({
   list: z.string(),
   labels: z.array(z.string()),
   subtasks_deleted: z.number().optional(),
+  subtasks_restored: z.number().optional(),
 });
 type TaskResult = z.infer<typeof TaskResult>;
 
@@ -151,7 +153,7 @@ export const listTasksTool = defineTool({
       .enum(TASK_STATUS_FILTERS)
       .optional()
       .describe(
-        '"pending" for tasks still to do, "completed" for finished ones, "all" (the default) for both.',
+        '"pending" for tasks still to do, "completed" for finished ones, "all" (the default) for both; "deleted" lists the trash (deleted tasks that restore_task can bring back).',
       ),
     due: z
       .union([z.enum(DUE_FILTERS), z.array(z.enum(DUE_FILTERS)).min(1).max(4)])
@@ -262,13 +264,64 @@ export const updateTaskTool = defineTool({
   },
 });
 
-/** Every task tool, in the order they are offered to a model. */
+export const restoreTaskTool = defineTool({
+  name: "restore_task",
+  description:
+    "Bring back a deleted task from the trash, by its number, with the subtasks deleted together with it; it keeps its number. " +
+    'To find the number of a deleted task, call list_tasks with status "deleted".',
+  inputSchema: z.strictObject({ task_id: taskId }),
+  outputSchema: TaskResult,
+  async execute(ctx, input) {
+    const { task, subtasksRestored } = await tasks.restoreTask(ctx, input.task_id);
+    return { ...taskResult(task, "restored"), subtasks_restored: subtasksRestored };
+  },
+});
+
+const ActivitySummary = z.object({
+  activity_id: z.string(),
+  kind: z.string(),
+  task_id: z.number().nullable(),
+  summary: z.string(),
+});
+
+export const undoLastTurnTool = defineTool({
+  name: "undo_last_turn",
+  chatOnly: true,
+  description:
+    'Undo what your previous reply in this conversation changed (the user says "undo", "undo that", "put it back"): tasks added are deleted, deleted ones restored, changes reverted. ' +
+    "A task changed since by something else is left as it is and listed in `skipped` with the reason: tell the user. Returns {undone, skipped}.",
+  inputSchema: z.strictObject({}),
+  outputSchema: z.object({
+    undone: z.array(ActivitySummary),
+    skipped: z.array(z.object({ task_id: z.number().nullable(), reason: z.string() })),
+  }),
+  async execute(ctx) {
+    const result = await activity.undoLastTurn(ctx);
+    const summary = (a: (typeof result.undone)[number]) => ({
+      activity_id: a.id,
+      kind: a.kind,
+      task_id: a.subjectType === "task" ? Number(a.subject) : null,
+      summary: a.summary,
+    });
+    return {
+      undone: result.undone.map(summary),
+      skipped: result.skipped.map((s) => ({
+        task_id: s.entry.subjectType === "task" ? Number(s.entry.subject) : null,
+        reason: s.reason,
+      })),
+    };
+  },
+});
+
+/** Every task tool, in the order they are offered to a model (MCP leaves out chatOnly). */
 export const TASK_TOOLS: readonly AnyToolDefinition[] = [
   addTaskTool,
   listTasksTool,
   completeTaskTool,
   deleteTaskTool,
   updateTaskTool,
+  restoreTaskTool,
+  undoLastTurnTool,
 ];
 
 /**

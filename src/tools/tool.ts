@@ -15,6 +15,8 @@ export interface ToolDefinition<Input, Output> {
   readonly description: string;
   /** True for a tool without side effects (reads only). */
   readonly readOnly?: boolean;
+  /** Offered to the chat model only, never over MCP (it needs the chat turn: ctx.turn). */
+  readonly chatOnly?: boolean;
   /** A z.strictObject with .describe() on every field and bounded strings. */
   readonly inputSchema: z.ZodType<Input>;
   /** The shape of a successful result (an object): MCP's outputSchema, checked by tests. */

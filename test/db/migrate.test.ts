@@ -13,6 +13,7 @@ import { availableBackends, createTestDatabase } from "../support/databases.ts";
 
 const TABLES = [
   "account",
+  "activity",
   "api_keys",
   "app_settings",
   "conversations",

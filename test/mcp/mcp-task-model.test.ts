@@ -37,7 +37,7 @@ for (const backend of await availableBackends()) {
     test("every tool has an object outputSchema", async () => {
       const a = await signUp(t.app);
       const { tools } = await (await connect(a.headers)).listTools();
-      assert.equal(tools.length, 5);
+      assert.equal(tools.length, 6);
       for (const tool of tools) {
         assert.equal(tool.outputSchema?.type, "object", tool.name);
         assert.ok(Object.keys(tool.outputSchema?.properties ?? {}).length > 0, tool.name);

@@ -21,7 +21,14 @@ import {
 // The MCP endpoint over REAL HTTP with the official SDK client, on PGlite and PostgreSQL.
 // Only the LLM is faked (for the chat check). Every test makes its own users.
 
-const TOOL_NAMES = ["add_task", "complete_task", "delete_task", "list_tasks", "update_task"];
+const TOOL_NAMES = [
+  "add_task",
+  "complete_task",
+  "delete_task",
+  "list_tasks",
+  "restore_task",
+  "update_task",
+];
 
 for (const backend of await availableBackends()) {
   describe(`MCP over HTTP [${backend}]`, () => {

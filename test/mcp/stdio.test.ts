@@ -11,7 +11,14 @@ import { callTool, createApiKey, textJson } from "./support.ts";
 // scripts/mcp-stdio.ts as a real child process, driven by the SDK's StdioClientTransport.
 
 const SCRIPT = fileURLToPath(new URL("../../scripts/mcp-stdio.ts", import.meta.url));
-const TOOL_NAMES = ["add_task", "complete_task", "delete_task", "list_tasks", "update_task"];
+const TOOL_NAMES = [
+  "add_task",
+  "complete_task",
+  "delete_task",
+  "list_tasks",
+  "restore_task",
+  "update_task",
+];
 
 function baseEnv(t: TestApp, key: string): Record<string, string> {
   return {

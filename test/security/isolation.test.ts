@@ -36,6 +36,7 @@ const OWNED_TABLES = [
   ["tasks", "user_id"],
   ["task_counters", "user_id"],
   ["api_keys", "user_id"],
+  ["activity", "user_id"],
 ] as const;
 
 for (const backend of await availableBackends()) {
@@ -100,7 +101,9 @@ for (const backend of await availableBackends()) {
         if (key) keys.push(key);
       }
       // B never gets near these numbers (checked at the end), so they are A's alone.
-      return { a, conversations: [c1, c2], numbers: [20, 22, 25, 26], keys };
+      const log = await call(a, { url: "/api/activity?limit=5" });
+      const entries = (log.json() as { items: { id: string }[] }).items.map((e) => e.id);
+      return { a, conversations: [c1, c2], numbers: [20, 22, 25, 26], keys, entries };
     };
 
     /** Everything A can see through the API, and A's raw rows in every table. */
@@ -148,7 +151,7 @@ for (const backend of await availableBackends()) {
     };
 
     test("every id-taking route, called by B with A's ids → 404 (403 for :user_id); A unchanged", async () => {
-      const { a, conversations, numbers, keys } = await victim();
+      const { a, conversations, numbers, keys, entries } = await victim();
       const b = await signUp(f.t.app, "Bob");
       await addTask(b, "bob's own"); // B has a task 1 too: A's ids must not reach it
       await newConversation(b, "bob's own conversation");
@@ -160,7 +163,12 @@ for (const backend of await availableBackends()) {
        */
       const PARAMS: Record<
         string,
-        { theirs: string[]; own: () => Promise<string>; refused: { status: number; code: string } }
+        {
+          theirs: string[];
+          /** A fresh id of B's own for this route (a trashed task for …/restore). */
+          own: (url: string) => Promise<string>;
+          refused: { status: number; code: string };
+        }
       > = {
         "conversations/:id": {
           theirs: conversations,
@@ -169,7 +177,24 @@ for (const backend of await availableBackends()) {
         },
         "tasks/:number": {
           theirs: numbers.map(String),
-          own: async () => String(await addTask(b, "bob's fresh task")),
+          own: async (url) => {
+            const n = await addTask(b, "bob's fresh task");
+            if (url.endsWith("/restore")) {
+              const res = await call(b, { method: "DELETE", url: `/api/tasks/${n}` });
+              assert.equal(res.statusCode, 200);
+            }
+            return String(n);
+          },
+          refused: { status: 404, code: "not_found" },
+        },
+        "activity/:id": {
+          theirs: entries,
+          // B's newest entry: the fresh task's creation, undoable once.
+          own: async () => {
+            await addTask(b, "bob's task to undo");
+            const log = await call(b, { url: "/api/activity?limit=1" });
+            return (log.json() as { items: { id: string }[] }).items[0]?.id ?? "";
+          },
           refused: { status: 404, code: "not_found" },
         },
         "api/:user_id": {
@@ -203,7 +228,7 @@ for (const backend of await availableBackends()) {
         const ownValues = async (except?: string) => {
           const values: Record<string, string> = {};
           for (const name of names) {
-            if (name !== except) values[name] = await (PARAMS[name]?.own() ?? "");
+            if (name !== except) values[name] = await (PARAMS[name]?.own(route.url) ?? "");
           }
           return values;
         };
@@ -314,6 +339,12 @@ for (const backend of await availableBackends()) {
         if (!("task_id" in shape)) {
           // Tools without an id act on B's own data only: nothing of A's comes back.
           const result = await runTool(ctxB, tool.name, argsFor(tool.name, shape, 0));
+          if (tool.name === "undo_last_turn") {
+            // Outside a chat turn there is no previous turn to undo (and A's are not B's).
+            assert.ok(isToolError(result));
+            assert.equal(result.error.code, "nothing_to_undo");
+            continue;
+          }
           assert.ok(!isToolError(result), `${tool.name}: ${JSON.stringify(result)}`);
           assert.doesNotMatch(JSON.stringify(result), /alice/i);
           continue;
@@ -334,10 +365,18 @@ for (const backend of await availableBackends()) {
         }
         // The same call on B's own task works: the refusal above is about ownership.
         const own = await addTask(b, `bob's task for ${tool.name}`);
+        if (tool.name === "restore_task") {
+          await call(b, { method: "DELETE", url: `/api/tasks/${own}` });
+        }
         const result = await runTool(ctxB, tool.name, argsFor(tool.name, shape, own));
         assert.ok(!isToolError(result), `${tool.name} on B's own: ${JSON.stringify(result)}`);
       }
-      assert.deepEqual(byId.sort(), ["complete_task", "delete_task", "update_task"]);
+      assert.deepEqual(byId.sort(), [
+        "complete_task",
+        "delete_task",
+        "restore_task",
+        "update_task",
+      ]);
 
       const afterwards = await snapshot(a, conversations, numbers);
       assert.deepEqual(afterwards.api, before.api);

@@ -12,6 +12,7 @@ const TASK_KEYS = [
   "completed",
   "completed_at",
   "created_at",
+  "deleted_at",
   "description",
   "due",
   "id",

@@ -25,7 +25,15 @@ interface ListResult {
   next_cursor: string | null;
 }
 
-const TOOL_NAMES = ["add_task", "list_tasks", "complete_task", "delete_task", "update_task"];
+const TOOL_NAMES = [
+  "add_task",
+  "list_tasks",
+  "complete_task",
+  "delete_task",
+  "update_task",
+  "restore_task",
+  "undo_last_turn",
+];
 
 for (const backend of await availableBackends()) {
   describe(`task tools [${backend}]`, () => {
@@ -195,7 +203,7 @@ for (const backend of await availableBackends()) {
       assert.equal(errorCode(await runTool(ctx, "drop_tables", {})), "not_found");
     });
 
-    test("toAiSdkTools offers the same five tools, each with a description, schema and execute", async () => {
+    test("toAiSdkTools offers the same tools, each with a description, schema and execute", async () => {
       const ctx = await newUser();
       const tools = toAiSdkTools(ctx);
       assert.deepEqual(Object.keys(tools), TOOL_NAMES);

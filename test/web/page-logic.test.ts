@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Due, Task } from "../../web/src/api.ts";
+import type { Activity, Due, Task } from "../../web/src/api.ts";
 import { dueLabel, isDueToday, isOverdue, todayIn } from "../../web/src/due.ts";
 import { merge, nest, parseLabels, queriesOf } from "../../web/src/taskViews.ts";
 import { toolSummary } from "../../web/src/tools.ts";
+import { offerOf, turnEntries } from "../../web/src/undoOffer.ts";
 
 // The page's own logic without a browser: what the tool lines say, how a due date reads in
 // the user's zone, and what each view asks the server.
@@ -149,5 +150,70 @@ describe("views", () => {
   test("labels typed in the editor", () => {
     assert.deepEqual(parseLabels("Errands, #home  errands,,"), ["errands", "home"]);
     assert.deepEqual(parseLabels("  "), []);
+  });
+});
+
+describe("undo and the trash", () => {
+  const entry = (over: Partial<Activity>): Activity => ({
+    id: "e1",
+    kind: "task.deleted",
+    door: "chat",
+    conversation_id: "c1",
+    message_id: "m1",
+    task_id: 3,
+    summary: "Deleted task 3 “Pay rent” (in the trash)",
+    undo_of: null,
+    undone_by: null,
+    undoable: true,
+    created_at: "2026-11-30T10:00:00.000Z",
+    ...over,
+  });
+
+  test("a turn's undoable entries become one offer; one entry says what it was", () => {
+    const items = [
+      entry({ id: "e3", message_id: "m2", summary: "Added task 5 “x”" }),
+      entry({ id: "e2", kind: "task.completed", summary: "Completed task 4 “y”" }),
+      entry({ id: "e1" }),
+      entry({ id: "e0", undoable: false, undone_by: "e9" }),
+    ];
+    const mine = turnEntries(items, "m1");
+    assert.deepEqual(
+      mine.map((e) => e.id),
+      ["e2", "e1"],
+    );
+    assert.deepEqual(offerOf(mine, "Assistant: "), {
+      text: "Assistant: 2 changes",
+      ids: ["e2", "e1"],
+    });
+    assert.deepEqual(offerOf([entry({})]), {
+      text: "Deleted task 3 “Pay rent” (in the trash)",
+      ids: ["e1"],
+    });
+    assert.equal(offerOf([entry({ undoable: false })]), null);
+  });
+
+  test("the Trash is one query of deleted tasks, whatever the view", () => {
+    assert.deepEqual(queriesOf({ view: "today", list: "", status: "deleted", q: "" }), [
+      { status: "deleted", limit: 100, sort: "number" },
+    ]);
+  });
+
+  test("restore and undo tool lines", () => {
+    const restored = toolSummary({
+      id: "1",
+      name: "restore_task",
+      input: { task_id: 3 },
+      state: "done",
+      output: { task_id: 3, status: "restored", title: "Pay rent", due_label: null },
+    });
+    assert.equal(restored.text, "restored task 3 · Pay rent");
+    const undone = toolSummary({
+      id: "2",
+      name: "undo_last_turn",
+      input: {},
+      state: "done",
+      output: { undone: [{}, {}], skipped: [{ task_id: 4, reason: "changed since" }] },
+    });
+    assert.equal(undone.text, "undid 2 changes · 1 left as it was (changed since)");
   });
 });

@@ -53,6 +53,8 @@ interface Props {
   onConversationStarted: (id: string) => void;
   onMissing: () => void;
   onTasksChanged: () => void;
+  /** A finished turn changed tasks: the page offers to undo them (by its user message). */
+  onTurnChanged?: (userMessageId: string) => void;
   onTurnDone: () => void;
 }
 
@@ -234,6 +236,9 @@ export function ChatPanel(props: Props) {
           break;
         case "data-turn":
           finished = true;
+          if (tasksChanged && chunk.data.user_message_id) {
+            propsRef.current.onTurnChanged?.(chunk.data.user_message_id);
+          }
           patchReply((m) => ({
             ...m,
             key: chunk.data.message_id ?? m.key,

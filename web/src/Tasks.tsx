@@ -13,6 +13,8 @@ interface Props {
   version: number;
   /** How many pending tasks are due today or overdue (the tab's badge). */
   onDueCount: (count: number) => void;
+  /** A task was changed here: the page offers to undo it. */
+  onChanged?: (taskId: number) => void;
 }
 
 export function TasksPanel(props: Props) {
@@ -42,10 +44,11 @@ export function TasksPanel(props: Props) {
 
   const change = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
 
-  const act = async (work: () => Promise<void>, undo?: () => void) => {
+  const act = async (taskId: number, work: () => Promise<void>, undo?: () => void) => {
     setError(null);
     try {
       await work();
+      props.onChanged?.(taskId);
     } catch (err) {
       undo?.();
       setError(errorText(err));
@@ -61,13 +64,14 @@ export function TasksPanel(props: Props) {
     setError(null);
     try {
       // A task added in a view belongs there: Today's is due today, a list's goes in it.
-      await api.create({
+      const created = await api.create({
         title: next,
         ...(filters.list ? { list: filters.list } : {}),
         ...(filters.view === "today" && !filters.q ? { due: { date: todayIn(timeZone) } } : {}),
       });
       setTitle("");
       reload();
+      props.onChanged?.(created.id);
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -81,6 +85,7 @@ export function TasksPanel(props: Props) {
     lists,
     onToggle: (task: Task) =>
       act(
+        task.id,
         async () => {
           put({ ...task, completed: !task.completed });
           put(await api.update(task.id, { completed: !task.completed }));
@@ -88,13 +93,29 @@ export function TasksPanel(props: Props) {
         () => put(task),
       ),
     onSave: (task: Task, patch: TaskPatch) =>
-      act(async () => put(await api.update(task.id, patch))),
+      act(task.id, async () => put(await api.update(task.id, patch))),
+    // To the trash: the toast offers Undo, the Trash view Restore.
     onDelete: (task: Task) =>
-      act(async () => {
-        drop(task.id);
-        await api.remove(task.id);
-      }, reload),
+      act(
+        task.id,
+        async () => {
+          drop(task.id);
+          await api.remove(task.id);
+        },
+        reload,
+      ),
   };
+
+  const restore = (task: Task) =>
+    act(
+      task.id,
+      async () => {
+        drop(task.id);
+        await api.restore(task.id);
+      },
+      reload,
+    );
+  const inTrash = filters.status === "deleted";
 
   const searching = filters.q.trim() !== "";
   const groups = shown.state === "ready" ? nest(shown.value.items) : [];
@@ -187,6 +208,7 @@ export function TasksPanel(props: Props) {
           <option value="all">Any status</option>
           <option value="pending">Pending</option>
           <option value="completed">Completed</option>
+          <option value="deleted">Trash</option>
         </select>
       </div>
       {error && (
@@ -212,7 +234,29 @@ export function TasksPanel(props: Props) {
       {shown.state === "ready" && groups.length === 0 && (
         <p className="empty">{emptyText(filters)}</p>
       )}
-      {groups.length > 0 && (
+      {inTrash && shown.state === "ready" && shown.value.items.length > 0 && (
+        <ul className="task-list" aria-label="Trash">
+          {shown.value.items.map((task) => (
+            <li key={task.id} className="task-item trashed">
+              <div className="task" data-task-id={task.id}>
+                <span className="task-body grow">
+                  <span className="task-number">#{task.id}</span>
+                  <span className="task-title">{task.title}</span>
+                </span>
+                <button
+                  type="button"
+                  className="btn small"
+                  aria-label={`Restore task ${task.id}`}
+                  onClick={() => void restore(task)}
+                >
+                  Restore
+                </button>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      {!inTrash && groups.length > 0 && (
         <ul className="task-list" aria-label={searching ? `Tasks matching ${filters.q}` : "Tasks"}>
           {groups.map(({ task, subtasks, orphan }) => (
             <li key={task.id} className="task-item">
@@ -243,6 +287,8 @@ export function TasksPanel(props: Props) {
 
 function emptyText(filters: Filters): string {
   if (filters.q.trim()) return `No task matches “${filters.q.trim()}”.`;
+  if (filters.status === "deleted")
+    return "The trash is empty. Deleted tasks stay here for 30 days.";
   if (filters.status === "completed") return "No completed tasks here yet.";
   switch (filters.view) {
     case "today":

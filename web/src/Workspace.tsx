@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import {
+  activity as activityApi,
   type Conversation,
   conversations as conversationApi,
   errorText,
@@ -12,6 +13,8 @@ import { browserTimeZone } from "./due.ts";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
 import { Portability } from "./Portability.tsx";
 import { TasksPanel } from "./Tasks.tsx";
+import { UndoToast } from "./Undo.tsx";
+import { offerOf, turnEntries, type UndoOffer } from "./undoOffer.ts";
 
 export type Loadable<T> =
   | { state: "loading" }
@@ -66,6 +69,47 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   }, [list]);
 
   const loadTasks = useCallback(() => setTasksVersion((v) => v + 1), []);
+
+  // The Undo toast: what the last change was, and a way back.
+  const [offer, setOffer] = useState<UndoOffer | null>(null);
+  const [undoing, setUndoing] = useState(false);
+  const dismiss = useCallback(() => setOffer(null), []);
+
+  /** After the panel changed a task: its newest activity entry. */
+  const offerTaskUndo = useCallback(async (taskId: number) => {
+    try {
+      const page = await activityApi.list({ task: taskId, limit: 1 });
+      setOffer(offerOf(page.items));
+    } catch {
+      // The toast is a nicety: the change itself succeeded.
+    }
+  }, []);
+
+  /** After an assistant's turn changed tasks: every entry of that turn. */
+  const offerTurnUndo = useCallback(async (userMessageId: string) => {
+    try {
+      const page = await activityApi.list({ limit: 50 });
+      setOffer(offerOf(turnEntries(page.items, userMessageId), "Assistant: "));
+    } catch {
+      // As above.
+    }
+  }, []);
+
+  const undo = async () => {
+    if (!offer) return;
+    setUndoing(true);
+    const failed: string[] = [];
+    for (const id of offer.ids) {
+      try {
+        await activityApi.undo(id);
+      } catch (error) {
+        failed.push(errorText(error));
+      }
+    }
+    setUndoing(false);
+    loadTasks();
+    setOffer({ text: failed.length > 0 ? `Not undone: ${failed.join("; ")}` : "Undone", ids: [] });
+  };
 
   // The user's time zone: a user who never chose one gets the browser's (once, here, on
   // sign-in), so "today" and "tomorrow" mean theirs. Tasks wait for it (see TasksPanel).
@@ -207,10 +251,19 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           onConversationStarted={(id) => open(id, activeId ? "replace" : "push")}
           onMissing={() => open(null, "replace")}
           onTasksChanged={loadTasks}
+          onTurnChanged={offerTurnUndo}
           onTurnDone={loadConversations}
         />
-        <TasksPanel timeZone={timeZone} version={tasksVersion} onDueCount={setDueCount} />
+        <TasksPanel
+          timeZone={timeZone}
+          version={tasksVersion}
+          onDueCount={setDueCount}
+          onChanged={offerTaskUndo}
+        />
       </main>
+      {offer && (
+        <UndoToast offer={offer} busy={undoing} onUndo={() => void undo()} onDismiss={dismiss} />
+      )}
     </div>
   );
 }

@@ -137,6 +137,23 @@ export interface Task {
   list: string;
   labels: string[];
   parent_id: number | null;
+  /** When it went to the trash; null = not in the trash. */
+  deleted_at?: string | null;
+}
+
+/** One entry of the activity log (GET /api/activity). */
+export interface Activity {
+  id: string;
+  kind: string;
+  door: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  task_id: number | null;
+  summary: string;
+  undo_of: string | null;
+  undone_by: string | null;
+  undoable: boolean;
+  created_at: string;
 }
 
 /** What PATCH /api/tasks/:id takes (any subset). */
@@ -164,7 +181,7 @@ export interface Me extends User {
 
 export interface TaskQuery {
   q?: string;
-  status?: "all" | "pending" | "completed";
+  status?: "all" | "pending" | "completed" | "deleted";
   due?: "today" | "overdue" | "upcoming" | "none";
   list?: string;
   label?: string;
@@ -224,6 +241,17 @@ export const tasks = {
   create: (input: TaskPatch & { title: string }) => api<Task>("POST", "/api/tasks", input),
   update: (id: number, patch: TaskPatch) => api<Task>("PATCH", `/api/tasks/${id}`, patch),
   remove: (id: number) => api<Task>("DELETE", `/api/tasks/${id}`),
+  restore: (id: number) => api<Task>("POST", `/api/tasks/${id}/restore`),
+};
+
+export const activity = {
+  /** The newest entries; `task` narrows them to one task. */
+  list: (options: { task?: number; limit?: number } = {}) =>
+    api<Page<Activity>>(
+      "GET",
+      `/api/activity?limit=${options.limit ?? 50}${options.task ? `&task=${options.task}` : ""}`,
+    ),
+  undo: (id: string) => api<Activity>("POST", `/api/activity/${id}/undo`),
 };
 
 export const lists = {

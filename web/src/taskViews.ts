@@ -4,7 +4,8 @@ import type { Task, TaskQuery } from "./api.ts";
 // user's "today" is in their zone, which only the server applies the same way everywhere).
 
 export type View = "today" | "upcoming" | "all";
-export type Status = "all" | "pending" | "completed";
+/** "deleted" is the trash. */
+export type Status = "all" | "pending" | "completed" | "deleted";
 
 export const VIEWS: { value: View; label: string }[] = [
   { value: "today", label: "Today" },
@@ -34,6 +35,8 @@ export function queriesOf(filters: Filters): TaskQuery[] {
     ...(filters.list ? { list: filters.list } : {}),
   };
   if (filters.q.trim()) return [{ ...base, q: filters.q.trim() }];
+  // The trash is one list whatever the view: due dates do not matter there.
+  if (filters.status === "deleted") return [{ ...base, sort: "number" }];
   switch (filters.view) {
     case "today":
       // Overdue is pending by definition: asking for completed overdue tasks finds none.

@@ -14,6 +14,8 @@ export const TASK_CHANGING_TOOLS = new Set([
   "complete_task",
   "delete_task",
   "update_task",
+  "restore_task",
+  "undo_last_turn",
 ]);
 
 const VERBS: Record<string, { running: string; done: string; failed: string }> = {
@@ -26,6 +28,12 @@ const VERBS: Record<string, { running: string; done: string; failed: string }> =
   delete_task: { running: "Deleting a task", done: "deleted", failed: "couldn't delete the task" },
   update_task: { running: "Updating a task", done: "updated", failed: "couldn't update the task" },
   list_tasks: { running: "Looking at your tasks", done: "listed", failed: "couldn't list tasks" },
+  restore_task: {
+    running: "Restoring a task",
+    done: "restored",
+    failed: "couldn't restore the task",
+  },
+  undo_last_turn: { running: "Undoing", done: "undone", failed: "couldn't undo" },
 };
 
 /** What a task tool answers about one task (the fields the line uses). */
@@ -43,6 +51,7 @@ const STATUS_VERBS: Record<string, string> = {
   completed: "completed",
   reopened: "reopened",
   deleted: "deleted",
+  restored: "restored",
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -67,6 +76,7 @@ export function toolSummary(tool: ToolView): { ok: boolean | null; text: string 
   const error = tool.state === "error" ? (tool.errorText ?? "failed") : toolError(tool.output);
   if (error !== undefined) return { ok: false, text: `${verbs.failed} · ${error}` };
   if (tool.name === "list_tasks") return { ok: true, text: listSummary(tool) };
+  if (tool.name === "undo_last_turn") return { ok: true, text: undoSummary(tool.output) };
   const result = (isRecord(tool.output) ? tool.output : {}) as TaskResult;
   if (typeof result.task_id === "number") {
     const verb = (result.status && STATUS_VERBS[result.status]) || verbs.done;
@@ -104,4 +114,14 @@ function listSummary(tool: ToolView): string {
   const list = typeof input.list === "string" && input.list ? ` in ${input.list}` : "";
   const count = total > items.length ? `${items.length} of ${total}` : `${items.length}`;
   return `listed ${count} ${kind}task${total === 1 ? "" : "s"}${due}${list}`;
+}
+
+/** "undid 2 changes", "undid 1 change · 1 left as it was (changed since)". */
+function undoSummary(output: unknown): string {
+  const count = (key: string) =>
+    isRecord(output) && Array.isArray(output[key]) ? (output[key] as unknown[]).length : 0;
+  const undone = count("undone");
+  const skipped = count("skipped");
+  const text = `undid ${undone} change${undone === 1 ? "" : "s"}`;
+  return skipped > 0 ? `${text} · ${skipped} left as it was (changed since)` : text;
 }
