@@ -10,6 +10,7 @@ import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
+import type { Jobs } from "./jobs/queue.ts";
 import { clientErrorHandler, limitConnectionsPerAddress } from "./http/connections.ts";
 import { loggerOptions } from "./http/log.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
@@ -28,6 +29,8 @@ export interface AppDeps {
   config: Config;
   database: Database;
   auth: Auth;
+  /** The job queue (absent only in tests that build the app without a server). */
+  jobs?: Jobs;
   /** Overrides the pino logger options (tests pass `false` or a stream). */
   logger?: boolean | object;
 }
@@ -97,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShutdown(app);
   registerProblemHandlers(app);
   registerStrictUtf8(app);
-  registerRequestUser(app, auth, database.db);
+  registerRequestUser(app, auth, database.db, deps.jobs);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {

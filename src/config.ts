@@ -80,6 +80,23 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(3000, 0, 600_000),
   /** Housekeeping (expired sessions, stale leases…) every this long, once across instances; 0 = off. */
   MAINTENANCE_INTERVAL_MS: int(600_000, 0, 86_400_000),
+  /** How often each instance's job workers (pg-boss) look for due jobs; at least 500. */
+  JOBS_POLL_INTERVAL_MS: int(2000, 500, 60_000),
+  /** Let webhook URLs point at loopback and private addresses (tests, a home network). */
+  WEBHOOKS_ALLOW_PRIVATE: bool(false),
+  /** One webhook POST may take this long before it counts as failed. */
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** Retries of a failed webhook delivery (exponential backoff from WEBHOOK_RETRY_DELAY_S). */
+  WEBHOOK_RETRY_LIMIT: int(8, 0, 50),
+  WEBHOOK_RETRY_DELAY_S: int(10, 1, 3600),
+  /** smtp(s)://user:pass@host:port: reminders by e-mail; unset = no e-mail channel. */
+  SMTP_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .pipe(z.string().regex(/^smtps?:\/\//, "must start with smtp:// or smtps://").optional())
+    .optional(),
+  SMTP_FROM: z.string().trim().min(3).default("Tasktalk <tasktalk@localhost>"),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** Headers and body must arrive within this (a trickled body holds a socket otherwise). */
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
@@ -180,6 +197,15 @@ export interface Config {
   readonly turnLeaseMs: number;
   /** src/ops/maintenance.ts every this long; 0 = never. */
   readonly maintenanceIntervalMs: number;
+  /** The job queue (pg-boss) and what runs on it: reminders, webhooks, e-mail. */
+  readonly jobs: { readonly pollIntervalMs: number };
+  readonly webhooks: {
+    readonly allowPrivate: boolean;
+    readonly timeoutMs: number;
+    readonly retryLimit: number;
+    readonly retryDelaySeconds: number;
+  };
+  readonly smtp: { readonly url: string | undefined; readonly from: string };
   readonly mcp: { readonly stdioApiKey: string | undefined };
   /** GET /metrics: with a token, `Authorization: Bearer <token>`; without, loopback only. */
   readonly metrics: { readonly token: string | undefined };
@@ -291,6 +317,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnQueueMs: e.TURN_QUEUE_MS,
     turnLeaseMs: e.TURN_LEASE_MS,
     maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_MS,
+    jobs: { pollIntervalMs: e.JOBS_POLL_INTERVAL_MS },
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryLimit: e.WEBHOOK_RETRY_LIMIT,
+      retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_S,
+    },
+    smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
     metrics: { token: e.METRICS_TOKEN },
   };
