@@ -4,9 +4,9 @@ import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
 import { sharedAuthSecret } from "./auth/secret.ts";
 import { type Config, existingDevSecret } from "./config.ts";
+import type { Log } from "./context.ts";
 import { type Database, type DbLogger, openDatabase } from "./db/client.ts";
 import { migratePg, migratePglite } from "./db/migrate.ts";
-import type { Log } from "./context.ts";
 import { type Jobs, QUEUES, startJobs } from "./jobs/queue.ts";
 import { startEmailWorker } from "./notifications/email.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
@@ -50,7 +50,12 @@ export async function createServer(
       config.auth.secret ??
       (await sharedAuthSecret(database.db, existingDevSecret(config.dataDir)));
     const auth = createAuth(database.db, { ...config.auth, secret });
-    jobs = await startJobs(database, config, jobsLog(() => log), queueOptions(config));
+    jobs = await startJobs(
+      database,
+      config,
+      jobsLog(() => log),
+      queueOptions(config),
+    );
     const app = await buildApp({ config, database, auth, jobs, ...options });
     log = app.log;
     await startWorkers(jobs, database, config, app.log);
@@ -150,7 +155,9 @@ async function drainAndClose(
     clearTimeout(deadline);
     clearInterval(reaper);
     // After the requests (a change sends its jobs in its transaction), before the database.
-    await jobs.stop().catch((error: unknown) => app.log.warn({ err: error }, "job queue stop failed"));
+    await jobs
+      .stop()
+      .catch((error: unknown) => app.log.warn({ err: error }, "job queue stop failed"));
     await database.close();
   }
 }

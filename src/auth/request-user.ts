@@ -5,10 +5,10 @@ import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import { looksLikeApiKey } from "../api-keys/api-key.ts";
 import { effectiveTimeZone } from "../context.ts";
 import type { Db } from "../db/client.ts";
-import type { Jobs } from "../jobs/queue.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { AppError } from "../errors.ts";
 import type { RequestUser } from "../http/request-context.ts";
+import type { Jobs } from "../jobs/queue.ts";
 import type { Auth } from "./auth.ts";
 import { findSessionByToken } from "./session.repository.ts";
 
@@ -16,12 +16,7 @@ import { findSessionByToken } from "./session.repository.ts";
  * Authentication is on for every route unless the route says `config: { auth: "public" }`:
  * a new route cannot be left open by forgetting a hook.
  */
-export function registerRequestUser(
-  app: FastifyInstance,
-  auth: Auth,
-  db: Db,
-  jobs?: Jobs,
-): void {
+export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db, jobs?: Jobs): void {
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
   const origins = allowedOrigins(auth);

@@ -327,10 +327,7 @@ export const taskReminders = pgTable(
   (t) => [
     index("task_reminders_task_idx").on(t.userId, t.taskId),
     index("task_reminders_due_idx").on(t.fireAt).where(sql`fired_at is null`),
-    check(
-      "task_reminders_kind_ck",
-      sql`(${t.at} is null) <> (${t.beforeMinutes} is null)`,
-    ),
+    check("task_reminders_kind_ck", sql`(${t.at} is null) <> (${t.beforeMinutes} is null)`),
   ],
 );
 

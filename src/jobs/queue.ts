@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { fromDrizzle, fromPglite, type Job, PgBoss, type Queue, type SendOptions } from "pg-boss";
 import type { Config } from "../config.ts";
-import type { Database, Executor } from "../db/client.ts";
 import type { Log } from "../context.ts";
+import type { Database, Executor } from "../db/client.ts";
 
 /**
  * The job queue: pg-boss on the app's own database (docs/decisions.md). Jobs are rows in

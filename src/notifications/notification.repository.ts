@@ -41,7 +41,11 @@ export async function insertNotification(
 export async function listNotifications(
   db: Executor,
   userId: string,
-  options: { unreadOnly: boolean; limit: number; before?: { firedAt: Date; id: string } | undefined },
+  options: {
+    unreadOnly: boolean;
+    limit: number;
+    before?: { firedAt: Date; id: string } | undefined;
+  },
 ): Promise<Notification[]> {
   const before = options.before;
   const rows = await db

@@ -1,5 +1,5 @@
-import type { Executor } from "../db/client.ts";
 import type { RequestContext } from "../context.ts";
+import type { Executor } from "../db/client.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { QUEUES } from "../jobs/queue.ts";
 import type { Task } from "../tasks/task.ts";

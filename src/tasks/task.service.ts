@@ -1,7 +1,10 @@
 import type { z } from "zod";
 import type { RequestContext } from "../context.ts";
-import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import type { Db } from "../db/client.ts";
+import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import { syncTaskReminders } from "../reminders/reminder.service.ts";
+import { enqueueTaskEvent } from "../webhooks/webhook.service.ts";
 import { type DueInput, resolveDue, todayIn } from "./due.ts";
 import * as repo from "./task.repository.ts";
 import {
@@ -45,8 +48,8 @@ export async function addTask(
   const parentNumber = input.parent_id ?? null;
   if (parentNumber !== null) await checkParent(ctx, parentNumber);
   const listId = input.list === undefined ? null : await listIdOf(ctx, input.list);
-  return retryingWrite(() =>
-    repo.insertTask(ctx.db, ctx.userId, {
+  return inTransaction(ctx.db, async (tx) => {
+    const task = await repo.insertTask(tx as unknown as Db, ctx.userId, {
       title,
       description,
       due,
@@ -54,8 +57,11 @@ export async function addTask(
       listId,
       labels: normalizeLabels(input.labels ?? []),
       parentNumber,
-    }),
-  );
+    });
+    await syncTaskReminders(tx, ctx, task, input.reminders, { dueChanged: true });
+    await enqueueTaskEvent(tx, ctx, "task.created", task);
+    return task;
+  });
 }
 
 /** One page of the caller's tasks matching the filters, and the cursor of the next page. */
@@ -127,10 +133,14 @@ export async function updateTask(
     if (changes.parent_id !== null) await checkNewParent(ctx, n, changes.parent_id);
     patch.parentNumber = changes.parent_id;
   }
-  if (Object.keys(patch).length === 0 && changes.list === undefined) {
+  if (
+    Object.keys(patch).length === 0 &&
+    changes.list === undefined &&
+    changes.reminders === undefined
+  ) {
     throw new AppError(
       "validation_failed",
-      "Give at least one of title, description, completed, due, priority, list, labels, parent_id",
+      "Give at least one of title, description, completed, due, priority, list, labels, parent_id, reminders",
     );
   }
   if (changes.list !== undefined) {
@@ -142,9 +152,16 @@ export async function updateTask(
   }
 
   const expected = options.ifMatchVersion;
-  const updated = await retryingWrite(() =>
-    repo.updateTask(ctx.db, ctx.userId, n, patch, expected),
-  );
+  const updated = await inTransaction(ctx.db, async (tx) => {
+    const task = await repo.updateTask(tx as unknown as Db, ctx.userId, n, patch, expected);
+    if (!task) return undefined;
+    if (patch.due !== undefined || patch.completed !== undefined || changes.reminders !== undefined)
+      await syncTaskReminders(tx, ctx, task, changes.reminders, {
+        dueChanged: patch.due !== undefined,
+      });
+    await enqueueTaskEvent(tx, ctx, patch.completed ? "task.completed" : "task.updated", task);
+    return task;
+  });
   if (updated) return updated;
   if (expected === undefined) throw notFound(n);
   // The compare-and-set matched nothing: tell a stale version apart from a missing task.
@@ -171,7 +188,11 @@ export async function deleteTask(
   number: number,
 ): Promise<{ task: Task; subtasksDeleted: number }> {
   const n = checkNumber(number);
-  const deleted = await retryingWrite(() => repo.deleteTaskByNumber(ctx.db, ctx.userId, n));
+  const deleted = await inTransaction(ctx.db, async (tx) => {
+    const gone = await repo.deleteTaskByNumber(tx as unknown as Db, ctx.userId, n);
+    if (gone) await enqueueTaskEvent(tx, ctx, "task.deleted", gone.task);
+    return gone;
+  });
   if (!deleted) throw notFound(n);
   return deleted;
 }

@@ -8,7 +8,9 @@ import { createHmac } from "node:crypto";
  */
 export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string) {
   const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const mac = createHmac("sha256", key).update(`${id}.${timestampSeconds}.${body}`).digest("base64");
+  const mac = createHmac("sha256", key)
+    .update(`${id}.${timestampSeconds}.${body}`)
+    .digest("base64");
   return `v1,${mac}`;
 }
 

@@ -28,10 +28,14 @@ export async function startWebhookWorker(
   await jobs.work<{ deliveryId: string }>(QUEUES.webhookDeliver, async (job) => {
     const id = job.data.deliveryId;
     const found = await retryingRead(() => repo.findDeliveryForSend(db, id));
-    if (!found || found.delivery.status !== "pending") return;
+    if (found?.delivery.status !== "pending") return;
     const fail = (error: string, statusCode: number | null = null) =>
       retryingWrite(() =>
-        repo.recordAttempt(db, id, { status: "failed", statusCode, error: error.slice(0, ERROR_MAX) }),
+        repo.recordAttempt(db, id, {
+          status: "failed",
+          statusCode,
+          error: error.slice(0, ERROR_MAX),
+        }),
       );
     if (!found.hook.active) return void (await fail("the webhook is disabled"));
     const check = await checkWebhookUrl(found.hook.url, config.allowPrivate);

@@ -81,7 +81,11 @@ export async function createWebhook(
 export async function updateWebhook(
   ctx: RequestContext,
   id: string,
-  changes: { url?: string | undefined; events?: WebhookEvent[] | undefined; active?: boolean | undefined },
+  changes: {
+    url?: string | undefined;
+    events?: WebhookEvent[] | undefined;
+    active?: boolean | undefined;
+  },
   allowPrivate: boolean,
 ): Promise<Webhook> {
   const patch: { url?: string; events?: WebhookEvent[]; active?: boolean } = {};
