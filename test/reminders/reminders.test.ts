@@ -20,7 +20,12 @@ const ENV = {
 const inSeconds = (s: number) => new Date(Date.now() + s * 1000).toISOString();
 
 async function addTask(t: TestApp, user: TestUser, payload: object) {
-  const res = await t.app.inject({ method: "POST", url: "/api/tasks", headers: user.headers, payload });
+  const res = await t.app.inject({
+    method: "POST",
+    url: "/api/tasks",
+    headers: user.headers,
+    payload,
+  });
   assert.equal(res.statusCode, 201, res.body);
   return res.json() as { id: number };
 }
@@ -29,7 +34,13 @@ async function inbox(t: TestApp, user: TestUser) {
   const res = await t.app.inject({ url: "/api/notifications", headers: user.headers });
   assert.equal(res.statusCode, 200, res.body);
   return res.json() as {
-    items: { id: string; task_id: number; scheduled_for: string; fired_at: string; read: boolean }[];
+    items: {
+      id: string;
+      task_id: number;
+      scheduled_for: string;
+      fired_at: string;
+      read: boolean;
+    }[];
     unread_count: number;
   };
 }
@@ -37,8 +48,9 @@ async function inbox(t: TestApp, user: TestUser) {
 async function reminders(t: TestApp, user: TestUser, number: number) {
   const res = await t.app.inject({ url: `/api/tasks/${number}/reminders`, headers: user.headers });
   assert.equal(res.statusCode, 200, res.body);
-  return (res.json() as { items: { fire_at: string | null; fired_at: string | null; default: boolean }[] })
-    .items;
+  return (
+    res.json() as { items: { fire_at: string | null; fired_at: string | null; default: boolean }[] }
+  ).items;
 }
 
 for (const backend of backends) {
@@ -69,7 +81,9 @@ for (const backend of backends) {
       // Another job for the same reminder and time (a retry, another instance's copy)
       // fires nothing more.
       const id = (await t.server.jobs.sendNow(QUEUES.reminderFire, {
-        reminderId: (await t.app.inject({ url: `/api/tasks/${task.id}/reminders`, headers: user.headers })).json().items[0].id,
+        reminderId: (
+          await t.app.inject({ url: `/api/tasks/${task.id}/reminders`, headers: user.headers })
+        ).json().items[0].id,
         fireAt: at,
       })) as string;
       assert.ok(id);
@@ -121,7 +135,10 @@ for (const backend of backends) {
       assert.equal(new Date(second?.fire_at ?? 0).getTime(), dueAt + 86_400_000 - 30 * 60_000);
 
       // A reminder two seconds ahead on a task then completed never fires.
-      const soon = await addTask(t, user, { title: "water plants", reminders: [{ at: inSeconds(2) }] });
+      const soon = await addTask(t, user, {
+        title: "water plants",
+        reminders: [{ at: inSeconds(2) }],
+      });
       const done = await t.app.inject({
         method: "PATCH",
         url: `/api/tasks/${soon.id}`,
@@ -129,8 +146,15 @@ for (const backend of backends) {
         payload: { completed: true },
       });
       assert.equal(done.statusCode, 200);
-      const gone = await addTask(t, user, { title: "deleted one", reminders: [{ at: inSeconds(2) }] });
-      const del = await t.app.inject({ method: "DELETE", url: `/api/tasks/${gone.id}`, headers: user.headers });
+      const gone = await addTask(t, user, {
+        title: "deleted one",
+        reminders: [{ at: inSeconds(2) }],
+      });
+      const del = await t.app.inject({
+        method: "DELETE",
+        url: `/api/tasks/${gone.id}`,
+        headers: user.headers,
+      });
       assert.equal(del.statusCode, 200);
       await sleep(4000);
       assert.equal((await inbox(t, user)).items.length, 0);
@@ -156,7 +180,10 @@ for (const backend of backends) {
       });
       assert.equal(off.statusCode, 200);
       assert.equal(off.json().default_reminder, false);
-      const none = await addTask(t, user, { title: "no default", due: { date: "2031-01-06", time: "10:00" } });
+      const none = await addTask(t, user, {
+        title: "no default",
+        due: { date: "2031-01-06", time: "10:00" },
+      });
       assert.deepEqual(await reminders(t, user, none.id), []);
     });
 
@@ -200,7 +227,9 @@ for (const backend of backends) {
           });
           assert.equal(box.items.length, 1);
           assert.equal(box.items[0]?.scheduled_for, at);
-          assert.ok(new Date(box.items[0]?.fired_at ?? 0).getTime() >= new Date(at).getTime() + 1000);
+          assert.ok(
+            new Date(box.items[0]?.fired_at ?? 0).getTime() >= new Date(at).getTime() + 1000,
+          );
         } finally {
           await second.close();
         }
@@ -209,7 +238,9 @@ for (const backend of backends) {
       }
     });
 
-    test("two instances on one database deliver a reminder once", { skip: backend !== "pg" }, async () => {
+    test("two instances on one database deliver a reminder once", {
+      skip: backend !== "pg",
+    }, async () => {
       const testDb = await createTestDatabase("pg");
       const receiver = await startWebhookReceiver();
       const a = await startTestApp("pg", ENV, { testDb });
@@ -230,7 +261,11 @@ for (const backend of backends) {
         ).json().items[0].id as string;
         // Extra copies of the job, on both instances, all due at once: the race is real.
         for (const t of [a, b, a, b]) {
-          await t.server.jobs.sendNow(QUEUES.reminderFire, { reminderId, fireAt: at }, { startAfter: new Date(at) });
+          await t.server.jobs.sendNow(
+            QUEUES.reminderFire,
+            { reminderId, fireAt: at },
+            { startAfter: new Date(at) },
+          );
         }
         await waitFor("the webhook", () => receiver.events("reminder.fired").length > 0);
         await sleep(3000);
