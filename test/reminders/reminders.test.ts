@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { systemContext } from "../../src/context.ts";
 import { QUEUES } from "../../src/jobs/queue.ts";
+import { runTool } from "../../src/tools/task-tools.ts";
 import { signUp, startTestApp, type TestApp, type TestUser } from "../support/app.ts";
 import { availableBackends, createTestDatabase } from "../support/databases.ts";
 import { startWebhookReceiver, waitFor } from "../support/receivers.ts";
@@ -185,6 +187,28 @@ for (const backend of backends) {
         due: { date: "2031-01-06", time: "10:00" },
       });
       assert.deepEqual(await reminders(t, user, none.id), []);
+    });
+
+    test("the AI tools set and replace reminders (add_task, update_task)", async () => {
+      const user = await signUp(t.app);
+      const ctx = { ...systemContext(t.server.database.db, user.id), jobs: t.server.jobs };
+      const added = (await runTool(ctx, "add_task", {
+        title: "pay rent",
+        due: { date: "2031-02-01", time: "09:00" },
+        reminders: [{ before_minutes: 60 }, { at: "2031-01-31T18:00:00Z" }],
+      })) as { task_id: number };
+      const set = await reminders(t, user, added.task_id);
+      assert.deepEqual(
+        set.map((r) => r.fire_at),
+        ["2031-02-01T08:00:00.000Z", "2031-01-31T18:00:00.000Z"],
+      );
+      await runTool(ctx, "update_task", { task_id: added.task_id, reminders: [] });
+      assert.deepEqual(await reminders(t, user, added.task_id), []);
+      const bad = await runTool(ctx, "add_task", {
+        title: "x",
+        reminders: [{ before_minutes: "soon" }],
+      });
+      assert.equal((bad as { error?: { code: string } }).error?.code, "validation_failed");
     });
 
     test("bad reminders are 400 and store nothing", async () => {
