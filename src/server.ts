@@ -106,15 +106,19 @@ function queueOptions(config: Config) {
 }
 
 async function startWorkers(jobs: Jobs, database: Database, config: Config, log: Log) {
+  // What was written where no queue was at hand (the stdio MCP entry) is queued at start
+  // and by every maintenance run.
+  const requeue = async () => {
+    await requeueReminders(jobs, database.db);
+    await requeuePendingDeliveries(jobs, database.db);
+  };
   if (config.maintenanceIntervalMs > 0) {
-    await startMaintenance(jobs, database.db, config.maintenanceIntervalMs, log);
+    await startMaintenance(jobs, database.db, config.maintenanceIntervalMs, log, requeue);
   }
   await startReminderWorker(jobs, database.db, config, log);
   await startWebhookWorker(jobs, database.db, config.webhooks, log);
   await startEmailWorker(jobs, database.db, config.smtp);
-  // What was written where no queue was at hand (the stdio MCP entry) is queued now.
-  await requeueReminders(jobs, database.db);
-  await requeuePendingDeliveries(jobs, database.db);
+  await requeue();
 }
 
 /** The queue starts before the app's logger exists: its reports go there once it does. */

@@ -75,6 +75,8 @@ export async function startMaintenance(
   db: Db,
   everyMs: number,
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  /** More upkeep owned by other modules, run after the purge. */
+  also: () => Promise<void> = async () => {},
 ): Promise<void> {
   const next = (delayMs: number) => ({
     singletonKey: CHAIN_KEY,
@@ -84,6 +86,7 @@ export async function startMaintenance(
     await jobs.sendNow(QUEUES.maintenance, {}, next(everyMs));
     const result = await runMaintenance(db);
     if (result.ran) log.info({ deleted: result.deleted }, "maintenance");
+    await also();
   });
   await jobs.sendNow(QUEUES.maintenance, {}, next(Math.min(60_000, everyMs)));
 }

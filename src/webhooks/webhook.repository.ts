@@ -157,12 +157,21 @@ export async function recordAttempt(
     .where(eq(webhookDeliveries.id, id));
 }
 
-/** Deliveries still pending (queued again at start: sent where no queue was at hand). */
+/**
+ * Deliveries never attempted a minute after they were written: those written where no
+ * queue was at hand (the stdio MCP entry). One with attempts has its job (retrying).
+ */
 export async function listPendingDeliveryIds(db: Executor, limit: number): Promise<string[]> {
   const rows = await db
     .select({ id: webhookDeliveries.id })
     .from(webhookDeliveries)
-    .where(eq(webhookDeliveries.status, "pending"))
+    .where(
+      and(
+        eq(webhookDeliveries.status, "pending"),
+        eq(webhookDeliveries.attempts, 0),
+        sql`${webhookDeliveries.createdAt} < now() - interval '1 minute'`,
+      ),
+    )
     .orderBy(webhookDeliveries.createdAt)
     .limit(limit);
   return rows.map((r) => r.id);

@@ -3,6 +3,7 @@ import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { systemContext } from "../../src/context.ts";
 import { QUEUES } from "../../src/jobs/queue.ts";
+import { requeueReminders } from "../../src/reminders/reminder.jobs.ts";
 import { runTool } from "../../src/tools/task-tools.ts";
 import { signUp, startTestApp, type TestApp, type TestUser } from "../support/app.ts";
 import { availableBackends, createTestDatabase } from "../support/databases.ts";
@@ -209,6 +210,24 @@ for (const backend of backends) {
         reminders: [{ before_minutes: "soon" }],
       });
       assert.equal((bad as { error?: { code: string } }).error?.code, "validation_failed");
+    });
+
+    test("a reminder set where no queue is at hand (the stdio door) fires once it is queued", async () => {
+      const user = await signUp(t.app);
+      const ctx = systemContext(t.server.database.db, user.id, { door: "stdio" });
+      const at = inSeconds(1);
+      await runTool(ctx, "add_task", { title: "from stdio", reminders: [{ at }] });
+      await sleep(2500);
+      assert.equal((await inbox(t, user)).items.length, 0, "nothing queued it yet");
+      await requeueReminders(t.server.jobs, t.server.database.db);
+      await requeueReminders(t.server.jobs, t.server.database.db);
+      const box = await waitFor("the late reminder", async () => {
+        const b = await inbox(t, user);
+        return b.items.length > 0 && b;
+      });
+      await sleep(1000);
+      assert.equal((await inbox(t, user)).items.length, 1);
+      assert.equal(box.items[0]?.scheduled_for, at);
     });
 
     test("bad reminders are 400 and store nothing", async () => {
