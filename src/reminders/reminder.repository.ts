@@ -49,7 +49,7 @@ export async function listReminders(db: Executor, userId: string, taskId: string
     .select()
     .from(taskReminders)
     .where(and(eq(taskReminders.userId, userId), eq(taskReminders.taskId, taskId)))
-    .orderBy(asc(taskReminders.createdAt), asc(taskReminders.id));
+    .orderBy(sql`${taskReminders.fireAt} asc nulls last`, asc(taskReminders.id));
   return rows.map(toReminder);
 }
 

@@ -56,7 +56,7 @@ export async function syncTaskReminders(
   }
 }
 
-/** A task's reminders, in the order they were set. */
+/** A task's reminders, soonest first (those without a time yet last). */
 export async function listTaskReminders(ctx: RequestContext, task: Task): Promise<Reminder[]> {
   return retryingRead(() => repo.listReminders(ctx.db, ctx.userId, task.id));
 }

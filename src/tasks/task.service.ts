@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { RequestContext } from "../context.ts";
 import type { Db } from "../db/client.ts";
-import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
+import { inCurrentTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { syncTaskReminders } from "../reminders/reminder.service.ts";
 import { enqueueTaskEvent } from "../webhooks/webhook.service.ts";
@@ -48,7 +48,7 @@ export async function addTask(
   const parentNumber = input.parent_id ?? null;
   if (parentNumber !== null) await checkParent(ctx, parentNumber);
   const listId = input.list === undefined ? null : await listIdOf(ctx, input.list);
-  return inTransaction(ctx.db, async (tx) => {
+  return inCurrentTransaction(ctx.db, async (tx) => {
     const task = await repo.insertTask(tx as unknown as Db, ctx.userId, {
       title,
       description,
@@ -58,7 +58,8 @@ export async function addTask(
       labels: normalizeLabels(input.labels ?? []),
       parentNumber,
     });
-    await syncTaskReminders(tx, ctx, task, input.reminders, { dueChanged: true });
+    if (input.reminders !== undefined || task.due?.at)
+      await syncTaskReminders(tx, ctx, task, input.reminders, { dueChanged: true });
     await enqueueTaskEvent(tx, ctx, "task.created", task);
     return task;
   });
@@ -152,7 +153,7 @@ export async function updateTask(
   }
 
   const expected = options.ifMatchVersion;
-  const updated = await inTransaction(ctx.db, async (tx) => {
+  const updated = await inCurrentTransaction(ctx.db, async (tx) => {
     const task = await repo.updateTask(tx as unknown as Db, ctx.userId, n, patch, expected);
     if (!task) return undefined;
     if (patch.due !== undefined || patch.completed !== undefined || changes.reminders !== undefined)
@@ -188,7 +189,7 @@ export async function deleteTask(
   number: number,
 ): Promise<{ task: Task; subtasksDeleted: number }> {
   const n = checkNumber(number);
-  const deleted = await inTransaction(ctx.db, async (tx) => {
+  const deleted = await inCurrentTransaction(ctx.db, async (tx) => {
     const gone = await repo.deleteTaskByNumber(tx as unknown as Db, ctx.userId, n);
     if (gone) await enqueueTaskEvent(tx, ctx, "task.deleted", gone.task);
     return gone;

@@ -201,7 +201,7 @@ for (const backend of backends) {
       const set = await reminders(t, user, added.task_id);
       assert.deepEqual(
         set.map((r) => r.fire_at),
-        ["2031-02-01T08:00:00.000Z", "2031-01-31T18:00:00.000Z"],
+        ["2031-01-31T18:00:00.000Z", "2031-02-01T08:00:00.000Z"],
       );
       await runTool(ctx, "update_task", { task_id: added.task_id, reminders: [] });
       assert.deepEqual(await reminders(t, user, added.task_id), []);
