@@ -16,20 +16,26 @@ import { loggerOptions } from "./http/log.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import type { RouteAuth } from "./http/request-context.ts";
 import { registerStrictUtf8 } from "./http/utf8.ts";
+import type { Jobs } from "./jobs/queue.ts";
 import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
+import { notificationRoutes } from "./notifications/notification.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { registerMetrics } from "./ops/metrics.routes.ts";
 import { registerShutdown } from "./ops/shutdown.ts";
 import { portabilityRoutes } from "./portability/portability.routes.ts";
+import { reminderRoutes } from "./reminders/reminder.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
+import { webhookRoutes } from "./webhooks/webhook.routes.ts";
 
 export interface AppDeps {
   config: Config;
   database: Database;
   auth: Auth;
+  /** The job queue (absent only in tests that build the app without a server). */
+  jobs?: Jobs;
   /** Overrides the pino logger options (tests pass `false` or a stream). */
   logger?: boolean | object;
 }
@@ -99,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShutdown(app);
   registerProblemHandlers(app);
   registerStrictUtf8(app);
-  registerRequestUser(app, auth, database.db);
+  registerRequestUser(app, auth, database.db, deps.jobs);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {
@@ -110,8 +116,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // app.metrics, the onResponse hook counting every request, and GET /metrics (after the
   // onRoute hook, so app.routeList has it).
-  registerMetrics(app, { database, token: config.metrics.token });
-  await app.register(healthRoutes, { database });
+  registerMetrics(app, { database, token: config.metrics.token, jobs: deps.jobs });
+  await app.register(healthRoutes, { database, jobs: deps.jobs });
   await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes);
   const turn: TurnDeps = {
@@ -128,6 +134,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
   await app.register(portabilityRoutes, { bodyLimit: config.http.importBodyLimit });
+  await app.register(reminderRoutes, { emailAvailable: config.smtp.url !== undefined });
+  await app.register(notificationRoutes);
+  await app.register(webhookRoutes, { allowPrivate: config.webhooks.allowPrivate });
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);

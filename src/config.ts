@@ -84,6 +84,28 @@ const EnvSchema = z.object({
   TRASH_DAYS: int(30, 1, 3650),
   /** The activity log keeps entries (and so what can be undone) this many days. */
   ACTIVITY_RETENTION_DAYS: int(90, 1, 3650),
+  /** How often each instance's job workers (pg-boss) look for due jobs; at least 500. */
+  JOBS_POLL_INTERVAL_MS: int(2000, 500, 60_000),
+  /** Let webhook URLs point at loopback and private addresses (tests, a home network). */
+  WEBHOOKS_ALLOW_PRIVATE: bool(false),
+  /** One webhook POST may take this long before it counts as failed. */
+  WEBHOOK_TIMEOUT_MS: int(10_000, 100, 120_000),
+  /** Retries of a failed webhook delivery (exponential backoff from WEBHOOK_RETRY_DELAY_S). */
+  WEBHOOK_RETRY_LIMIT: int(8, 0, 50),
+  WEBHOOK_RETRY_DELAY_S: int(10, 1, 3600),
+  /** smtp(s)://user:pass@host:port: reminders by e-mail; unset = no e-mail channel. */
+  SMTP_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^smtps?:\/\//, "must start with smtp:// or smtps://")
+        .optional(),
+    )
+    .optional(),
+  SMTP_FROM: z.string().trim().min(3).default("Tasktalk <tasktalk@localhost>"),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
   /** POST /api/chat only: an AI SDK client sends the whole chat each time (only its last message is read). */
   CHAT_BODY_LIMIT_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
@@ -192,6 +214,15 @@ export interface Config {
   readonly maintenanceIntervalMs: number;
   /** What maintenance purges: tasks trashed and activity entries older than these (days). */
   readonly retention: { readonly trashDays: number; readonly activityDays: number };
+  /** The job queue (pg-boss) and what runs on it: reminders, webhooks, e-mail. */
+  readonly jobs: { readonly pollIntervalMs: number };
+  readonly webhooks: {
+    readonly allowPrivate: boolean;
+    readonly timeoutMs: number;
+    readonly retryLimit: number;
+    readonly retryDelaySeconds: number;
+  };
+  readonly smtp: { readonly url: string | undefined; readonly from: string };
   readonly mcp: { readonly stdioApiKey: string | undefined };
   /** GET /metrics: with a token, `Authorization: Bearer <token>`; without, loopback only. */
   readonly metrics: { readonly token: string | undefined };
@@ -306,6 +337,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     turnLeaseMs: e.TURN_LEASE_MS,
     maintenanceIntervalMs: e.MAINTENANCE_INTERVAL_MS,
     retention: { trashDays: e.TRASH_DAYS, activityDays: e.ACTIVITY_RETENTION_DAYS },
+    jobs: { pollIntervalMs: e.JOBS_POLL_INTERVAL_MS },
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryLimit: e.WEBHOOK_RETRY_LIMIT,
+      retryDelaySeconds: e.WEBHOOK_RETRY_DELAY_S,
+    },
+    smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
     metrics: { token: e.METRICS_TOKEN },
   };

@@ -1,5 +1,6 @@
 import type { BaseLogger } from "pino";
 import type { Db } from "./db/client.ts";
+import type { Jobs } from "./jobs/queue.ts";
 
 /** Which way a request came in: recorded with every change, used for metrics and logs. */
 export type Door = "rest" | "web" | "chat" | "mcp" | "stdio" | "caldav" | "system";
@@ -26,6 +27,12 @@ export interface RequestContext {
   readonly turn?: { readonly conversationId: string; readonly messageId: string } | undefined;
   /** Set while an undo runs: the activity entry the change reverts (recorded with it). */
   readonly undoOf?: string | undefined;
+  /**
+   * The job queue, for jobs sent in the same transaction as a change (reminders, webhook
+   * deliveries). Absent outside the server (the stdio MCP entry): what such a change leaves
+   * pending is queued when the server starts (src/reminders/reminder.jobs.ts).
+   */
+  readonly jobs?: Jobs | undefined;
 }
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {} };

@@ -4,13 +4,20 @@ import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
 import { sharedAuthSecret } from "./auth/secret.ts";
 import { type Config, existingDevSecret } from "./config.ts";
+import type { Log } from "./context.ts";
 import { type Database, type DbLogger, openDatabase } from "./db/client.ts";
 import { migratePg, migratePglite } from "./db/migrate.ts";
+import { type Jobs, QUEUES, startJobs } from "./jobs/queue.ts";
+import { startEmailWorker } from "./notifications/email.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
+import { requeueReminders, startReminderWorker } from "./reminders/reminder.jobs.ts";
+import { requeuePendingDeliveries, startWebhookWorker } from "./webhooks/webhook.jobs.ts";
 
 export interface Server {
   app: FastifyInstance;
   database: Database;
+  /** The job queue (pg-boss): reminders, webhook and e-mail deliveries, maintenance. */
+  jobs: Jobs;
   /**
    * Stops accepting, drains in-flight requests (bounded), closes the database. With
    * `graceMs`, readiness fails that long first while requests are still served (SIGTERM
@@ -26,6 +33,7 @@ export async function createServer(
 ): Promise<Server> {
   // The app's logger exists only once the app is built: until then nothing is reported.
   let log: DbLogger | undefined;
+  let jobs: Jobs | undefined;
   const database = await openDatabase(config.database, {
     warn: (obj, msg) => log?.warn(obj, msg),
     error: (obj, msg) => log?.error(obj, msg),
@@ -42,19 +50,23 @@ export async function createServer(
       config.auth.secret ??
       (await sharedAuthSecret(database.db, existingDevSecret(config.dataDir)));
     const auth = createAuth(database.db, { ...config.auth, secret });
-    const app = await buildApp({ config, database, auth, ...options });
+    jobs = await startJobs(
+      database,
+      config,
+      jobsLog(() => log),
+      queueOptions(config),
+    );
+    const app = await buildApp({ config, database, auth, jobs, ...options });
     log = app.log;
-    const stopMaintenance =
-      config.maintenanceIntervalMs > 0
-        ? startMaintenance(database.db, config.maintenanceIntervalMs, app.log, config.retention)
-        : () => {};
+    await startWorkers(jobs, database, config, app.log);
     let closing: Promise<void> | undefined;
+    const queue = jobs;
     return {
       app,
       database,
+      jobs: queue,
       close(closeOptions = {}) {
-        stopMaintenance();
-        closing ??= drainAndClose(app, database, {
+        closing ??= drainAndClose(app, database, queue, {
           graceMs: closeOptions.graceMs ?? 0,
           drainMs: config.http.shutdownDrainMs,
         });
@@ -62,14 +74,74 @@ export async function createServer(
       },
     };
   } catch (error) {
+    await jobs?.stop().catch(() => {});
     await database.close();
     throw error;
   }
 }
 
+/** Each queue's retry and uniqueness rules (docs/decisions.md, "Job queue"). */
+function queueOptions(config: Config) {
+  return {
+    // One maintenance run waiting and one running at most, across instances.
+    [QUEUES.maintenance]: { policy: "stately" as const, retryLimit: 2, retryDelay: 60 },
+    // One queued job per reminder and time (the singleton key).
+    [QUEUES.reminderFire]: {
+      policy: "short" as const,
+      retryLimit: 5,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: 300,
+    },
+    [QUEUES.webhookDeliver]: {
+      policy: "short" as const,
+      retryLimit: config.webhooks.retryLimit,
+      retryDelay: config.webhooks.retryDelaySeconds,
+      retryBackoff: true,
+      retryDelayMax: 6 * 3600,
+      expireInSeconds: Math.ceil(config.webhooks.timeoutMs / 1000) + 60,
+    },
+    [QUEUES.emailDeliver]: { retryLimit: 5, retryDelay: 30, retryBackoff: true },
+  };
+}
+
+async function startWorkers(jobs: Jobs, database: Database, config: Config, log: Log) {
+  // What was written where no queue was at hand (the stdio MCP entry) is queued at start
+  // and by every maintenance run.
+  const requeue = async () => {
+    await requeueReminders(jobs, database.db);
+    await requeuePendingDeliveries(jobs, database.db);
+  };
+  if (config.maintenanceIntervalMs > 0) {
+    await startMaintenance(
+      jobs,
+      database.db,
+      config.maintenanceIntervalMs,
+      log,
+      requeue,
+      config.retention,
+    );
+  }
+  await startReminderWorker(jobs, database.db, config, log);
+  await startWebhookWorker(jobs, database.db, config.webhooks, log);
+  await startEmailWorker(jobs, database.db, config.smtp);
+  await requeue();
+}
+
+/** The queue starts before the app's logger exists: its reports go there once it does. */
+function jobsLog(current: () => DbLogger | undefined): Log {
+  return {
+    debug() {},
+    info() {},
+    warn: (obj: object, msg?: string) => current()?.warn(obj, msg ?? ""),
+    error: (obj: object, msg?: string) => current()?.error(obj, msg ?? ""),
+  } as Log;
+}
+
 async function drainAndClose(
   app: FastifyInstance,
   database: Database,
+  jobs: Jobs,
   timing: { graceMs: number; drainMs: number },
 ) {
   if (timing.graceMs > 0) {
@@ -93,6 +165,10 @@ async function drainAndClose(
   } finally {
     clearTimeout(deadline);
     clearInterval(reaper);
+    // After the requests (a change sends its jobs in its transaction), before the database.
+    await jobs
+      .stop()
+      .catch((error: unknown) => app.log.warn({ err: error }, "job queue stop failed"));
     await database.close();
   }
 }

@@ -8,6 +8,7 @@ import type { Db } from "../db/client.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { AppError } from "../errors.ts";
 import type { RequestUser } from "../http/request-context.ts";
+import type { Jobs } from "../jobs/queue.ts";
 import type { Auth } from "./auth.ts";
 import { findSessionByToken } from "./session.repository.ts";
 
@@ -15,7 +16,7 @@ import { findSessionByToken } from "./session.repository.ts";
  * Authentication is on for every route unless the route says `config: { auth: "public" }`:
  * a new route cannot be left open by forgetting a hook.
  */
-export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): void {
+export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db, jobs?: Jobs): void {
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
   const origins = allowedOrigins(auth);
@@ -38,6 +39,7 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db): v
         door: door ?? (user.cookie ? "web" : "rest"),
         log: request.log,
         timezone: effectiveTimeZone(user.timezone),
+        jobs,
       };
     };
     route.onRequest = existing

@@ -35,6 +35,8 @@ export interface Database {
    */
   readonly probeTimeoutMs: number;
   poolStats(): PoolStats | undefined;
+  /** PGlite only: the embedded instance (the job queue runs on it through its adapter). */
+  readonly pglite?: PGlite;
   /** PGlite only: what autovacuum would do (it also runs on a timer). */
   maintain?(): Promise<void>;
   close(): Promise<void>;
@@ -99,6 +101,7 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   return {
     kind: "pglite",
     db,
+    pglite: client,
     probeTimeoutMs: PGLITE_PROBE_TIMEOUT_MS,
     ping: () => timed(db),
     poolStats: () => undefined,

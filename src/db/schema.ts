@@ -367,3 +367,124 @@ export const activity = pgTable(
     uniqueIndex("activity_undo_of_uq").on(t.undoOf),
   ],
 );
+
+// ---- Reminders and their delivery (src/reminders/, src/webhooks/, src/notifications/) ----
+
+/**
+ * A reminder of a task: at a fixed instant (`at`) or `before_minutes` before the task's due
+ * instant. `fire_at` is the instant it fires (null while a relative reminder's task has no
+ * due time); `fired_at` is set by the one job run that fires it (the claim that makes it
+ * fire once). A change of `fire_at` clears `fired_at`: a rescheduled task reminds again.
+ */
+export const taskReminders = pgTable(
+  "task_reminders",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    taskId: uuid("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true }),
+    beforeMinutes: integer("before_minutes"),
+    /** Added by the user's default-reminder setting rather than asked for. */
+    isDefault: boolean("is_default").notNull().default(false),
+    fireAt: timestamp("fire_at", { withTimezone: true }),
+    firedAt: timestamp("fired_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("task_reminders_task_idx").on(t.userId, t.taskId),
+    index("task_reminders_due_idx").on(t.fireAt).where(sql`fired_at is null`),
+    check("task_reminders_kind_ck", sql`(${t.at} is null) <> (${t.beforeMinutes} is null)`),
+  ],
+);
+
+/** Per-user delivery settings; no row = the defaults. */
+export const notificationSettings = pgTable("notification_settings", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  /** A reminder at the due time for every timed task that is given none. */
+  defaultReminder: boolean("default_reminder").notNull().default(true),
+  web: boolean("web").notNull().default(true),
+  webhook: boolean("webhook").notNull().default(true),
+  email: boolean("email").notNull().default(false),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** The inbox: one row per fired reminder, written in the transaction that fires it. */
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    /** The reminder (null once its task is gone: the inbox keeps what was shown). */
+    reminderId: uuid("reminder_id").references(() => taskReminders.id, { onDelete: "set null" }),
+    taskNumber: integer("task_number").notNull(),
+    title: text("title").notNull(),
+    dueAt: timestamp("due_at", { withTimezone: true }),
+    /** The reminder's own time, shown even when it fired late (the server was down). */
+    scheduledFor: timestamp("scheduled_for", { withTimezone: true }).notNull(),
+    firedAt: timestamp("fired_at", { withTimezone: true }).notNull().defaultNow(),
+    readAt: timestamp("read_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("notifications_user_idx").on(t.userId, t.firedAt.desc(), t.id.desc()),
+    uniqueIndex("notifications_reminder_fire_uq").on(t.reminderId, t.scheduledFor),
+  ],
+);
+
+/** A user's webhook endpoint; `secret` is the Standard Webhooks key ("whsec_…"). */
+export const webhooks = pgTable(
+  "webhooks",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    secret: text("secret").notNull(),
+    /** Event types it receives; empty = all. */
+    events: text("events").array().notNull().default(sql`'{}'::text[]`),
+    active: boolean("active").notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [index("webhooks_user_idx").on(t.userId)],
+);
+
+/**
+ * The outbox and the delivery log in one: a row per (event, endpoint), written in the
+ * transaction of the change; the delivery job updates its status and attempts.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    /** Also the `webhook-id` header: the receiver's idempotency key across retries. */
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    webhookId: uuid("webhook_id")
+      .notNull()
+      .references(() => webhooks.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    payload: jsonb("payload").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastAttemptAt: timestamp("last_attempt_at", { withTimezone: true }),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("webhook_deliveries_hook_idx").on(t.userId, t.webhookId, t.createdAt.desc()),
+    index("webhook_deliveries_pending_idx").on(t.createdAt).where(sql`status = 'pending'`),
+  ],
+);

@@ -78,6 +78,17 @@ export async function joinOrBegin<T>(db: Db, fn: (tx: Tx, db: Db) => Promise<T>)
 }
 
 /**
+ * `inTransaction`, except that inside a transaction already (a chat tool call runs the
+ * task service in the transaction that records its effect, with that transaction as
+ * `ctx.db`) it runs `fn` in that one: no SAVEPOINT round trips, and the same all-or-nothing
+ * as a single statement had there.
+ */
+export function inCurrentTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (insideTransaction.getStore()) return fn(db as unknown as Tx);
+  return inTransaction(db, fn);
+}
+
+/**
  * Runs a read (or any idempotent statement) outside an explicit transaction, retrying
  * transient failures.
  */

@@ -3,6 +3,7 @@ import { type Database, withDeadline } from "../db/client.ts";
 import { appliedMigrations, EXPECTED_MIGRATIONS } from "../db/migrate.ts";
 import { AppError } from "../errors.ts";
 import { sendProblem } from "../http/problem.ts";
+import type { Jobs } from "../jobs/queue.ts";
 import { VERSION } from "../version.ts";
 
 const startedAt = Date.now();
@@ -15,8 +16,21 @@ interface Readiness {
 }
 
 /** Liveness says the process answers; readiness makes a database round trip. */
-export async function healthRoutes(app: FastifyInstance, opts: { database: Database }) {
-  const { database } = opts;
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { database: Database; jobs?: Jobs | undefined },
+) {
+  const { database, jobs } = opts;
+
+  /** The job queue per queue (depth, running, failed), or why it could not be read. */
+  async function queue() {
+    if (!jobs) return undefined;
+    try {
+      return { queues: await withDeadline(jobs.stats(), database.probeTimeoutMs) };
+    } catch {
+      return { error: "job queue unreadable" };
+    }
+  }
 
   async function readiness(): Promise<Readiness> {
     const start = performance.now();
@@ -65,6 +79,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
   app.get("/health", { config: { auth: "public" }, logLevel: "warn" }, async (_request, reply) => {
     const r = await readiness();
     const pool = database.poolStats();
+    const jobsState = r.ready ? await queue() : undefined;
     reply.status(r.ready ? 200 : 503).header("cache-control", "no-store");
     return {
       status: r.ready ? "ok" : "unavailable",
@@ -78,6 +93,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
         ...(r.error ? { error: r.error } : {}),
         ...(pool ? { pool } : {}),
       },
+      ...(jobsState ? { jobs: jobsState } : {}),
       memory_rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
     };
   });

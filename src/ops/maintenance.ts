@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { rowsOf } from "../db/client.ts";
 import { inTransaction } from "../db/transaction.ts";
+import { type Jobs, QUEUES } from "../jobs/queue.ts";
 
 /**
  * Housekeeping that no request does: expired sessions and verification rows, sign-in
@@ -10,10 +11,13 @@ import { inTransaction } from "../db/transaction.ts";
  * leases of turns that died (their holders are gone; a new turn would take them anyway,
  * but they should not linger as "a reply is being generated").
  *
- * It runs ONCE across instances: each run takes a transaction-scoped advisory lock with
- * pg_try_advisory_xact_lock — the instance that gets it does the work, the others skip —
- * which is safe through a transaction-mode pooler (the lock ends with the transaction).
- * Until the job queue lands (the reminders issue), a timer per process drives it.
+ * It runs on the job queue (src/jobs/queue.ts): one `maintenance` job at a time, which
+ * schedules its successor `MAINTENANCE_INTERVAL_MS` later before doing its work (so a
+ * failed run does not break the chain; pg-boss retries it). The queue's `stately` policy
+ * with one singleton key keeps at most one such job waiting and one running, whatever the
+ * number of instances that start the chain. The run still takes a transaction-scoped
+ * advisory lock (pg_try_advisory_xact_lock), so a manual `runMaintenance` never overlaps
+ * the job; it is safe through a transaction-mode pooler (it ends with the transaction).
  */
 export interface MaintenanceResult {
   ran: boolean;
@@ -86,25 +90,31 @@ export async function runMaintenance(
   });
 }
 
-/** Runs maintenance a minute after start and then every `everyMs`; returns the stop function. */
-export function startMaintenance(
+const CHAIN_KEY = "maintenance";
+
+/**
+ * Starts this instance's maintenance worker and makes sure one run is queued: the first a
+ * minute after start (or `everyMs`, if shorter). A chain already queued by another
+ * instance (or before a restart) is kept: the stately queue refuses a second waiting job.
+ */
+export async function startMaintenance(
+  jobs: Jobs,
   db: Db,
   everyMs: number,
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void },
+  /** More upkeep owned by other modules, run after the purge. */
+  also: () => Promise<void> = async () => {},
   retention: Retention = DEFAULT_RETENTION,
-): () => void {
-  const run = () => {
-    runMaintenance(db, retention).then(
-      (result) => {
-        if (result.ran) log.info({ deleted: result.deleted }, "maintenance");
-      },
-      (error: unknown) => log.warn({ err: error }, "maintenance failed; next run retries"),
-    );
-  };
-  const first = setTimeout(run, Math.min(60_000, everyMs)).unref();
-  const every = setInterval(run, everyMs).unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(every);
-  };
+): Promise<void> {
+  const next = (delayMs: number) => ({
+    singletonKey: CHAIN_KEY,
+    startAfter: new Date(Date.now() + delayMs),
+  });
+  await jobs.work(QUEUES.maintenance, async () => {
+    await jobs.sendNow(QUEUES.maintenance, {}, next(everyMs));
+    const result = await runMaintenance(db, retention);
+    if (result.ran) log.info({ deleted: result.deleted }, "maintenance");
+    await also();
+  });
+  await jobs.sendNow(QUEUES.maintenance, {}, next(Math.min(60_000, everyMs)));
 }

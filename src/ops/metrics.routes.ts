@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Database } from "../db/client.ts";
 import { observeDbFailures } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import type { Jobs } from "../jobs/queue.ts";
 import { bindMetrics, createMetrics } from "./metrics.ts";
 
 /**
@@ -18,9 +19,9 @@ import { bindMetrics, createMetrics } from "./metrics.ts";
  */
 export function registerMetrics(
   app: FastifyInstance,
-  opts: { database: Database; token: string | undefined },
+  opts: { database: Database; token: string | undefined; jobs?: Jobs | undefined },
 ): void {
-  const metrics = createMetrics(opts.database);
+  const metrics = createMetrics(opts.database, opts.jobs);
   app.decorate("metrics", metrics);
   bindMetrics(opts.database.db, metrics);
   // The retry helpers are module functions without the app at hand: their observers are

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Database, Db } from "../db/client.ts";
 import type { DbErrorCategory } from "../db/db-errors.ts";
+import type { Jobs } from "../jobs/queue.ts";
 import { isToolError, toolFailure } from "../tools/tool.ts";
 import { activeSessionsGauge } from "./metrics-sessions.ts";
 
@@ -39,7 +40,7 @@ const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 // A turn waits for a model: seconds to a minute (LLM_TIMEOUT_MS defaults to 60 s).
 const TURN_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120];
 
-export function createMetrics(database: Database): Metrics {
+export function createMetrics(database: Database, jobs?: Jobs): Metrics {
   const registry = new Registry();
   const registers = [registry];
   const httpRequests = new Counter({
@@ -95,6 +96,7 @@ export function createMetrics(database: Database): Metrics {
   // PGlite has no pool: its scrape has no pool gauges rather than made-up zeros.
   if (database.kind === "pg") registerPoolGauges(database, registers);
   activeSessionsGauge(database, registers);
+  if (jobs) registerQueueGauges(jobs, registers);
 
   return {
     registry,
@@ -117,6 +119,24 @@ export function createMetrics(database: Database): Metrics {
       return (await registry.metrics()) + (await processRegistry().metrics());
     },
   };
+}
+
+/** The job queue's depth and recent failures per queue, read from pg-boss at scrape time. */
+function registerQueueGauges(jobs: Jobs, registers: Registry[]) {
+  new Gauge({
+    name: "tasktalk_jobs",
+    help: "Jobs in the queue by queue and state (ready, deferred = due later, active, failed = failed jobs still kept).",
+    labelNames: ["queue", "state"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const q of await jobs.stats().catch(() => [])) {
+        for (const state of ["ready", "deferred", "active", "failed"] as const) {
+          this.set({ queue: q.name, state }, q[state]);
+        }
+      }
+    },
+  });
 }
 
 function registerPoolGauges(database: Database, registers: Registry[]) {

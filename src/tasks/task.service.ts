@@ -3,6 +3,8 @@ import { recordActivity } from "../activity/activity.repository.ts";
 import type { RequestContext } from "../context.ts";
 import { joinOrBegin, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import { syncTaskReminders } from "../reminders/reminder.service.ts";
+import { enqueueTaskEvent } from "../webhooks/webhook.service.ts";
 import { type DueInput, resolveDue, todayIn } from "./due.ts";
 import * as repo from "./task.repository.ts";
 import {
@@ -71,6 +73,9 @@ export async function addTask(
       parentNumber,
     });
     await recordActivity(tx, ctx, taskCreated(task));
+    if (input.reminders !== undefined || task.due?.at)
+      await syncTaskReminders(tx, ctx, task, input.reminders, { dueChanged: true });
+    await enqueueTaskEvent(tx, ctx, "task.created", task);
     return task;
   });
 }
@@ -144,10 +149,14 @@ export async function updateTask(
     if (changes.parent_id !== null) await checkNewParent(ctx, n, changes.parent_id);
     patch.parentNumber = changes.parent_id;
   }
-  if (Object.keys(patch).length === 0 && changes.list === undefined) {
+  if (
+    Object.keys(patch).length === 0 &&
+    changes.list === undefined &&
+    changes.reminders === undefined
+  ) {
     throw new AppError(
       "validation_failed",
-      "Give at least one of title, description, completed, due, priority, list, labels, parent_id",
+      "Give at least one of title, description, completed, due, priority, list, labels, parent_id, reminders",
     );
   }
   if (changes.list !== undefined) {
@@ -164,7 +173,7 @@ export async function updateTask(
       : changes.completed === false && Object.keys(patch).length === 1
         ? "task.reopened"
         : "task.updated";
-  return applyPatch(ctx, n, patch, kind, options.ifMatchVersion);
+  return applyPatch(ctx, n, patch, kind, options.ifMatchVersion, changes.reminders);
 }
 
 /**
@@ -177,6 +186,7 @@ async function applyPatch(
   patch: repo.TaskPatch,
   kind: "task.updated" | "task.completed" | "task.reopened",
   expected: number | undefined,
+  reminders?: TaskChanges["reminders"],
 ): Promise<Task> {
   return joinOrBegin(ctx.db, async (tx, db) => {
     const before = await repo.findTaskByNumber(db, ctx.userId, n, { lock: true });
@@ -185,6 +195,10 @@ async function applyPatch(
     const updated = await repo.updateTask(db, ctx.userId, n, patch);
     if (!updated) throw notFound(n);
     await recordActivity(tx, ctx, taskChanged(before, updated, kind));
+    // Reminders follow the due time and the completion; subscribers hear of the change.
+    if (patch.due !== undefined || patch.completed !== undefined || reminders !== undefined)
+      await syncTaskReminders(tx, ctx, updated, reminders, { dueChanged: patch.due !== undefined });
+    await enqueueTaskEvent(tx, ctx, patch.completed ? "task.completed" : "task.updated", updated);
     return updated;
   });
 }
@@ -221,6 +235,7 @@ export async function deleteTask(
       throw stale(n, options.ifMatchVersion, current);
     }
     await recordActivity(tx, ctx, taskTrashed(trashed.task, trashed.subtasks));
+    await enqueueTaskEvent(tx, ctx, "task.deleted", trashed.task);
     return { task: trashed.task, subtasksDeleted: trashed.subtasks.length };
   });
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { remindersInput } from "../reminders/reminder.ts";
 import { DUE_STRING_MAX, type Due } from "./due.ts";
 
 /**
@@ -126,6 +127,7 @@ export const NewTaskInput = z.strictObject({
   list: listName.optional(),
   labels: taskLabels.optional(),
   parent_id: taskNumber.nullable().optional(),
+  reminders: remindersInput.optional(),
 });
 export type NewTask = z.infer<typeof NewTaskInput>;
 
@@ -139,6 +141,7 @@ export const TaskChangesInput = z.strictObject({
   list: listName.optional(),
   labels: taskLabels.optional(),
   parent_id: taskNumber.nullable().optional(),
+  reminders: remindersInput.optional(),
 });
 export type TaskChanges = z.infer<typeof TaskChangesInput>;
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import * as activity from "../activity/activity.service.ts";
 import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { remindersInput } from "../reminders/reminder.ts";
 import { dueLabel } from "../tasks/due.ts";
 import * as tasks from "../tasks/task.service.ts";
 import {
@@ -133,6 +134,11 @@ export const addTaskTool = defineTool({
     list: fields.list.optional(),
     labels: fields.labels.optional(),
     parent_id: fields.parent_id.optional(),
+    reminders: remindersInput
+      .optional()
+      .describe(
+        'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
+      ),
   }),
   outputSchema: TaskResult,
   async execute(ctx, input) {
@@ -253,6 +259,11 @@ export const updateTaskTool = defineTool({
     list: fields.list.optional(),
     labels: fields.labels.optional(),
     parent_id: fields.parent_id.optional(),
+    reminders: remindersInput
+      .optional()
+      .describe(
+        'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
+      ),
   }),
   outputSchema: TaskResult,
   async execute(ctx, input) {

@@ -20,14 +20,19 @@ const TABLES = [
   "import_keys",
   "lists",
   "messages",
+  "notification_settings",
+  "notifications",
   "rate_limit",
   "session",
   "sign_in_failures",
   "task_counters",
+  "task_reminders",
   "tasks",
   "turn_tool_calls",
   "user",
   "verification",
+  "webhook_deliveries",
+  "webhooks",
 ];
 
 for (const backend of await availableBackends()) {

@@ -60,7 +60,7 @@ describe("through PgBouncer in transaction mode", {
     // Migrations run through the pooler too: one transaction with a transaction-scoped lock.
     t = await startTestApp(
       "pg",
-      { DATABASE_URL: pooled.toString(), PG_POOL_MAX: "20" },
+      { DATABASE_URL: pooled.toString(), PG_POOL_MAX: "20", JOBS_POLL_INTERVAL_MS: "500" },
       { testDb },
     );
   });
@@ -99,5 +99,26 @@ describe("through PgBouncer in transaction mode", {
       );
     }
     assert.equal((await t.app.inject({ url: "/health/ready" })).statusCode, 200);
+  });
+
+  test("the job queue works through the pooler: a reminder fires into the inbox", async () => {
+    const user = await signUp(t.app);
+    const at = new Date(Date.now() + 1500).toISOString();
+    const created = await t.app.inject({
+      method: "POST",
+      url: "/api/tasks",
+      headers: user.headers,
+      payload: { title: "through pgbouncer", reminders: [{ at }] },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const deadline = Date.now() + 20_000;
+    let items: { scheduled_for: string }[] = [];
+    while (items.length === 0 && Date.now() < deadline) {
+      await sleep(250);
+      items = (await t.app.inject({ url: "/api/notifications", headers: user.headers })).json()
+        .items;
+    }
+    assert.equal(items.length, 1);
+    assert.equal(items[0]?.scheduled_for, at);
   });
 });

@@ -83,3 +83,37 @@ for (const backend of backends) {
     });
   });
 }
+
+for (const backend of backends) {
+  describe(`maintenance on the job queue [${backend}]`, () => {
+    test("runs on its own every MAINTENANCE_INTERVAL_MS; one run waits at most", async () => {
+      const t = await startTestApp(backend, {
+        MAINTENANCE_INTERVAL_MS: "1000",
+        JOBS_POLL_INTERVAL_MS: "500",
+      });
+      try {
+        const db = t.server.database.db;
+        const user = await signUp(t.app);
+        await db.execute(sql`insert into "session" (id, expires_at, token, user_id)
+          values ('old-session-q', now() - interval '3 days', 'old-token-q', ${user.id})`);
+        const deadline = Date.now() + 20_000;
+        let left = 1;
+        while (left > 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          left =
+            rowsOf<{ n: number }>(
+              await db.execute(
+                sql`select count(*)::int as n from "session" where id = 'old-session-q'`,
+              ),
+            )[0]?.n ?? 0;
+        }
+        assert.equal(left, 0, "the queued maintenance run removed the expired session");
+        // One run waiting at most (the stately queue), however many starts queued one.
+        const [queue] = (await t.server.jobs.stats()).filter((q) => q.name === "maintenance");
+        assert.ok(queue && queue.queued <= 1, JSON.stringify(queue));
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}

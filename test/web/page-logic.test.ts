@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Activity, Due, Task } from "../../web/src/api.ts";
 import { dueLabel, isDueToday, isOverdue, todayIn } from "../../web/src/due.ts";
+import { type Notification, reminderText, toToast } from "../../web/src/reminders.ts";
 import { merge, nest, parseLabels, queriesOf } from "../../web/src/taskViews.ts";
 import { toolSummary } from "../../web/src/tools.ts";
 import { offerOf, turnEntries } from "../../web/src/undoOffer.ts";
@@ -215,5 +216,42 @@ describe("undo and the trash", () => {
       output: { undone: [{}, {}], skipped: [{ task_id: 4, reason: "changed since" }] },
     });
     assert.equal(undone.text, "undid 2 changes · 1 left as it was (changed since)");
+  });
+});
+
+describe("reminder toasts", () => {
+  const n = (id: string, firedAt: string, read = false): Notification => ({
+    id,
+    type: "reminder",
+    task_id: 1,
+    title: "Call the plumber",
+    due_at: null,
+    scheduled_for: "2026-12-01T09:30:00.000Z",
+    fired_at: firedAt,
+    read,
+  });
+  const now = new Date("2026-12-01T09:31:00Z");
+
+  test("the first poll toasts only what fired in the last minutes; later polls what is new", () => {
+    const old = n("a", "2026-12-01T06:00:00Z");
+    const recent = n("b", "2026-12-01T09:30:05Z");
+    assert.deepEqual(
+      toToast(null, [recent, old], now).map((x) => x.id),
+      ["b"],
+    );
+    const next = n("c", "2026-12-01T09:40:00Z");
+    assert.deepEqual(
+      toToast(new Set(["a", "b"]), [next, recent, old], now).map((x) => x.id),
+      ["c"],
+    );
+    assert.deepEqual(toToast(new Set(["a"]), [n("d", "2026-12-01T09:30:59Z", true)], now), []);
+  });
+
+  test("a reminder shows its own time, and says late when it fired well after it", () => {
+    assert.equal(reminderText(n("a", "2026-12-01T09:30:01Z"), "UTC"), "Call the plumber — 09:30");
+    assert.equal(
+      reminderText(n("a", "2026-12-01T11:00:00Z"), "UTC"),
+      "Call the plumber — 09:30 (late)",
+    );
   });
 });

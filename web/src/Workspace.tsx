@@ -10,6 +10,7 @@ import {
 import { ChatPanel } from "./Chat.tsx";
 import { ConversationList } from "./Conversations.tsx";
 import { browserTimeZone } from "./due.ts";
+import { Inbox } from "./Inbox.tsx";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
 import { Portability } from "./Portability.tsx";
 import { TasksPanel } from "./Tasks.tsx";
@@ -219,6 +220,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           </button>
         </nav>
         <div className="account">
+          <Inbox timeZone={timeZone} />
           <span className="who" title={props.user.email}>
             {props.user.name || props.user.email}
           </span>

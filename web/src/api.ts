@@ -1,5 +1,7 @@
 /** The Tasktalk HTTP API, as the page uses it: same-origin, the session cookie does the rest. */
 
+import type { Notification } from "./reminders.ts";
+
 export interface Problem {
   status: number;
   code: string;
@@ -261,6 +263,16 @@ export const lists = {
 export const me = {
   get: () => api<Me>("GET", "/api/me"),
   setTimezone: (timezone: string) => api<Me>("PATCH", "/api/me", { timezone }),
+};
+
+export const notifications = {
+  list: () =>
+    api<{ items: Notification[]; unread_count: number; next_cursor: string | null }>(
+      "GET",
+      "/api/notifications?limit=20",
+    ),
+  read: (id: string) => api<Notification>("POST", `/api/notifications/${id}/read`, {}),
+  readAll: () => api<{ marked: number }>("POST", "/api/notifications/read-all", {}),
 };
 
 /** A v4 uuid, also on plain-http origins where `crypto.randomUUID` is missing. */
