@@ -18,13 +18,16 @@ const TABLES = [
   "conversations",
   "lists",
   "messages",
+  "quota_counters",
   "rate_limit",
+  "role_features",
   "session",
   "sign_in_failures",
   "task_counters",
   "tasks",
   "turn_tool_calls",
   "user",
+  "user_features",
   "verification",
 ];
 
