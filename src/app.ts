@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
+import { adminRoutes } from "./admin/admin.routes.ts";
 import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
@@ -20,6 +21,8 @@ import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { registerMetrics } from "./ops/metrics.routes.ts";
 import { registerShutdown } from "./ops/shutdown.ts";
+import { registerQuotaHooks } from "./quotas/quota.hook.ts";
+import { createQuotas } from "./quotas/quotas.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
@@ -97,7 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShutdown(app);
   registerProblemHandlers(app);
   registerStrictUtf8(app);
-  registerRequestUser(app, auth, database.db);
+  registerRequestUser(app, auth, database.db, config.quotas.limits);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {
@@ -109,6 +112,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // app.metrics, the onResponse hook counting every request, and GET /metrics (after the
   // onRoute hook, so app.routeList has it).
   registerMetrics(app, { database, token: config.metrics.token });
+  // Per-user quotas and the MCP / API-key feature switches, on routes marked `quota`.
+  const quotas = createQuotas(database.db, config.quotas.redisUrl);
+  app.addHook("onClose", () => quotas.close());
+  registerQuotaHooks(app, quotas, {
+    enabled: config.quotas.enabled,
+    onRejected: (quota) => app.metrics.quotaRejection(quota),
+  });
   await app.register(healthRoutes, { database });
   await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes);
@@ -124,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(taskRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
+  await app.register(adminRoutes, { quotaDefaults: config.quotas.limits });
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);

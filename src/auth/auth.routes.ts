@@ -59,6 +59,11 @@ async function forward(
   }
   headers.set(CLIENT_IP_HEADER, request.ip);
   const url = new URL(request.url, auth.options.baseURL as string);
+  // Better Auth's admin endpoints (impersonation, listing sessions of others…) are not
+  // offered: /api/admin/* is the admin API, with its own rules.
+  if (url.pathname.startsWith("/api/auth/admin/")) {
+    throw new AppError("not_found", `No route for ${request.method} ${url.pathname}`);
+  }
   // Browsers send Origin (or at least Referer) with every POST; a request with neither
   // comes from a program (curl, Node's fetch, a script with a cookie jar), where cross-site
   // request forgery cannot happen. Better Auth would refuse it when it carries a cookie or
@@ -107,6 +112,11 @@ async function authError(response: Response): Promise<AppError> {
     body = (await response.json()) as typeof body;
   } catch {
     // not JSON: keep the status alone
+  }
+  if (body.code === "BANNED_USER") {
+    return new AppError("account_disabled", "This account has been disabled by an administrator", {
+      extra: { auth_code: "BANNED_USER" },
+    });
   }
   const code =
     AUTH_STATUS_CODES[response.status] ??

@@ -58,7 +58,8 @@ export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps })
     return turnJson(outcome);
   };
 
-  const config = { door: "chat" } as const;
+  // Every send counts against the caller's chat quotas (per minute and per day).
+  const config = { door: "chat", quota: "chat" } as const;
   r.post("/api/chat", { config, schema: { body: ChatBody } }, (request, reply) =>
     handle(request, reply, request.body),
   );
