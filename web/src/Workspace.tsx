@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { AdminPanel } from "./Admin.tsx";
 import {
   type Conversation,
   conversations as conversationApi,
@@ -32,6 +33,8 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const [tasksVersion, setTasksVersion] = useState(0);
   const [dueCount, setDueCount] = useState(0);
   const [newChatKey, setNewChatKey] = useState(0);
+  const [role, setRole] = useState<"admin" | "user">("user");
+  const [adminOpen, setAdminOpen] = useState(false);
 
   const loadConversations = useCallback(async () => {
     try {
@@ -71,6 +74,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const loadTimeZone = useCallback(async () => {
     try {
       const current = await meApi.get();
+      setRole(current.role);
       const browser = browserTimeZone();
       if (!current.timezone_set && browser) {
         try {
@@ -177,12 +181,23 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           <span className="who" title={props.user.email}>
             {props.user.name || props.user.email}
           </span>
+          {role === "admin" && (
+            <button
+              type="button"
+              className="btn ghost small"
+              aria-pressed={adminOpen}
+              onClick={() => setAdminOpen((open) => !open)}
+            >
+              Admin
+            </button>
+          )}
           <button type="button" className="btn ghost small" onClick={props.onSignOut}>
             Sign out
           </button>
         </div>
       </header>
-      <div className="panels">
+      {adminOpen && <AdminPanel selfId={props.user.id} onClose={() => setAdminOpen(false)} />}
+      <div className="panels" hidden={adminOpen}>
         <ConversationList
           list={list}
           activeId={activeId}
