@@ -104,6 +104,8 @@ export async function unbanUser(ctx: RequestContext, id: string): Promise<AdminU
 
 /** Signs the user out everywhere (their API keys keep working: revoke those by disabling). */
 export async function revokeSessions(ctx: RequestContext, id: string): Promise<number> {
+  // Your own sessions: sign out, or change your password (which ends the others).
+  notYourself(ctx, id, "reset the sessions of");
   if (!(await retryingRead(() => repo.userExists(ctx.db, id)))) throw noUser();
   return retryingWrite(() => repo.deleteSessions(ctx.db, id));
 }

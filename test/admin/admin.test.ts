@@ -49,6 +49,29 @@ for (const backend of await availableBackends()) {
       assert.equal((await call(carol, { url: "/api/me" })).json().role, "user");
     });
 
+    test("sign-up and update-user cannot set a role or lift a ban (Better Auth input: false)", async () => {
+      const email = `mallory-${Date.now()}@example.com`;
+      const up = await f.t.app.inject({
+        method: "POST",
+        url: "/api/auth/sign-up/email",
+        payload: { email, password: "correct horse battery", name: "M", role: "admin" },
+      });
+      if (up.statusCode === 200) {
+        const token = up.headers["set-auth-token"] as string;
+        const mallory = { headers: { authorization: `Bearer ${token}` } };
+        assert.equal((await call(mallory, { url: "/api/me" })).json().role, "user");
+        const update = await call(mallory, {
+          method: "POST",
+          url: "/api/auth/update-user",
+          payload: { role: "admin", banned: false },
+        });
+        assert.notEqual(update.statusCode, 500);
+        assert.equal((await call(mallory, { url: "/api/me" })).json().role, "user");
+      } else {
+        assert.equal(up.statusCode, 400, up.body);
+      }
+    });
+
     test("every /api/admin route: 403 admin_required for a user, 401 anonymous", async () => {
       const routes = f.t.app.routeList.filter(
         (r) => r.url.startsWith("/api/admin") && r.method !== "HEAD",
@@ -197,7 +220,7 @@ for (const backend of await availableBackends()) {
       assert.equal((await call(byKey, { url: "/api/me" })).statusCode, 200);
     });
 
-    test("set role; an admin cannot disable, demote or delete themselves", async () => {
+    test("set role; an admin cannot disable, demote, delete or sign out themselves", async () => {
       const gil = await signUp(f.t.app, "Gil");
       const up = await call(admin, {
         method: "PUT",
@@ -217,6 +240,7 @@ for (const backend of await availableBackends()) {
         ["PUT", `/api/admin/users/${admin.id}/role`, { role: "user" }],
         ["POST", `/api/admin/users/${admin.id}/ban`, {}],
         ["DELETE", `/api/admin/users/${admin.id}`, undefined],
+        ["POST", `/api/admin/users/${admin.id}/revoke-sessions`, undefined],
       ] as const) {
         const res = await call(admin, { method, url: path, ...(payload ? { payload } : {}) });
         assert.equal(res.statusCode, 409, `${method} ${path}: ${res.body}`);
