@@ -174,7 +174,9 @@ for (const backend of await availableBackends()) {
       assert.equal(mcp.status, 403, mcp.body);
       const again = await signIn(dave.email);
       assert.equal(again.statusCode, 403, again.body);
-      assert.equal(again.json().code, "account_disabled");
+      // On /api/auth/* the body keeps Better Auth's code; ours is problem_code.
+      assert.equal(again.json().problem_code, "account_disabled");
+      assert.equal(again.json().code, "BANNED_USER");
 
       const unban = await call(admin, { method: "POST", url: `/api/admin/users/${dave.id}/unban` });
       assert.equal(unban.json().banned, false);

@@ -11,6 +11,7 @@ import { ChatPanel } from "./Chat.tsx";
 import { ConversationList } from "./Conversations.tsx";
 import { browserTimeZone } from "./due.ts";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
+import { Portability } from "./Portability.tsx";
 import { TasksPanel } from "./Tasks.tsx";
 
 export type Loadable<T> =
@@ -191,6 +192,12 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
               Admin
             </button>
           )}
+          <Portability
+            onImported={() => {
+              loadTasks();
+              void loadConversations();
+            }}
+          />
           <button type="button" className="btn ghost small" onClick={props.onSignOut}>
             Sign out
           </button>
