@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler } from "fastify-type-provider-zod";
 import { activityRoutes } from "./activity/activity.routes.ts";
+import { adminRoutes } from "./admin/admin.routes.ts";
 import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
@@ -25,6 +26,8 @@ import { registerMetrics } from "./ops/metrics.routes.ts";
 import { registerShutdown } from "./ops/shutdown.ts";
 import { portabilityRoutes } from "./portability/portability.routes.ts";
 import { reminderRoutes } from "./reminders/reminder.routes.ts";
+import { registerQuotaHooks } from "./quotas/quota.hook.ts";
+import { createQuotas } from "./quotas/quotas.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
@@ -105,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShutdown(app);
   registerProblemHandlers(app);
   registerStrictUtf8(app);
-  registerRequestUser(app, auth, database.db, deps.jobs);
+  registerRequestUser(app, auth, database.db, config.quotas.limits, deps.jobs);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {
@@ -117,6 +120,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // app.metrics, the onResponse hook counting every request, and GET /metrics (after the
   // onRoute hook, so app.routeList has it).
   registerMetrics(app, { database, token: config.metrics.token, jobs: deps.jobs });
+  // Per-user quotas and the MCP / API-key feature switches, on routes marked `quota`.
+  const quotas = createQuotas(database.db, config.quotas.redisUrl);
+  app.addHook("onClose", () => quotas.close());
+  registerQuotaHooks(app, quotas, {
+    enabled: config.quotas.enabled,
+    onRejected: (quota) => app.metrics.quotaRejection(quota),
+  });
   await app.register(healthRoutes, { database, jobs: deps.jobs });
   await app.register(authRoutes, { auth, database });
   await app.register(conversationRoutes);
@@ -133,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(activityRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
+  await app.register(adminRoutes, { quotaDefaults: config.quotas.limits });
   await app.register(portabilityRoutes, { bodyLimit: config.http.importBodyLimit });
   await app.register(reminderRoutes, { emailAvailable: config.smtp.url !== undefined });
   await app.register(notificationRoutes);

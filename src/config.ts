@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import type { QuotaLimits } from "./admin/features.ts";
 
 /**
  * The whole environment, validated once. Nothing else in the codebase reads process.env:
@@ -135,6 +136,25 @@ const EnvSchema = z.object({
     .transform((v) => (v === "" ? undefined : v))
     .pipe(z.string().min(16, "must be at least 16 characters").optional())
     .optional(),
+  /** Per-user quotas on chat turns, task writes, MCP calls and API-key creation (src/quotas/). */
+  RATE_LIMITS: bool(true),
+  RATE_LIMIT_CHAT_PER_MINUTE: int(20, 0, 1_000_000_000),
+  RATE_LIMIT_CHAT_PER_DAY: int(500, 0, 1_000_000_000),
+  RATE_LIMIT_TASK_WRITES_PER_MINUTE: int(120, 0, 1_000_000_000),
+  RATE_LIMIT_MCP_PER_MINUTE: int(120, 0, 1_000_000_000),
+  RATE_LIMIT_API_KEYS_PER_DAY: int(20, 0, 1_000_000_000),
+  /** Quota counters in Redis instead of the database (shared by instances either way). */
+  REDIS_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+        .optional(),
+    )
+    .optional(),
   /** The personal API key the stdio MCP entry (scripts/mcp-stdio.ts) acts with. */
   TASKTALK_API_KEY: z
     .string()
@@ -226,6 +246,15 @@ export interface Config {
   readonly mcp: { readonly stdioApiKey: string | undefined };
   /** GET /metrics: with a token, `Authorization: Bearer <token>`; without, loopback only. */
   readonly metrics: { readonly token: string | undefined };
+  /**
+   * Per-user quotas: on/off, the default limits (0 = none; an admin overrides them per
+   * role or user), and where the counters live (Redis when set, else the database).
+   */
+  readonly quotas: {
+    readonly enabled: boolean;
+    readonly limits: QuotaLimits;
+    readonly redisUrl: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -347,6 +376,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtp: { url: e.SMTP_URL, from: e.SMTP_FROM },
     mcp: { stdioApiKey: e.TASKTALK_API_KEY },
     metrics: { token: e.METRICS_TOKEN },
+    quotas: {
+      enabled: e.RATE_LIMITS,
+      limits: {
+        chat_per_minute: e.RATE_LIMIT_CHAT_PER_MINUTE,
+        chat_per_day: e.RATE_LIMIT_CHAT_PER_DAY,
+        task_writes_per_minute: e.RATE_LIMIT_TASK_WRITES_PER_MINUTE,
+        mcp_calls_per_minute: e.RATE_LIMIT_MCP_PER_MINUTE,
+        api_keys_per_day: e.RATE_LIMIT_API_KEYS_PER_DAY,
+      },
+      redisUrl: e.REDIS_URL,
+    },
   };
   return deepFreeze(config);
 }

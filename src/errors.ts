@@ -8,6 +8,9 @@ export const ERROR_CODES = {
   invalid_id: { status: 400, title: "The id is not valid" },
   unauthorized: { status: 401, title: "Sign in required" },
   forbidden: { status: 403, title: "Not allowed" },
+  admin_required: { status: 403, title: "Only an administrator may do this" },
+  account_disabled: { status: 403, title: "The account is disabled" },
+  feature_disabled: { status: 403, title: "This feature is not enabled for your account" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   request_timeout: { status: 408, title: "The request took too long to arrive" },
@@ -24,6 +27,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_mismatch: { status: 422, title: "Idempotency key reused with a different request" },
   rate_limited: { status: 429, title: "Too many requests" },
+  quota_exceeded: { status: 429, title: "Quota exceeded" },
   headers_too_large: { status: 431, title: "The request headers are too large" },
   internal_error: { status: 500, title: "Internal error" },
   model_error: { status: 502, title: "The language model failed" },
@@ -43,6 +47,7 @@ export const RETRYABLE_CODES: ReadonlySet<ErrorCode> = new Set([
   "transaction_conflict",
   "shutting_down",
   "rate_limited",
+  "quota_exceeded",
   "turn_in_progress",
 ]);
 
@@ -52,11 +57,17 @@ export class AppError extends Error {
   readonly detail: string;
   /** Extra members for the problem body (e.g. the candidate ids of an ambiguous request). */
   readonly extra: Record<string, unknown> | undefined;
+  /** Response headers that belong to this answer (a quota's Retry-After and RateLimit). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
   constructor(
     code: ErrorCode,
     detail?: string,
-    options?: { cause?: unknown; extra?: Record<string, unknown> },
+    options?: {
+      cause?: unknown;
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+    },
   ) {
     const entry = ERROR_CODES[code];
     super(
@@ -68,5 +79,6 @@ export class AppError extends Error {
     this.status = entry.status;
     this.detail = detail ?? entry.title;
     this.extra = options?.extra;
+    this.headers = options?.headers;
   }
 }

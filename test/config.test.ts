@@ -73,3 +73,33 @@ test("production requires BETTER_AUTH_SECRET; openai-compatible requires a base 
   });
   assert.equal(ok.llm.model, "llama3.2");
 });
+
+test("quotas: defaults, overrides, 0 = no limit, REDIS_URL must be redis://", () => {
+  const base = { NODE_ENV: "test", DATA_DIR: "memory://" } as const;
+  const dflt = loadConfig(base).quotas;
+  assert.equal(dflt.enabled, true);
+  assert.deepEqual(dflt.limits, {
+    chat_per_minute: 20,
+    chat_per_day: 500,
+    task_writes_per_minute: 120,
+    mcp_calls_per_minute: 120,
+    api_keys_per_day: 20,
+  });
+  assert.equal(dflt.redisUrl, undefined);
+  const set = loadConfig({
+    ...base,
+    RATE_LIMITS: "false",
+    RATE_LIMIT_CHAT_PER_MINUTE: "0",
+    REDIS_URL: "redis://127.0.0.1:6379",
+  }).quotas;
+  assert.equal(set.enabled, false);
+  assert.equal(set.limits.chat_per_minute, 0);
+  assert.equal(set.redisUrl, "redis://127.0.0.1:6379");
+  assert.throws(
+    () => loadConfig({ ...base, REDIS_URL: "http://x", RATE_LIMIT_CHAT_PER_DAY: "-1" }),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      e.issues.some((i) => i.startsWith("REDIS_URL")) &&
+      e.issues.some((i) => i.startsWith("RATE_LIMIT_CHAT_PER_DAY")),
+  );
+});

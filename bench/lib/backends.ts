@@ -75,6 +75,8 @@ export function appEnv(
     // Every benchmark client connects from 127.0.0.1 (as clients behind a proxy would):
     // the per-address connection cap would cut B3's 128 clients.
     HTTP_MAX_CONNECTIONS_PER_IP: "0",
+    // The benchmarks send far more turns per user than the default quotas allow.
+    RATE_LIMITS: "false",
     DATA_DIR: setup.pgliteDir,
     ...(backend === "pg" ? { DATABASE_URL: pgUrl(setup.pgDb) } : {}),
   };

@@ -114,6 +114,7 @@ export async function startServer(log: (s: string) => void): Promise<Started> {
       BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
       LLM_PROVIDER: "offline",
       AUTH_RATE_LIMIT: "false",
+      RATE_LIMITS: "false",
       LOG_LEVEL: "warn",
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { type AccessRow, accessColumns } from "../admin/access.repository.ts";
 import { type Db, rowsOf } from "../db/client.ts";
-import { apiKeys, user } from "../db/schema.ts";
+import { apiKeys, roleFeatures, user, userFeatures } from "../db/schema.ts";
 import type { ApiKey } from "./api-key.ts";
 
 // Every statement but the lookup by hash filters by user_id. The lookup by hash IS the
@@ -71,6 +72,7 @@ export interface KeyOwner {
   keyId: string;
   lastUsedAt: Date | null;
   user: { id: string; email: string; name: string; timezone: string | null };
+  access: AccessRow;
 }
 
 /** The owner of a live key with this hash, if any. */
@@ -83,9 +85,12 @@ export async function findLiveKeyOwner(db: Db, keyHash: string): Promise<KeyOwne
       email: user.email,
       name: user.name,
       timezone: user.timezone,
+      ...accessColumns,
     })
     .from(apiKeys)
     .innerJoin(user, eq(user.id, apiKeys.userId))
+    .leftJoin(roleFeatures, eq(roleFeatures.role, user.role))
+    .leftJoin(userFeatures, eq(userFeatures.userId, user.id))
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .limit(1);
   const row = rows[0];
@@ -94,6 +99,13 @@ export async function findLiveKeyOwner(db: Db, keyHash: string): Promise<KeyOwne
     keyId: row.keyId,
     lastUsedAt: row.lastUsedAt,
     user: { id: row.userId, email: row.email, name: row.name, timezone: row.timezone },
+    access: {
+      role: row.role,
+      banned: row.banned,
+      banExpires: row.banExpires,
+      roleFeatures: row.roleFeatures,
+      userFeatures: row.userFeatures,
+    },
   };
 }
 

@@ -40,6 +40,7 @@ export async function apiKeyRoutes(app: FastifyInstance) {
   r.post(
     "/api/api-keys",
     {
+      config: { quota: "api_key_create" },
       schema: {
         body: z.strictObject({ name: apiKeyName }),
         response: { 201: CreatedJson },

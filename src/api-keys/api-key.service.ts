@@ -83,7 +83,16 @@ export async function revokeApiKey(ctx: RequestContext, id: string): Promise<voi
 export async function authenticateApiKey(
   db: Db,
   token: string,
-): Promise<{ id: string; email: string; name: string; timezone: string | null } | undefined> {
+): Promise<
+  | {
+      id: string;
+      email: string;
+      name: string;
+      timezone: string | null;
+      access: repo.KeyOwner["access"];
+    }
+  | undefined
+> {
   if (!isWellFormedApiKey(token)) return undefined;
   const keyHash = hashApiKey(token);
   const owner = await retryingRead(() => repo.findLiveKeyOwner(db, keyHash));
@@ -91,5 +100,5 @@ export async function authenticateApiKey(
   const stale =
     !owner.lastUsedAt || Date.now() - owner.lastUsedAt.getTime() > TOUCH_INTERVAL_SECONDS * 1000;
   if (stale) await retryingWrite(() => repo.touchApiKey(db, owner.keyId, TOUCH_INTERVAL_SECONDS));
-  return owner.user;
+  return { ...owner.user, access: owner.access };
 }

@@ -1,4 +1,5 @@
 import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
+import { promoteFirstAccount } from "../admin/admin.repository.ts";
 import type { Db } from "../db/client.ts";
 import { beginSignInAttempt, clearSignInFailures } from "./sign-in-lockout.ts";
 
@@ -8,7 +9,8 @@ import { beginSignInAttempt, clearSignInFailures } from "./sign-in-lockout.ts";
  * - sign-in: the per-account lockout (sign-in-lockout.ts);
  * - sign-up and update-user: a bounded, printable name (and image URL, e-mail);
  * - change-password: always revokes the other sessions;
- * - list-sessions: never returns session tokens.
+ * - list-sessions: never returns session tokens;
+ * - sign-up: the first account of an installation becomes its admin.
  */
 export function authHooks(db: Db, options: { lockout: boolean; maxFailures: number }) {
   const before = createAuthMiddleware(async (ctx) => {
@@ -53,6 +55,11 @@ export function authHooks(db: Db, options: { lockout: boolean; maxFailures: numb
         if (options.lockout && body && typeof body.email === "string") {
           await clearSignInFailures(db, body.email);
         }
+        return;
+      }
+      case "/sign-up/email": {
+        // The first account of an installation is its admin.
+        await promoteFirstAccount(db);
         return;
       }
       case "/list-sessions": {

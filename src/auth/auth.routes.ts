@@ -77,6 +77,11 @@ async function forward(
   headers.set(REQUEST_ID_HEADER, request.id);
   headers.set(DOOR_HEADER, request.headers.origin || request.headers.referer ? "web" : "rest");
   const url = new URL(request.url, auth.options.baseURL as string);
+  // Better Auth's admin endpoints (impersonation, listing sessions of others…) are not
+  // offered: /api/admin/* is the admin API, with its own rules.
+  if (url.pathname.startsWith("/api/auth/admin/")) {
+    throw new AppError("not_found", `No route for ${request.method} ${url.pathname}`);
+  }
   // Browsers send Origin (or at least Referer) with every POST; a request with neither
   // comes from a program (curl, Node's fetch, a script with a cookie jar), where cross-site
   // request forgery cannot happen. Better Auth would refuse it when it carries a cookie or
@@ -125,6 +130,11 @@ async function authError(response: Response): Promise<AppError> {
     body = (await response.json()) as typeof body;
   } catch {
     // not JSON: keep the status alone
+  }
+  if (body.code === "BANNED_USER") {
+    return new AppError("account_disabled", "This account has been disabled by an administrator", {
+      extra: { auth_code: "BANNED_USER" },
+    });
   }
   const code =
     AUTH_STATUS_CODES[response.status] ??

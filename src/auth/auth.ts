@@ -1,5 +1,6 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { admin } from "better-auth/plugins/admin";
 import { bearer } from "better-auth/plugins/bearer";
 import type { Config } from "../config.ts";
 import type { Db } from "../db/client.ts";
@@ -30,7 +31,12 @@ export function createAuth(db: Db, config: Config["auth"] & { secret: string }) 
     // PATCH /api/me does, after checking it is a real IANA zone.
     user: { additionalFields: { timezone: { type: "string", required: false, input: false } } },
     emailAndPassword: { enabled: true, autoSignIn: true, minPasswordLength: 8 },
-    plugins: [bearer()],
+    // The admin plugin brings the role and ban fields (user.role, banned, ban_reason,
+    // ban_expires) and refuses a banned user a new session (sign-in answers 403). Its own
+    // endpoints (/api/auth/admin/*, impersonation included) are NOT served: auth.routes.ts
+    // answers 404 there; /api/admin/* (src/admin/) is the one door, and it never lets an
+    // admin act as, or read the data of, another user.
+    plugins: [bearer(), admin({ defaultRole: "user", adminRoles: ["admin"] })],
     hooks: authHooks(db, { lockout: config.rateLimit, maxFailures: config.signInMaxFailures }),
     // A session from a client (user agent) the account has not signed in from before is
     // an activity entry. Better Auth's adapter runs without transactions, so the entry is

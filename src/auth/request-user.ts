@@ -1,6 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BetterAuthOptions } from "better-auth";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { type AccessRow, assertNotBanned, findUserAccess } from "../admin/access.repository.ts";
+import { type QuotaLimits, resolveAccess, toRole } from "../admin/features.ts";
 import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import { looksLikeApiKey } from "../api-keys/api-key.ts";
 import { effectiveTimeZone } from "../context.ts";
@@ -16,7 +18,13 @@ import { findSessionByToken } from "./session.repository.ts";
  * Authentication is on for every route unless the route says `config: { auth: "public" }`:
  * a new route cannot be left open by forgetting a hook.
  */
-export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db, jobs?: Jobs): void {
+export function registerRequestUser(
+  app: FastifyInstance,
+  auth: Auth,
+  db: Db,
+  quotaDefaults: QuotaLimits,
+  jobs?: Jobs,
+): void {
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
   const origins = allowedOrigins(auth);
@@ -27,9 +35,13 @@ export function registerRequestUser(app: FastifyInstance, auth: Auth, db: Db, jo
     const existing = route.onRequest;
     const bearerOnly = route.config?.credentials === "bearer";
     const door = route.config?.door;
+    const adminOnly = route.config?.role === "admin";
     const authenticate = async (request: FastifyRequest) => {
-      const user = await sessionUser(auth, db, request, { bearerOnly });
+      const user = await sessionUser(auth, db, request, { bearerOnly, quotaDefaults });
       if (user.cookie) checkOrigin(request, origins);
+      if (adminOnly && user.access.role !== "admin") {
+        throw new AppError("admin_required", "This route is for administrators");
+      }
       request.user = user;
       request.ctx = {
         db,
@@ -58,8 +70,17 @@ export async function sessionUser(
   auth: Auth,
   db: Db,
   request: FastifyRequest,
-  options: { bearerOnly?: boolean } = {},
+  options: { bearerOnly?: boolean; quotaDefaults: QuotaLimits },
 ): Promise<RequestUser> {
+  const access = (row: AccessRow) => {
+    assertNotBanned(row);
+    return resolveAccess(
+      toRole(row.role),
+      row.roleFeatures,
+      row.userFeatures,
+      options.quotaDefaults,
+    );
+  };
   const headers = new Headers();
   const { authorization } = request.headers;
   const cookie = options.bearerOnly ? undefined : request.headers.cookie;
@@ -67,7 +88,12 @@ export async function sessionUser(
   if (bearer && looksLikeApiKey(bearer)) {
     const owner = await authenticateApiKey(db, bearer);
     if (!owner) throw new AppError("unauthorized", "The API key is invalid or was revoked");
-    return { ...owner, via: "api_key", cookie: false };
+    const { access: row, ...who } = owner;
+    const resolved = access(row);
+    if (!resolved.apiKeys) {
+      throw new AppError("feature_disabled", "API keys are not enabled for this account");
+    }
+    return { ...who, via: "api_key", cookie: false, access: resolved };
   }
   if (options.bearerOnly && !bearer) {
     throw new AppError("unauthorized", "Send a bearer token: a session token or an API key");
@@ -80,14 +106,20 @@ export async function sessionUser(
   try {
     if (bearer) {
       const fast = await bearerSession(auth, db, bearer);
-      if (fast) return fast;
+      if (fast) return { ...fast.user, access: access(fast.row) };
     }
     result = await auth.api.getSession({ headers });
   } catch (error) {
     throw toAppError(error);
   }
   if (!result) throw new AppError("unauthorized", "The session is missing, expired or invalid");
+  const userId = result.user.id;
+  const row = await findUserAccess(db, userId).catch((error: unknown) => {
+    throw toAppError(error);
+  });
+  if (!row) throw new AppError("unauthorized", "The account no longer exists");
   return {
+    access: access(row),
     id: result.user.id,
     email: result.user.email,
     name: result.user.name,
@@ -107,7 +139,11 @@ export async function sessionUser(
  * else (bad signature, unknown token, expired, due for refresh) returns undefined and
  * goes through getSession, which decides — and refreshes or deletes — exactly as before.
  */
-async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<RequestUser | undefined> {
+async function bearerSession(
+  auth: Auth,
+  db: Db,
+  bearer: string,
+): Promise<{ user: Omit<RequestUser, "access">; row: AccessRow } | undefined> {
   let token = bearer;
   if (bearer.includes(".")) {
     let decoded = bearer;
@@ -137,12 +173,15 @@ async function bearerSession(auth: Auth, db: Db, bearer: string): Promise<Reques
   const updateAgeMs = (options?.updateAge ?? DEFAULT_UPDATE_AGE_S) * 1000;
   if (expiresAt <= now || expiresAt - expiresInMs + updateAgeMs <= now) return undefined;
   return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    timezone: row.timezone,
-    via: "session",
-    cookie: false,
+    user: {
+      id: row.id,
+      email: row.email,
+      name: row.name,
+      timezone: row.timezone,
+      via: "session",
+      cookie: false,
+    },
+    row,
   };
 }
 

@@ -120,9 +120,15 @@ export async function chatRoutes(
   };
 
   const config = { door: "chat" } as const;
+  // Every send counts against the caller's chat quotas (per minute and per day).
+  const counted = { ...config, quota: "chat" } as const;
   r.post(
     "/api/chat",
-    { config, bodyLimit: opts.bodyLimit, schema: { body: z.union([ChatBody, SdkChatBody]) } },
+    {
+      config: counted,
+      bodyLimit: opts.bodyLimit,
+      schema: { body: z.union([ChatBody, SdkChatBody]) },
+    },
     (request, reply) => handle(request, reply, request.body),
   );
 
@@ -138,7 +144,7 @@ export async function chatRoutes(
   r.post(
     "/api/:user_id/chat",
     {
-      config,
+      config: counted,
       schema: { params: z.strictObject({ user_id: z.string().min(1).max(200) }), body: ChatBody },
     },
     (request, reply) => {

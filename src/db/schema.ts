@@ -35,6 +35,13 @@ export const user = pgTable("user", {
    * it, validated). Null = not set yet; the effective zone is then UTC.
    */
   timezone: text("timezone"),
+  /** Better Auth's admin plugin: "admin" or "user" (the first account is admin). */
+  role: text("role").notNull().default("user"),
+  /** Disabled by an admin: no sign-in, no session, no API key works until re-enabled. */
+  banned: boolean("banned").notNull().default(false),
+  banReason: text("ban_reason"),
+  /** When the ban lifts by itself; null = until an admin re-enables the account. */
+  banExpires: timestamp("ban_expires", { withTimezone: true }),
   ...timestamps,
 });
 
@@ -49,6 +56,8 @@ export const session = pgTable(
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
+    /** The admin plugin's impersonation marker; impersonation itself is not offered. */
+    impersonatedBy: text("impersonated_by"),
     ...timestamps,
   },
   (t) => [index("session_user_id_idx").on(t.userId)],
@@ -300,6 +309,39 @@ export const apiKeys = pgTable(
     uniqueIndex("api_keys_key_hash_uq").on(t.keyHash),
     index("api_keys_user_created_idx").on(t.userId, t.createdAt.desc()),
   ],
+);
+
+/**
+ * Feature switches and quota overrides (src/admin/features.ts), per role and per user: a
+ * user's own setting wins over their role's, which wins over the configuration. `features`
+ * is validated JSON ({mcp?, api_keys?, models?, quotas?}); a missing key means "inherit".
+ */
+export const roleFeatures = pgTable("role_features", {
+  role: text("role").primaryKey(),
+  features: jsonb("features").$type<Record<string, unknown>>().notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const userFeatures = pgTable("user_features", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  features: jsonb("features").$type<Record<string, unknown>>().notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Quota counters (rate-limiter-flexible's Drizzle store, src/quotas/): one row per user,
+ * quota and window, shared by every instance. `expire` ends the window.
+ */
+export const quotaCounters = pgTable(
+  "quota_counters",
+  {
+    key: text("key").primaryKey(),
+    points: integer("points").notNull(),
+    expire: timestamp("expire", { withTimezone: true }),
+  },
+  (t) => [index("quota_counters_expire_idx").on(t.expire)],
 );
 
 /**

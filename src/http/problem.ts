@@ -72,6 +72,7 @@ export function problemBody(requestId: string, error: AppError): Problem {
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError) {
   if (RETRYABLE_CODES.has(error.code))
     reply.header("retry-after", error.code === "rate_limited" ? "60" : "1");
+  if (error.headers) reply.headers(error.headers);
   if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="tasktalk"');
   return reply
     .status(error.status)

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from "fastify";
+import type { Access } from "../admin/features.ts";
 import type { Door, RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 
@@ -13,6 +14,8 @@ export interface RequestUser {
   via: "session" | "api_key";
   /** The session came from the cookie (a browser's ambient credential): CSRF applies. */
   cookie: boolean;
+  /** Role, feature switches and quotas in force for this caller (src/admin/features.ts). */
+  access: Access;
 }
 
 /** Who may call a route: "user" (the default) needs a session; "public" does not. */
@@ -29,6 +32,10 @@ declare module "fastify" {
     /** The door recorded in the request context (default: "web" when signed in by the
      *  session cookie — the page —, else "rest"). */
     door?: Door;
+    /** Who may call it beyond being signed in: "admin" routes answer 403 admin_required. */
+    role?: "admin";
+    /** The per-user quota a request to this route counts against (src/quotas/quota.hook.ts). */
+    quota?: "chat" | "task_write" | "mcp" | "api_key_create";
   }
   interface FastifyRequest {
     user: RequestUser | undefined;

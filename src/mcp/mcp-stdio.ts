@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { Logger } from "pino";
+import { assertNotBanned } from "../admin/access.repository.ts";
+import { resolveAccess, toRole } from "../admin/features.ts";
 import { authenticateApiKey } from "../api-keys/api-key.service.ts";
 import type { Config } from "../config.ts";
 import { type RequestContext, systemContext } from "../context.ts";
@@ -49,6 +51,20 @@ export async function startStdioServer(config: Config, log: Logger): Promise<Std
     const context = async (): Promise<RequestContext> => {
       const user = await authenticateApiKey(database.db, apiKey);
       if (!user) throw new AppError("unauthorized", "TASKTALK_API_KEY was revoked");
+      // A disabled account, or one without API keys or MCP, is refused here as over HTTP.
+      assertNotBanned(user.access);
+      const access = resolveAccess(
+        toRole(user.access.role),
+        user.access.roleFeatures,
+        user.access.userFeatures,
+        config.quotas.limits,
+      );
+      if (!access.apiKeys || !access.mcp) {
+        throw new AppError(
+          "feature_disabled",
+          "MCP with an API key is not enabled for this account",
+        );
+      }
       return systemContext(database.db, user.id, {
         door: "stdio",
         log,

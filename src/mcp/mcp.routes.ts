@@ -27,7 +27,9 @@ export async function mcpRoutes(
   const checkHost = async (request: FastifyRequest) => checkHostAndOrigin(policy, request);
   const config = { credentials: "bearer", door: "mcp" } as const;
 
-  app.post("/mcp", { config, onRequest: checkHost }, async (request, reply) => {
+  // Each request counts against the MCP quota (and needs MCP enabled for the account).
+  const counted = { ...config, quota: "mcp" } as const;
+  app.post("/mcp", { config: counted, onRequest: checkHost }, async (request, reply) => {
     await serveMcp(requireContext(request), request, reply);
     return reply;
   });

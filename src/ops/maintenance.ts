@@ -38,6 +38,8 @@ const STATEMENTS: [string, ReturnType<typeof sql>][] = [
     "rate_limits",
     sql`delete from rate_limit where last_request < (extract(epoch from now()) * 1000 - 86400000)`,
   ],
+  // Per-user quota windows that ended (src/quotas/): a new request starts a new window anyway.
+  ["quota_counters", sql`delete from quota_counters where expire < now() - interval '1 hour'`],
   [
     "stale_leases",
     sql`update conversations set active_turn_id = null, active_turn_expires_at = null

@@ -22,6 +22,8 @@ export interface Metrics {
   toolCall(door: "chat" | "mcp", tool: string, outcome: string): void;
   dbFailure(category: DbErrorCategory): void;
   dbRetry(): void;
+  /** A request refused with 429 quota_exceeded, by the quota that was used up. */
+  quotaRejection(quota: string): void;
   /** The text exposition of this app's metrics and the process's. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -93,6 +95,12 @@ export function createMetrics(database: Database, jobs?: Jobs): Metrics {
     help: "Transactions and statements retried after a transient database failure.",
     registers,
   });
+  const quotaRejections = new Counter({
+    name: "tasktalk_quota_rejections_total",
+    help: "Requests refused because a per-user quota was used up, by quota.",
+    labelNames: ["quota"] as const,
+    registers,
+  });
   // PGlite has no pool: its scrape has no pool gauges rather than made-up zeros.
   if (database.kind === "pg") registerPoolGauges(database, registers);
   activeSessionsGauge(database, registers);
@@ -115,6 +123,7 @@ export function createMetrics(database: Database, jobs?: Jobs): Metrics {
     toolCall: (door, tool, outcome) => toolCalls.inc({ door, tool, outcome }),
     dbFailure: (category) => dbErrors.inc({ category }),
     dbRetry: () => dbRetries.inc(),
+    quotaRejection: (quota) => quotaRejections.inc({ quota }),
     async scrape() {
       return (await registry.metrics()) + (await processRegistry().metrics());
     },

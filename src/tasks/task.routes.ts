@@ -85,7 +85,7 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.post(
     "/api/tasks",
-    { schema: { body: NewTaskInput, response: { 201: TaskJson } } },
+    { config: WRITE, schema: { body: NewTaskInput, response: { 201: TaskJson } } },
     async (request, reply) =>
       withEtag(reply.status(201), await service.addTask(ctx(request), request.body)),
   );
@@ -99,7 +99,10 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.patch(
     "/api/tasks/:number",
-    { schema: { params: NumberParams, body: TaskChangesInput, response: { 200: TaskJson } } },
+    {
+      config: WRITE,
+      schema: { params: NumberParams, body: TaskChangesInput, response: { 200: TaskJson } },
+    },
     async (request, reply) => {
       const ifMatchVersion = parseIfMatch(request.headers["if-match"]);
       const task = await service.updateTask(ctx(request), request.params.number, request.body, {
@@ -111,7 +114,7 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.delete(
     "/api/tasks/:number",
-    { schema: { params: NumberParams, response: { 200: TaskJson } } },
+    { config: WRITE, schema: { params: NumberParams, response: { 200: TaskJson } } },
     // To the trash, with its subtasks: POST …/restore brings them back (TRASH_DAYS).
     async (request) =>
       toTaskJson((await service.deleteTask(ctx(request), request.params.number)).task),
@@ -130,6 +133,9 @@ export async function taskRoutes(app: FastifyInstance) {
       withEtag(reply, (await service.restoreTask(ctx(request), request.params.number)).task),
   );
 }
+
+/** Task writes through REST count against the per-user task-write quota. */
+const WRITE = { quota: "task_write" } as const;
 
 function withEtag(reply: FastifyReply, task: Task) {
   reply.header("etag", `"${task.version}"`);

@@ -1,7 +1,8 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { requireContext } from "../http/request-context.ts";
+import { AccessJson, ROLES, toAccessJson } from "../admin/features.ts";
+import { requireContext, requireUser } from "../http/request-context.ts";
 import * as service from "./user.service.ts";
 
 const MeJson = z.object({
@@ -10,6 +11,9 @@ const MeJson = z.object({
   email: z.string(),
   timezone: z.string(),
   timezone_set: z.boolean(),
+  role: z.enum(ROLES),
+  /** What this account may do: feature switches and quotas in force (set by an admin). */
+  access: AccessJson,
 });
 
 /** The caller's own profile: who they are and the time zone "today" is computed in. */
@@ -17,8 +21,13 @@ export async function userRoutes(app: FastifyInstance) {
   app.removeContentTypeParser("text/plain");
   const r = app.withTypeProvider<ZodTypeProvider>();
 
+  const withAccess = (request: FastifyRequest, me: service.Me) => {
+    const { access } = requireUser(request);
+    return { ...me, role: access.role, access: toAccessJson(access) };
+  };
+
   r.get("/api/me", { schema: { response: { 200: MeJson } } }, async (request) =>
-    service.getMe(requireContext(request)),
+    withAccess(request, await service.getMe(requireContext(request))),
   );
 
   r.patch(
@@ -30,6 +39,7 @@ export async function userRoutes(app: FastifyInstance) {
         response: { 200: MeJson },
       },
     },
-    async (request) => service.updateMe(requireContext(request), request.body),
+    async (request) =>
+      withAccess(request, await service.updateMe(requireContext(request), request.body)),
   );
 }

@@ -48,6 +48,11 @@ describe("three instances behind HAProxy on one PostgreSQL", {
       SHUTDOWN_GRACE_MS: "4000",
       // Every connection comes from the balancer's address.
       HTTP_MAX_CONNECTIONS_PER_IP: "0",
+      // Quotas on, in the shared database; the defaults high enough for the load tests,
+      // the quota test sets a low one for its own user.
+      RATE_LIMITS: "true",
+      RATE_LIMIT_CHAT_PER_MINUTE: "100000",
+      RATE_LIMIT_CHAT_PER_DAY: "1000000",
     };
   };
 
@@ -203,6 +208,71 @@ describe("three instances behind HAProxy on one PostgreSQL", {
         [2, "assistant", "echo:once"],
       ],
     );
+  });
+
+  test("a quota is shared: over it, 429 with Retry-After on every instance; the first user (admin) disables another everywhere", async () => {
+    const call = (base: string, path: string, token: string, init: RequestInit = {}) =>
+      fetch(`${base}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      });
+    const me = await call(lb.url, "/api/me", bearer);
+    assert.equal(((await me.json()) as { role: string }).role, "admin");
+    const email = `quota-${randomUUID()}@example.com`;
+    const up = await fetch(`${lb.url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "Quota", email, password: "correct horse battery" }),
+    });
+    assert.equal(up.status, 200);
+    const token = up.headers.get("set-auth-token") ?? "";
+    const userId = ((await up.json()) as { user: { id: string } }).user.id;
+    const set = await call(lb.url, `/api/admin/users/${userId}/features`, bearer, {
+      method: "PUT",
+      body: JSON.stringify({ quotas: { chat_per_minute: 3 } }),
+    });
+    assert.equal(set.status, 200, await set.text());
+    // One send per instance uses the quota up…
+    for (const s of instances) {
+      const res = await call(s.url, "/api/chat", token, {
+        method: "POST",
+        body: JSON.stringify({ message: "counted" }),
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+    // …and every instance knows it.
+    for (const s of instances) {
+      const res = await call(s.url, "/api/chat", token, {
+        method: "POST",
+        body: JSON.stringify({ message: "over" }),
+      });
+      assert.equal(res.status, 429, `${s.url}: ${await res.text()}`);
+      assert.ok(Number(res.headers.get("retry-after")) >= 1);
+      assert.match(res.headers.get("ratelimit-policy") ?? "", /"chat_per_minute";q=3;w=60/);
+    }
+
+    const key = await call(lb.url, "/api/api-keys", token, {
+      method: "POST",
+      body: JSON.stringify({ name: "k" }),
+    });
+    assert.equal(key.status, 201);
+    const apiKey = ((await key.json()) as { key: string }).key;
+    const ban = await call(
+      (instances[0] as ServerProcess).url,
+      `/api/admin/users/${userId}/ban`,
+      bearer,
+      {
+        method: "POST",
+        body: "{}",
+      },
+    );
+    assert.equal(ban.status, 200, await ban.text());
+    for (const s of instances) {
+      assert.equal((await call(s.url, "/api/tasks", token)).status, 401, s.url);
+      const byKey = await call(s.url, "/api/tasks", apiKey);
+      assert.equal(byKey.status, 403, s.url);
+      assert.equal(((await byKey.json()) as { code: string }).code, "account_disabled");
+    }
   });
 
   test("rolling restart under load: 4 clients, each instance in turn SIGTERM'd and restarted; no request fails, nothing lost or duplicated", async (t) => {

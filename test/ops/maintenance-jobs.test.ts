@@ -37,6 +37,9 @@ for (const backend of backends) {
         payload: { title: "still here" },
       });
       assert.equal(chat.statusCode, 201);
+      await db.execute(sql`insert into quota_counters (key, points, expire)
+        values ('quota:chat_per_minute:old', 3, now() - interval '2 hours'),
+               ('quota:chat_per_minute:live', 1, now() + interval '30 seconds')`);
       await db.execute(sql`insert into conversations (user_id, title, active_turn_id, active_turn_expires_at)
         values (${user.id}, 'dead turn', gen_random_uuid(), now() - interval '2 hours')`);
 
@@ -45,6 +48,11 @@ for (const backend of backends) {
       assert.equal(result.deleted.sessions, 1);
       assert.equal(result.deleted.verifications, 1);
       assert.equal(result.deleted.stale_leases, 1);
+      assert.equal(result.deleted.quota_counters, 1);
+      assert.equal(
+        await count(sql`select count(*)::int as n from quota_counters where key like '%:live'`),
+        1,
+      );
       assert.equal(
         await count(sql`select count(*)::int as n from "session" where id = 'old-session'`),
         0,

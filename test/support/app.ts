@@ -27,6 +27,8 @@ export async function startTestApp(
     LOG_LEVEL: "silent",
     DATA_DIR: testDb.dataDir,
     AUTH_RATE_LIMIT: "false",
+    // Per-user quotas are off unless a test turns them on (test/quotas/).
+    RATE_LIMITS: "false",
     ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
     ...env,
   });

@@ -51,6 +51,8 @@ export function runMain(
       LOG_LEVEL: "info",
       NODE_ENV: "test",
       SHUTDOWN_GRACE_MS: "0",
+      // Per-user quotas only where a test asks for them (load tests send many turns).
+      RATE_LIMITS: "false",
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],

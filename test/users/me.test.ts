@@ -51,13 +51,16 @@ for (const backend of await availableBackends()) {
       const a = await signUp(f.t.app, "Ana");
       const me = await call(a, { url: "/api/me" });
       assert.equal(me.statusCode, 200, me.body);
-      assert.deepEqual(me.json(), {
+      const { role, access, ...profile } = me.json();
+      assert.deepEqual(profile, {
         id: a.id,
         name: "Ana",
         email: a.email,
         timezone: "UTC",
         timezone_set: false,
       });
+      assert.ok(role === "admin" || role === "user", role);
+      assert.equal(access.mcp, true);
       const set = await setZone(a, { timezone: "America/New_York" });
       assert.equal(set.statusCode, 200, set.body);
       assert.equal(set.json().timezone, "America/New_York");

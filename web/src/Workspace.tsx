@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
+import { AdminPanel } from "./Admin.tsx";
 import {
   activity as activityApi,
   type Conversation,
@@ -37,6 +38,8 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const [tasksVersion, setTasksVersion] = useState(0);
   const [dueCount, setDueCount] = useState(0);
   const [newChatKey, setNewChatKey] = useState(0);
+  const [role, setRole] = useState<"admin" | "user">("user");
+  const [adminOpen, setAdminOpen] = useState(false);
 
   const loadConversations = useCallback(async () => {
     try {
@@ -117,6 +120,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const loadTimeZone = useCallback(async () => {
     try {
       const current = await meApi.get();
+      setRole(current.role);
       const browser = browserTimeZone();
       if (!current.timezone_set && browser) {
         try {
@@ -224,6 +228,16 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           <span className="who" title={props.user.email}>
             {props.user.name || props.user.email}
           </span>
+          {role === "admin" && (
+            <button
+              type="button"
+              className="btn ghost small"
+              aria-pressed={adminOpen}
+              onClick={() => setAdminOpen((open) => !open)}
+            >
+              Admin
+            </button>
+          )}
           <Portability
             onImported={() => {
               loadTasks();
@@ -235,7 +249,8 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           </button>
         </div>
       </header>
-      <main className="panels">
+      {adminOpen && <AdminPanel selfId={props.user.id} onClose={() => setAdminOpen(false)} />}
+      <main className="panels" hidden={adminOpen}>
         <ConversationList
           list={list}
           activeId={activeId}

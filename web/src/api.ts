@@ -179,6 +179,20 @@ export interface TaskList {
 export interface Me extends User {
   timezone: string;
   timezone_set: boolean;
+  role: "admin" | "user";
+}
+
+/** An account as the admin API shows it: the account and counts, never its content. */
+export interface AdminUser {
+  id: string;
+  name: string;
+  email: string;
+  role: "admin" | "user";
+  banned: boolean;
+  ban_reason: string | null;
+  ban_expires: string | null;
+  created_at: string;
+  usage: { tasks: number; conversations: number; turns_today: number };
 }
 
 export interface TaskQuery {
@@ -273,6 +287,21 @@ export const notifications = {
     ),
   read: (id: string) => api<Notification>("POST", `/api/notifications/${id}/read`, {}),
   readAll: () => api<{ marked: number }>("POST", "/api/notifications/read-all", {}),
+};
+
+export const admin = {
+  users: (cursor?: string) =>
+    api<Page<AdminUser>>(
+      "GET",
+      `/api/admin/users?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    ),
+  ban: (id: string) => api<AdminUser>("POST", `/api/admin/users/${id}/ban`, {}),
+  unban: (id: string) => api<AdminUser>("POST", `/api/admin/users/${id}/unban`),
+  revokeSessions: (id: string) =>
+    api<{ sessions_revoked: number }>("POST", `/api/admin/users/${id}/revoke-sessions`),
+  setRole: (id: string, role: "admin" | "user") =>
+    api<AdminUser>("PUT", `/api/admin/users/${id}/role`, { role }),
+  remove: (id: string) => api<void>("DELETE", `/api/admin/users/${id}`),
 };
 
 /** A v4 uuid, also on plain-http origins where `crypto.randomUUID` is missing. */
