@@ -7,7 +7,7 @@ import { turnProbe } from "../ops/metrics.ts";
 import { streamTurn } from "./sse.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { TurnDeps } from "./turn.ts";
-import { turnJson } from "./turn-json.ts";
+import { TurnJson, turnJson } from "./turn-json.ts";
 
 export const MESSAGE_MAX = 8000;
 
@@ -59,15 +59,43 @@ export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps })
   };
 
   const config = { door: "chat" } as const;
-  r.post("/api/chat", { config, schema: { body: ChatBody } }, (request, reply) =>
-    handle(request, reply, request.body),
+  const response = {
+    200: {
+      description:
+        "The turn: JSON, or with `Accept: text/event-stream` the AI SDK UI message stream",
+      content: {
+        "application/json": { schema: TurnJson },
+        "text/event-stream": { schema: z.string() },
+      },
+    },
+  };
+  // not_found: the conversation; turn_in_progress: a reply is still being generated there
+  // (after TURN_QUEUE_MS); idempotency_mismatch: client_message_id reused with another
+  // message; model_error / model_timeout: the model failed (the user message is kept).
+  const errors = [
+    "not_found",
+    "turn_in_progress",
+    "idempotency_mismatch",
+    "model_error",
+    "model_timeout",
+  ] as const;
+  r.post(
+    "/api/chat",
+    { config, schema: { summary: "One chat turn", body: ChatBody, response, errors } },
+    (request, reply) => handle(request, reply, request.body),
   );
 
   r.post(
     "/api/:user_id/chat",
     {
       config,
-      schema: { params: z.strictObject({ user_id: z.string().min(1).max(200) }), body: ChatBody },
+      schema: {
+        summary: "One chat turn (the seed's path: user_id must be the caller's)",
+        params: z.strictObject({ user_id: z.string().min(1).max(200) }),
+        body: ChatBody,
+        response,
+        errors,
+      },
     },
     (request, reply) => {
       if (request.params.user_id !== requireUser(request).id) {

@@ -17,14 +17,17 @@ export async function userRoutes(app: FastifyInstance) {
   app.removeContentTypeParser("text/plain");
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get("/api/me", { schema: { response: { 200: MeJson } } }, async (request) =>
-    service.getMe(requireContext(request)),
+  r.get(
+    "/api/me",
+    { schema: { summary: "Who I am, and my time zone", response: { 200: MeJson } } },
+    async (request) => service.getMe(requireContext(request)),
   );
 
   r.patch(
     "/api/me",
     {
       schema: {
+        summary: "Set my time zone (an IANA name)",
         // Strict: name, email, id… are not changed here (Better Auth owns them).
         body: z.strictObject({ timezone: z.string().min(1).max(100) }),
         response: { 200: MeJson },

@@ -1,0 +1,148 @@
+import { z } from "zod";
+import type { ErrorCode } from "../errors.ts";
+import { problemResponses } from "../http/problem.ts";
+
+/**
+ * Better Auth's routes, as the OpenAPI document describes them. They are served by Better
+ * Auth behind one mount (`/api/auth/*`, src/auth/auth.routes.ts), which has no per-path
+ * schema to generate from, so the paths the README documents are written here as zod
+ * schemas, and the suite checks Better Auth's real answers against them
+ * (test/http/openapi.test.ts) — an upgrade that changes a shape fails there. Better Auth's
+ * own OpenAPI plugin is not used: it would add a second, CDN-loaded reference page.
+ *
+ * Objects are loose: a Better Auth plugin (admin: `role`, `banned`) adds fields.
+ */
+
+const AuthUser = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  email: z.string(),
+  emailVerified: z.boolean(),
+  image: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  timezone: z.string().nullable(),
+});
+
+const AuthSession = z.looseObject({
+  id: z.string(),
+  token: z.string(),
+  userId: z.string(),
+  expiresAt: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  ipAddress: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+
+const SignUpBody = z.looseObject({
+  name: z.string().max(100),
+  email: z.email(),
+  password: z.string(),
+  rememberMe: z.boolean().optional(),
+});
+const SignInBody = z.looseObject({
+  email: z.email(),
+  password: z.string(),
+  rememberMe: z.boolean().optional(),
+});
+
+function json(schema: z.ZodType, io: "input" | "output") {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io });
+  return rest;
+}
+
+const TOKEN_HEADER = {
+  "set-auth-token": {
+    description: "The session token: send it as `Authorization: Bearer <token>`",
+    schema: { type: "string" },
+  },
+  "set-cookie": { description: "The session cookie (browsers)", schema: { type: "string" } },
+};
+
+/** Every Better Auth route: its origin check, the database under it, our 503s. */
+const COMMON: ErrorCode[] = [
+  "forbidden",
+  "internal_error",
+  "database_unavailable",
+  "database_timeout",
+  "shutting_down",
+];
+
+function operation(spec: {
+  summary: string;
+  description: string;
+  body?: z.ZodType;
+  response: z.ZodType;
+  headers?: Record<string, unknown>;
+  errors: ErrorCode[];
+  signedIn?: boolean;
+}) {
+  return {
+    tags: ["auth"],
+    summary: spec.summary,
+    description: spec.description,
+    security: spec.signedIn
+      ? [{ sessionToken: [] }, { sessionCookie: [] }, {}]
+      : ([] as Record<string, never>[]),
+    ...(spec.body
+      ? {
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: json(spec.body, "input") } },
+          },
+        }
+      : {}),
+    responses: {
+      200: {
+        description: spec.summary,
+        ...(spec.headers ? { headers: spec.headers } : {}),
+        content: { "application/json": { schema: json(spec.response, "output") } },
+      },
+      ...problemResponses([...COMMON, ...spec.errors]),
+    },
+  };
+}
+
+export const AUTH_PATHS = {
+  "/api/auth/sign-up/email": {
+    post: operation({
+      summary: "Create an account",
+      description:
+        "Name at most 100 characters, no control characters. The session token comes back in `set-auth-token` (and the cookie). An e-mail already registered is 409 `conflict` (`auth_code` says which).",
+      body: SignUpBody,
+      response: z.object({ token: z.string().nullable(), user: AuthUser }),
+      headers: TOKEN_HEADER,
+      errors: ["validation_failed", "conflict", "rate_limited"],
+    }),
+  },
+  "/api/auth/sign-in/email": {
+    post: operation({
+      summary: "Sign in",
+      description:
+        "10 tries per minute per client address, and `SIGN_IN_MAX_FAILURES` failures per account, then 429 with `Retry-After`. A wrong e-mail or password is 401 `unauthorized`.",
+      body: SignInBody,
+      response: z.looseObject({ redirect: z.boolean(), token: z.string(), user: AuthUser }),
+      headers: TOKEN_HEADER,
+      errors: ["validation_failed", "unauthorized", "rate_limited"],
+    }),
+  },
+  "/api/auth/sign-out": {
+    post: operation({
+      summary: "Sign out",
+      description: "Ends the session of the token or cookie sent (none: nothing to end).",
+      response: z.object({ success: z.boolean() }),
+      errors: [],
+      signedIn: true,
+    }),
+  },
+  "/api/auth/get-session": {
+    get: operation({
+      summary: "The current session",
+      description: "The session and its user, or `null` without a valid session.",
+      response: z.object({ session: AuthSession, user: AuthUser }).nullable(),
+      errors: [],
+      signedIn: true,
+    }),
+  },
+};
