@@ -206,7 +206,8 @@ export async function openApiRoutes(app: FastifyInstance): Promise<void> {
     routePrefix: DOCS_PREFIX,
     staticCSP: true,
     logLevel: "warn",
-    uiConfig: { deepLinking: true, docExpansion: "list", url: OPENAPI_PATH },
+    // The page loads the document from /docs/json: the same document as /openapi.json.
+    uiConfig: { deepLinking: true, docExpansion: "list" },
   });
 }
 
@@ -255,4 +256,35 @@ function tagOf(url: string): string {
   const first = parts[0] === "api" ? parts[1] : parts[0];
   if (!first || first.startsWith(":")) return "chat";
   return first === "lists" ? "tasks" : first === "me" ? "users" : first;
+}
+
+/**
+ * What is wrong with the documentation of the app's routes: one line per route that
+ * declares no responses, is hidden without a reason, or is missing from the document.
+ * The suite fails on any (test/http/openapi.test.ts); each line says what to add.
+ */
+export function undocumentedRoutes(app: FastifyInstance): string[] {
+  const paths = (app.swagger() as { paths?: Record<string, Record<string, unknown>> }).paths ?? {};
+  const problems: string[] = [];
+  for (const route of app.routeDocs) {
+    if (route.method === "HEAD" || route.docsPage) continue;
+    const key = `${route.method} ${route.url}`;
+    if (route.hidden) {
+      if (!DOCUMENTED_ELSEWHERE[route.url]) {
+        problems.push(
+          `${key}: hidden from the document (schema.hide) but not listed in DOCUMENTED_ELSEWHERE (src/http/openapi.ts)`,
+        );
+      }
+    } else if (!route.responses) {
+      problems.push(
+        `${key}: declares no responses. Add to its route options: schema: { response: { 200: <zod schema of the body> }, errors: [<error codes only this route answers with, e.g. "not_found">] } (see "Where does new code go?" in docs/architecture.md)`,
+      );
+    } else {
+      const path = route.url.replace(/:(\w+)/g, "{$1}").replace(/\*$/, "{*}");
+      if (!paths[path]?.[route.method.toLowerCase()]) {
+        problems.push(`${key}: declares responses but is missing from ${OPENAPI_PATH}`);
+      }
+    }
+  }
+  return problems;
 }
