@@ -171,6 +171,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         license: { name: "MIT", identifier: "MIT" },
       },
       components: { securitySchemes: SECURITY_SCHEMES },
+      tags: TAGS,
     },
     transform: (input) => transformRoute(input as TransformInput),
     transformObject: (input) => {
@@ -251,11 +252,35 @@ function securityOf(route: RouteOptions) {
   return route.config?.credentials === "bearer" ? SECURITY.bearer : SECURITY.user;
 }
 
+/** The reference page's groups, in this order; a route's is its first path segment. */
+const TAGS = [
+  { name: "auth", description: "Better Auth: accounts and sessions" },
+  { name: "chat", description: "Talk to the assistant: one turn, JSON or a stream" },
+  { name: "conversations", description: "Conversations and their messages" },
+  { name: "tasks", description: "Tasks and lists over REST" },
+  { name: "users", description: "The caller's profile" },
+  { name: "api-keys", description: "Personal API keys (session only)" },
+  { name: "mcp", description: "The task tools for MCP clients" },
+  { name: "health", description: "Probes for load balancers and people" },
+  { name: "metrics", description: "Prometheus" },
+  { name: "web", description: "The chat page" },
+  { name: "docs", description: "This document" },
+];
+const TAG_OF_SEGMENT: Record<string, string> = {
+  lists: "tasks",
+  me: "users",
+  "index.html": "web",
+  assets: "web",
+  "openapi.json": "docs",
+  "": "web",
+};
+
 function tagOf(url: string): string {
   const parts = url.split("/").filter(Boolean);
-  const first = parts[0] === "api" ? parts[1] : parts[0];
-  if (!first || first.startsWith(":")) return "chat";
-  return first === "lists" ? "tasks" : first === "me" ? "users" : first;
+  const first = (parts[0] === "api" ? parts[1] : parts[0]) ?? "";
+  // /api/{user_id}/chat
+  if (first.startsWith("{") || first.startsWith(":")) return parts.at(-1) ?? "chat";
+  return TAG_OF_SEGMENT[first] ?? first;
 }
 
 /**

@@ -111,7 +111,10 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
     {
       config,
       logLevel: "warn",
-      schema: { summary: "Details", response: { 200: health, 503: health } },
+      schema: {
+        summary: "Details: database and pool, version, uptime, memory (503 when not ready)",
+        response: { 200: health, 503: health },
+      },
     },
     async (_request, reply) => {
       const r = await readiness();
