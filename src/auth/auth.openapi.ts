@@ -35,6 +35,16 @@ const AuthSession = z.looseObject({
   userAgent: z.string().nullable(),
 });
 
+const UpdateUserBody = z.looseObject({
+  name: z.string().max(100).optional(),
+  image: z.string().nullable().optional(),
+});
+const ChangePasswordBody = z.looseObject({
+  currentPassword: z.string(),
+  newPassword: z.string(),
+  revokeOtherSessions: z.boolean().optional(),
+});
+
 const SignUpBody = z.looseObject({
   name: z.string().max(100),
   email: z.email(),
@@ -76,15 +86,20 @@ function operation(spec: {
   response: z.ZodType;
   headers?: Record<string, unknown>;
   errors: ErrorCode[];
-  signedIn?: boolean;
+  /** "optional": answers without a session too; "required": 401 without one. */
+  session?: "optional" | "required";
 }) {
+  const sessions = [{ sessionToken: [] }, { sessionCookie: [] }];
   return {
     tags: ["auth"],
     summary: spec.summary,
     description: spec.description,
-    security: spec.signedIn
-      ? [{ sessionToken: [] }, { sessionCookie: [] }, {}]
-      : ([] as Record<string, never>[]),
+    security:
+      spec.session === "optional"
+        ? [...sessions, {}]
+        : spec.session === "required"
+          ? sessions
+          : ([] as Record<string, never>[]),
     ...(spec.body
       ? {
           requestBody: {
@@ -133,7 +148,7 @@ export const AUTH_PATHS = {
       description: "Ends the session of the token or cookie sent (none: nothing to end).",
       response: z.object({ success: z.boolean() }),
       errors: [],
-      signedIn: true,
+      session: "optional",
     }),
   },
   "/api/auth/get-session": {
@@ -142,7 +157,37 @@ export const AUTH_PATHS = {
       description: "The session and its user, or `null` without a valid session.",
       response: z.object({ session: AuthSession, user: AuthUser }).nullable(),
       errors: [],
-      signedIn: true,
+      session: "optional",
+    }),
+  },
+  "/api/auth/list-sessions": {
+    get: operation({
+      summary: "My sessions",
+      description: "The caller's live sessions, without their tokens.",
+      response: z.array(AuthSession.omit({ token: true })),
+      errors: ["unauthorized"],
+      session: "required",
+    }),
+  },
+  "/api/auth/update-user": {
+    post: operation({
+      summary: "Change my name or image",
+      description: "The e-mail cannot be changed here (400); the time zone is `PATCH /api/me`.",
+      body: UpdateUserBody,
+      response: z.object({ status: z.boolean() }),
+      errors: ["validation_failed", "unauthorized"],
+      session: "required",
+    }),
+  },
+  "/api/auth/change-password": {
+    post: operation({
+      summary: "Change my password",
+      description:
+        "Signs out every other session, always; the response carries this session's new token. A wrong current password is 400 (`auth_code` `INVALID_PASSWORD`).",
+      body: ChangePasswordBody,
+      response: z.looseObject({ token: z.string().nullable(), user: AuthUser }),
+      errors: ["validation_failed", "unauthorized", "rate_limited"],
+      session: "required",
     }),
   },
 };
