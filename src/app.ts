@@ -21,6 +21,7 @@ import { mcpRoutes } from "./mcp/mcp.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { registerMetrics } from "./ops/metrics.routes.ts";
 import { registerShutdown } from "./ops/shutdown.ts";
+import { portabilityRoutes } from "./portability/portability.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
@@ -123,10 +124,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     llm: config.llm,
     history: config.history,
   };
-  await app.register(chatRoutes, { turn });
+  await app.register(chatRoutes, { turn, bodyLimit: config.http.chatBodyLimit });
   await app.register(taskRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
+  await app.register(portabilityRoutes, { bodyLimit: config.http.importBodyLimit });
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);

@@ -81,6 +81,10 @@ const EnvSchema = z.object({
   /** Housekeeping (expired sessions, stale leases…) every this long, once across instances; 0 = off. */
   MAINTENANCE_INTERVAL_MS: int(600_000, 0, 86_400_000),
   BODY_LIMIT_BYTES: int(64 * 1024, 1024, 10 * 1024 * 1024),
+  /** POST /api/chat only: an AI SDK client sends the whole chat each time (only its last message is read). */
+  CHAT_BODY_LIMIT_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+  /** POST /api/import only: an export or a CSV file. */
+  IMPORT_BODY_LIMIT_BYTES: int(20 * 1024 * 1024, 1024, 512 * 1024 * 1024),
   /** Headers and body must arrive within this (a trickled body holds a socket otherwise). */
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000, 3_600_000),
   /** Open connections one client address may hold; 0 = no limit (behind a proxy). */
@@ -151,6 +155,8 @@ export interface Config {
   };
   readonly http: {
     readonly bodyLimit: number;
+    readonly chatBodyLimit: number;
+    readonly importBodyLimit: number;
     readonly shutdownDrainMs: number;
     /** Readiness fails, requests still served, this long before the drain starts. */
     readonly shutdownGraceMs: number;
@@ -270,6 +276,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     http: {
       bodyLimit: e.BODY_LIMIT_BYTES,
+      chatBodyLimit: e.CHAT_BODY_LIMIT_BYTES,
+      importBodyLimit: e.IMPORT_BODY_LIMIT_BYTES,
       shutdownDrainMs: e.SHUTDOWN_DRAIN_MS,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       trustProxy: e.TRUST_PROXY,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ErrorCode } from "../errors.ts";
-import { problemResponses } from "../http/problem.ts";
+import { groupByStatus, PROBLEM_CONTENT_TYPE } from "../http/problem.ts";
 
 /**
  * Better Auth's routes, as the OpenAPI document describes them. They are served by Better
@@ -70,6 +70,41 @@ const TOKEN_HEADER = {
   "set-cookie": { description: "The session cookie (browsers)", schema: { type: "string" } },
 };
 
+/**
+ * A problem from the auth mount: for Better Auth's own client, `code` and `message` are
+ * Better Auth's (`INVALID_EMAIL_OR_PASSWORD`) and our code is `problem_code`
+ * (src/auth/auth.routes.ts); a refusal before Better Auth runs (draining) has our code in
+ * `code` and no `problem_code`.
+ */
+function authProblemResponses(codes: ErrorCode[]) {
+  return Object.fromEntries(
+    [...groupByStatus(codes)].map(([status, list]) => [
+      status,
+      {
+        description: list.map((code) => `\`${code}\``).join(", "),
+        content: {
+          [PROBLEM_CONTENT_TYPE]: {
+            schema: {
+              type: "object",
+              required: ["type", "title", "status", "detail", "code", "request_id"],
+              properties: {
+                type: { type: "string", description: "`urn:tasktalk:error:<problem_code>`" },
+                title: { type: "string" },
+                status: { const: Number(status) },
+                detail: { type: "string" },
+                code: { type: "string", description: "Better Auth's code, else ours" },
+                message: { type: "string", description: "Better Auth's message (= detail)" },
+                problem_code: { enum: list, description: "Our code (README: Errors)" },
+                request_id: { type: "string" },
+              },
+            },
+          },
+        },
+      },
+    ]),
+  );
+}
+
 /** Every Better Auth route: its origin check, the database under it, our 503s. */
 const COMMON: ErrorCode[] = [
   "forbidden",
@@ -114,7 +149,7 @@ function operation(spec: {
         ...(spec.headers ? { headers: spec.headers } : {}),
         content: { "application/json": { schema: json(spec.response, "output") } },
       },
-      ...problemResponses([...COMMON, ...spec.errors]),
+      ...authProblemResponses([...COMMON, ...spec.errors]),
     },
   };
 }

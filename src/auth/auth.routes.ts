@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type Database, databaseReachable } from "../db/client.ts";
 import { AppError, type ErrorCode } from "../errors.ts";
+import { answerError } from "../http/problem.ts";
 import { decodeUtf8, isWellFormedDeep, LONE_SURROGATE, NOT_UTF8 } from "../http/utf8.ts";
 import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
 
@@ -29,6 +30,17 @@ export async function authRoutes(
     const seconds = retryAfter.get(request);
     if (seconds) reply.header("retry-after", seconds);
   });
+
+  // Better Auth's own client (createAuthClient) reads `code` and `message` from an error
+  // body: here they are Better Auth's (INVALID_EMAIL_OR_PASSWORD, its sentence), beside the
+  // problem members; our stable code stays in `type` and `problem_code`.
+  app.setErrorHandler((error, request, reply) =>
+    answerError(error, request, reply, (appError) => ({
+      code: (appError.extra?.auth_code as string | undefined) ?? appError.code,
+      message: appError.detail,
+      problem_code: appError.code,
+    })),
+  );
 
   app.route({
     method: ["GET", "POST"],

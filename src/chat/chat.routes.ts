@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import { turnProbe } from "../ops/metrics.ts";
+import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { streamTurn } from "./sse.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { TurnDeps } from "./turn.ts";
@@ -24,19 +25,79 @@ const ChatBody = z.strictObject({
 });
 type ChatBody = z.infer<typeof ChatBody>;
 
+/**
+ * The body the AI SDK's DefaultChatTransport (useChat, Chat) sends by default: the chat id,
+ * the whole chat as UI messages and a trigger. Only the last message is read — history
+ * always comes from the database — and its id is the turn's idempotency key. Extra members
+ * (a transport's `body` option) are allowed and ignored.
+ */
+const UiMessage = z.looseObject({
+  id: z.string().min(1).max(200),
+  role: z.enum(["system", "user", "assistant"]),
+  parts: z.array(z.looseObject({ type: z.string(), text: z.unknown().optional() })).max(10_000),
+});
+const SdkChatBody = z.looseObject({
+  id: z.string().min(1).max(200),
+  messages: z.array(UiMessage).min(1).max(100_000),
+  trigger: z.enum(["submit-message", "regenerate-message"]).default("submit-message"),
+  messageId: z.string().max(200).optional(),
+});
+type SdkChatBody = z.infer<typeof SdkChatBody>;
+
+/** The turn an AI SDK request asks for: its last message, in the conversation its chat id names. */
+function sdkTurn(body: SdkChatBody): ChatBody & { createConversation: true } {
+  if (body.trigger !== "submit-message") {
+    throw new AppError(
+      "validation_failed",
+      "Only trigger submit-message is supported: send the user's message again to ask anew",
+    );
+  }
+  const last = body.messages.at(-1);
+  if (last?.role !== "user") {
+    throw new AppError("validation_failed", "The last message must be the user's message");
+  }
+  const text = last.parts
+    .filter((part) => part.type === "text" && typeof part.text === "string")
+    .map((part) => part.text as string)
+    .join("\n");
+  const message = ChatBody.shape.message.safeParse(text);
+  if (!message.success) {
+    const why = message.error.issues[0]?.message ?? "not valid";
+    throw new AppError("validation_failed", `The last message's text: ${why}`);
+  }
+  const conversationId = conversationIdForChat(body.id);
+  return {
+    message: message.data,
+    conversation_id: conversationId,
+    client_message_id: clientMessageIdFor(conversationId, last.id),
+    createConversation: true,
+  };
+}
+
 /** POST /api/chat and the seed's POST /api/{user_id}/chat: one turn, as JSON or SSE. */
-export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps }) {
+export async function chatRoutes(
+  app: FastifyInstance,
+  opts: { turn: TurnDeps; bodyLimit: number },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  const handle = async (request: FastifyRequest, reply: FastifyReply, body: ChatBody) => {
+  const handle = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    sent: ChatBody | SdkChatBody,
+  ) => {
     const ctx = requireContext(request);
+    // An AI SDK client always gets the stream: its transport sends no Accept header.
+    const sdk = "messages" in sent;
+    const body = sdk ? sdkTurn(sent) : sent;
     const input = {
       message: body.message,
       conversationId: body.conversation_id,
       clientMessageId: body.client_message_id,
+      ...(sdk ? { createConversation: true } : {}),
     };
     const started = await startTurn(ctx, opts.turn, input);
-    if (wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
+    if (sdk || wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
     // A replay answers as the first run did: the stored reply, or the same error.
     const probe = turnProbe(app, reply, "json");
     const outcome =
@@ -81,8 +142,33 @@ export async function chatRoutes(app: FastifyInstance, opts: { turn: TurnDeps })
   ] as const;
   r.post(
     "/api/chat",
-    { config, schema: { summary: "One chat turn", body: ChatBody, response, errors } },
+    {
+      config,
+      bodyLimit: opts.bodyLimit,
+      schema: {
+        summary: "One chat turn (our body, or the AI SDK useChat body: then a stream)",
+        body: z.union([ChatBody, SdkChatBody]),
+        response,
+        errors,
+      },
+    },
     (request, reply) => handle(request, reply, request.body),
+  );
+
+  // The AI SDK's resume (useChat's `resume: true`) asks for a stream still running; turns
+  // are not resumable streams here (a reply is read from the conversation once stored), so
+  // there is never one: 204, which the SDK reads as "nothing to resume".
+  r.get(
+    "/api/chat/:id/stream",
+    {
+      config,
+      schema: {
+        summary: "Resume a stream (useChat): never one to resume",
+        params: z.strictObject({ id: z.string().min(1).max(200) }),
+        response: { 204: z.null().describe("Nothing to resume") },
+      },
+    },
+    async (_request, reply) => reply.code(204).send(null),
   );
 
   r.post(

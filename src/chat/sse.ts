@@ -3,12 +3,14 @@ import {
   type ToolSet,
   toUIMessageStream,
   UI_MESSAGE_STREAM_HEADERS,
+  type UIMessage,
   type UIMessageChunk,
 } from "ai";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { RequestContext } from "../context.ts";
 import { problemBody } from "../http/problem.ts";
 import { turnProbe } from "../ops/metrics.ts";
+import { replyIdFor } from "./ids.ts";
 import { runTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
 import { turnJson } from "./turn-json.ts";
@@ -41,6 +43,8 @@ export async function streamTurn(
   const write = (chunk: UIMessageChunk | "[DONE]") => {
     if (open) raw.write(`data: ${typeof chunk === "string" ? chunk : JSON.stringify(chunk)}\n\n`);
   };
+  // Exactly one `error` part per turn: a client's onError fires once per part.
+  let errorSent = false;
   const metadata = {
     conversation_id: started.conversationId,
     user_message_id: started.userMessage.id,
@@ -63,6 +67,10 @@ export async function streamTurn(
     const ui = toUIMessageStream({
       stream: parts,
       sendFinish: false,
+      // The reply's id is known before it is stored (ids.ts): `start` carries it, so an AI
+      // SDK client's message has the id the API later returns.
+      originalMessages: [] as UIMessage[],
+      generateMessageId: () => replyIdFor(started.userMessage.id),
       messageMetadata: ({ part }) => (part.type === "start" ? metadata : undefined),
       onError: (error) =>
         error instanceof Error && error.name === "AppError"
@@ -70,7 +78,10 @@ export async function streamTurn(
           : "The language model failed",
     });
     const pump = (async () => {
-      for await (const chunk of ui) write(chunk);
+      for await (const chunk of ui) {
+        if (chunk.type === "error") errorSent = true;
+        write(chunk);
+      }
     })();
     const probe = turnProbe(request.server, reply, "sse");
     try {
@@ -85,10 +96,12 @@ export async function streamTurn(
       await pump.catch(() => {});
       const appError = error as { code?: string };
       request.log.error({ err: error, code: appError.code }, "turn failed while streaming");
-      write({
-        type: "error",
-        errorText: "The turn could not be saved; send it again with the same client_message_id",
-      });
+      if (!errorSent) {
+        write({
+          type: "error",
+          errorText: "The turn could not be saved; send it again with the same client_message_id",
+        });
+      }
       write("[DONE]");
       raw.end();
       return;
@@ -97,7 +110,7 @@ export async function streamTurn(
     await pump;
   }
   if (outcome.error) {
-    write({ type: "error", errorText: outcome.error.detail });
+    if (!errorSent) write({ type: "error", errorText: outcome.error.detail });
     write({ type: "data-error", data: problemBody(request.id, outcome.error) } as UIMessageChunk);
   }
   write({ type: "data-turn", data: turnJson(outcome) } as UIMessageChunk);
@@ -111,7 +124,7 @@ function replayChunks(outcome: TurnOutcome): UIMessageChunk[] {
   const chunks: UIMessageChunk[] = [
     {
       type: "start",
-      messageId: reply?.id ?? "",
+      messageId: reply?.id ?? replyIdFor(outcome.userMessage.id),
       messageMetadata: {
         conversation_id: outcome.conversationId,
         user_message_id: outcome.userMessage.id,

@@ -76,9 +76,24 @@ async function startInTx(
     const lease = await repo.takeLease(tx, { userId, conversationId, turnId, leaseMs, seqs: 1 });
     if (!lease) {
       const exists = await repo.lockConversation(tx, userId, conversationId);
-      return exists ? { kind: "busy", conversationId } : { kind: "missing" };
+      if (exists) return { kind: "busy", conversationId };
+      if (!input.createConversation) return { kind: "missing" };
+      // An AI SDK client names a new chat itself: the conversation gets that id, unless
+      // the id is taken — by another user (404, as any conversation not yours) or by a
+      // first message of the same chat that won the race (then it is busy).
+      const created = await repo.insertLeasedConversation(tx, {
+        id: conversationId,
+        userId,
+        turnId,
+        leaseMs,
+        title: titleFrom(input.message),
+        model: deps.modelName,
+      });
+      if (!created) return { kind: "missing" };
+      seq = 1;
+    } else {
+      seq = lease.lastSeq;
     }
-    seq = lease.lastSeq;
   } else {
     const title = titleFrom(input.message);
     const created = await repo.insertLeasedConversation(tx, {
@@ -88,6 +103,7 @@ async function startInTx(
       title,
       model: deps.modelName,
     });
+    if (!created) throw new Error("insert into conversations returned no row");
     conversationId = created.id;
     seq = 1;
   }

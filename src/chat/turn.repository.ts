@@ -11,6 +11,7 @@ import type { Db, Executor, Tx } from "../db/client.ts";
 import { isUniqueViolation } from "../db/db-errors.ts";
 import { prepared } from "../db/prepared.ts";
 import { conversations, messages } from "../db/schema.ts";
+import { replyIdFor } from "./ids.ts";
 import { interval, type LeaseInput, leaseStatement } from "./lease.repository.ts";
 
 // Every statement of a chat turn (DESIGN.md §1): the lease on the conversation, step A
@@ -156,11 +157,12 @@ export async function takeLease(
 /** Creates a conversation already leased to `turnId`, with its first seq taken. */
 export async function insertLeasedConversation(
   tx: Tx,
-  input: Omit<LeaseInput, "conversationId"> & { title: string; model: string },
-): Promise<{ id: string }> {
+  input: Omit<LeaseInput, "conversationId"> & { id?: string; title: string; model: string },
+): Promise<{ id: string } | undefined> {
   const [row] = await tx
     .insert(conversations)
     .values({
+      ...(input.id ? { id: input.id } : {}),
       userId: input.userId,
       title: input.title,
       model: input.model,
@@ -168,8 +170,8 @@ export async function insertLeasedConversation(
       activeTurnId: input.turnId,
       activeTurnExpiresAt: sql`now() + ${interval(input.leaseMs)}::interval`,
     })
+    .onConflictDoNothing({ target: conversations.id })
     .returning({ id: conversations.id });
-  if (!row) throw new Error("insert into conversations returned no row");
   return row;
 }
 
@@ -305,6 +307,7 @@ export async function storeReply(
   try {
     const rows = await storeReplyQuery(db).execute({
       ...input,
+      id: replyIdFor(input.replyTo),
       toolCalls: JSON.stringify(input.toolCalls),
       usage: JSON.stringify(input.usage),
     });
@@ -335,7 +338,7 @@ const storeReplyQuery = prepared((db) => {
     .select(
       db
         .select({
-          id: sql<string>`gen_random_uuid()`.as("id"),
+          id: sql<string>`${p("id")}::uuid`.as("id"),
           conversationId: sql<string>`${p("conversationId")}::uuid`.as("conversation_id"),
           userId: sql<string>`${p("userId")}`.as("user_id"),
           seq: next.lastSeq,

@@ -10,6 +10,8 @@ export interface TurnInput {
   message: string;
   conversationId?: string | undefined;
   clientMessageId?: string | undefined;
+  /** A conversationId not found is created with that id (AI SDK clients name their chats). */
+  createConversation?: boolean;
 }
 
 export interface TurnDeps extends GenerationDeps {

@@ -297,3 +297,23 @@ export const apiKeys = pgTable(
     index("api_keys_user_created_idx").on(t.userId, t.createdAt.desc()),
   ],
 );
+
+/**
+ * What an import already brought in, per user: the key of each imported item (a TickTick
+ * task id, a hash of a Todoist row, a Tasktalk export's task) and what it became, so the
+ * same file imported twice creates nothing new.
+ */
+export const importKeys = pgTable(
+  "import_keys",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** The task it became (its per-user number), or null for a conversation. */
+    taskNumber: integer("task_number"),
+    conversationId: uuid("conversation_id"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);

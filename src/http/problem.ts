@@ -42,19 +42,6 @@ export function groupByStatus(codes: Iterable<ErrorCode>): Map<string, ErrorCode
   return byStatus;
 }
 
-/** OpenAPI response objects for these codes: one per status, application/problem+json. */
-export function problemResponses(codes: Iterable<ErrorCode>) {
-  return Object.fromEntries(
-    [...groupByStatus(codes)].map(([status, list]) => [
-      status,
-      {
-        description: list.map((code) => `\`${code}\``).join(", "),
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema(status, list) } },
-      },
-    ]),
-  );
-}
-
 export interface Problem {
   type: string;
   title: string;
@@ -67,17 +54,34 @@ export interface Problem {
 
 /** The one place where any error becomes an HTTP answer (application/problem+json). */
 export function registerProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error, request, reply) => {
-    const appError = toHttpError(error);
-    logError(request, error, appError);
-    return sendProblem(reply, request, appError);
-  });
+  app.setErrorHandler((error, request, reply) => answerError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
       request,
       new AppError("not_found", `No route for ${request.method} ${request.url.split("?")[0]}`),
     ),
+  );
+}
+
+/**
+ * Any error as a problem response, logged. `members` adds to (or, for a client that reads
+ * other names, replaces) the body's members — e.g. Better Auth's `code` and `message`.
+ */
+export function answerError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  members?: (error: AppError) => Record<string, unknown>,
+) {
+  const appError = toHttpError(error);
+  logError(request, error, appError);
+  if (!members) return sendProblem(reply, request, appError);
+  const extra = { ...appError.extra, ...members(appError) };
+  return sendProblem(
+    reply,
+    request,
+    new AppError(appError.code, appError.detail, { cause: error, extra }),
   );
 }
 

@@ -44,7 +44,8 @@ for (const backend of await availableBackends()) {
       });
       assert.equal(bad.statusCode, 401);
       assert.equal(bad.headers["content-type"], "application/problem+json; charset=utf-8");
-      assert.equal(bad.json().code, "unauthorized");
+      assert.equal(bad.json().problem_code, "unauthorized");
+      assert.equal(bad.json().code, "INVALID_EMAIL_OR_PASSWORD"); // Better Auth's, for its client
     });
 
     test("no token, a tampered token and an expired session are all 401 problems (A5)", async () => {
@@ -145,7 +146,7 @@ for (const backend of await availableBackends()) {
         { origin: "https://evil.example", cookie: "better-auth.session_token=x" },
       );
       assert.equal(res.status, 403);
-      assert.equal(((await res.json()) as { code: string }).code, "forbidden");
+      assert.equal(((await res.json()) as { problem_code: string }).problem_code, "forbidden");
     });
   });
 }

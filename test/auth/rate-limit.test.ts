@@ -77,7 +77,7 @@ for (const backend of await availableBackends()) {
       // Now even the right password, from yet another address, waits.
       const locked = await signIn(t, victim.email, PASSWORD);
       assert.equal(locked.statusCode, 429, locked.body);
-      assert.equal(locked.json().code, "rate_limited");
+      assert.equal(locked.json().problem_code, "rate_limited");
       assert.match(locked.headers["content-type"] ?? "", /^application\/problem\+json/);
       const wait = Number(locked.headers["retry-after"]);
       assert.ok(wait >= 1 && wait <= 30, String(locked.headers["retry-after"]));

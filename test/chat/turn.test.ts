@@ -311,7 +311,11 @@ for (const backend of await availableBackends()) {
         });
       assert.equal((await raw('{"message": "hi"', "application/json")).json().code, "invalid_json");
       assert.equal((await raw("message=hi", "application/x-www-form-urlencoded")).statusCode, 415);
-      const huge = await raw(JSON.stringify({ message: "x".repeat(200_000) }), "application/json");
+      // Over CHAT_BODY_LIMIT_BYTES (4 MiB: an AI SDK client sends the whole chat each time).
+      const huge = await raw(
+        JSON.stringify({ message: "x".repeat(5_000_000) }),
+        "application/json",
+      );
       assert.equal(huge.statusCode, 413);
       assert.equal(huge.json().code, "payload_too_large");
       assert.equal(f.llm.requests.length, before, "no model call for a bad request");

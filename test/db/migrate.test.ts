@@ -16,6 +16,7 @@ const TABLES = [
   "api_keys",
   "app_settings",
   "conversations",
+  "import_keys",
   "lists",
   "messages",
   "rate_limit",

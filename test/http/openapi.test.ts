@@ -372,6 +372,22 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     params: { id: conversationId },
   }); // 404
 
+  // Export and import.
+  const exported = await call("GET", "/api/export", { headers: auth });
+  assert.equal(exported.statusCode, 200, exported.body);
+  await call("POST", "/api/import", {
+    headers: auth,
+    query: "format=tasktalk",
+    payload: exported.json(),
+  });
+  await call("POST", "/api/import", {
+    headers: auth,
+    query: "format=todoist",
+    payload: { not: "csv" },
+  }); // 415
+  await call("POST", "/api/import", { headers: auth, query: "format=bogus", payload: {} }); // 400
+  await call("GET", "/api/chat/{id}/stream", { headers: auth, params: { id: "abc" } }); // 204
+
   // API keys.
   const key = await call("POST", "/api/api-keys", { headers: auth, payload: { name: "laptop" } });
   assert.equal(key.statusCode, 201, key.body);

@@ -10,6 +10,7 @@ import { ChatPanel } from "./Chat.tsx";
 import { ConversationList } from "./Conversations.tsx";
 import { browserTimeZone } from "./due.ts";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
+import { Portability } from "./Portability.tsx";
 import { TasksPanel } from "./Tasks.tsx";
 
 export type Loadable<T> =
@@ -177,6 +178,12 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           <span className="who" title={props.user.email}>
             {props.user.name || props.user.email}
           </span>
+          <Portability
+            onImported={() => {
+              loadTasks();
+              void loadConversations();
+            }}
+          />
           <button type="button" className="btn ghost small" onClick={props.onSignOut}>
             Sign out
           </button>
