@@ -19,8 +19,11 @@ export const SERVER_ENTRY = join(SERVER_DIST, "main.mjs");
 const STAMP = join(SERVER_DIST, ".source-hash");
 /** What the bundle is made of: our sources, the locked dependency versions, this script. */
 const INPUTS = ["src", "package-lock.json", "scripts/build-server.ts"];
-/** Kept out of the bundle, loaded from node_modules at run time. */
-const EXTERNAL = ["@electric-sql/pglite", "pg-native"];
+/**
+ * Kept out of the bundle, loaded from node_modules at run time. @fastify/swagger-ui serves
+ * the Swagger UI files from its own package directory (found through __dirname).
+ */
+const EXTERNAL = ["@electric-sql/pglite", "pg-native", "@fastify/swagger-ui"];
 
 function serverSourceHash(): string {
   return hashInputs(ROOT, INPUTS);

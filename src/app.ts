@@ -14,6 +14,7 @@ import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
 import { clientErrorHandler, limitConnectionsPerAddress } from "./http/connections.ts";
 import { loggerOptions } from "./http/log.ts";
+import { openApiRoutes, registerOpenApi } from "./http/openapi.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import type { RouteAuth } from "./http/request-context.ts";
 import { registerStrictUtf8 } from "./http/utf8.ts";
@@ -108,6 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerShutdown(app);
   registerProblemHandlers(app);
   registerStrictUtf8(app);
+  // The OpenAPI generator sees every route; before the auth hook (the docs page is public).
+  await registerOpenApi(app);
   registerRequestUser(app, auth, database.db, config.quotas.limits, deps.jobs);
   const routeList: RouteInfo[] = [];
   app.decorate("routeList", routeList);
@@ -151,5 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(mcpRoutes, { database, config });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);
+  // GET /openapi.json and the reference page at /docs.
+  await app.register(openApiRoutes);
   return app;
 }

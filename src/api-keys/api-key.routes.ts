@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { SECURITY } from "../http/openapi.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import * as service from "./api-key.service.ts";
 import { apiKeyName, toApiKeyJson } from "./api-key.ts";
@@ -42,8 +43,12 @@ export async function apiKeyRoutes(app: FastifyInstance) {
     {
       config: { quota: "api_key_create" },
       schema: {
+        summary: "Create a personal API key (the key is shown once)",
         body: z.strictObject({ name: apiKeyName }),
         response: { 201: CreatedJson },
+        security: SECURITY.session,
+        // forbidden: a key cannot manage keys; conflict: the per-user maximum is reached.
+        errors: ["forbidden", "conflict"],
       },
     },
     async (request, reply) => {
@@ -57,14 +62,33 @@ export async function apiKeyRoutes(app: FastifyInstance) {
 
   r.get(
     "/api/api-keys",
-    { schema: { response: { 200: z.object({ items: z.array(ApiKeyJson) }) } } },
+    {
+      schema: {
+        summary: "My API keys (never their secrets)",
+        response: { 200: z.object({ items: z.array(ApiKeyJson) }) },
+        security: SECURITY.session,
+        errors: ["forbidden"],
+      },
+    },
     async (request) => ({
       items: (await service.listApiKeys(ctx(request))).map(toApiKeyJson),
     }),
   );
 
-  r.delete("/api/api-keys/:key_id", { schema: { params: KeyParams } }, async (request, reply) => {
-    await service.revokeApiKey(ctx(request), request.params.key_id);
-    return reply.status(204).send();
-  });
+  r.delete(
+    "/api/api-keys/:key_id",
+    {
+      schema: {
+        summary: "Revoke an API key",
+        params: KeyParams,
+        response: { 204: z.null().describe("Revoked") },
+        security: SECURITY.session,
+        errors: ["forbidden", "not_found"],
+      },
+    },
+    async (request, reply) => {
+      await service.revokeApiKey(ctx(request), request.params.key_id);
+      return reply.status(204).send(null);
+    },
+  );
 }

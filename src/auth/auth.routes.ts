@@ -46,6 +46,8 @@ export async function authRoutes(
     method: ["GET", "POST"],
     url: "/api/auth/*",
     config: { auth: "public" },
+    // Documented path by path in auth.openapi.ts (Better Auth's routes have no schema here).
+    schema: { hide: true },
     handler: (request, reply) => forward(opts, request, reply),
   });
 }

@@ -8,7 +8,7 @@ import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { streamTurn } from "./sse.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { TurnDeps } from "./turn.ts";
-import { turnJson } from "./turn-json.ts";
+import { TurnJson, turnJson } from "./turn-json.ts";
 
 export const MESSAGE_MAX = 8000;
 
@@ -122,12 +122,37 @@ export async function chatRoutes(
   const config = { door: "chat" } as const;
   // Every send counts against the caller's chat quotas (per minute and per day).
   const counted = { ...config, quota: "chat" } as const;
+  const response = {
+    200: {
+      description:
+        "The turn: JSON, or with `Accept: text/event-stream` the AI SDK UI message stream",
+      content: {
+        "application/json": { schema: TurnJson },
+        "text/event-stream": { schema: z.string() },
+      },
+    },
+  };
+  // not_found: the conversation; turn_in_progress: a reply is still being generated there
+  // (after TURN_QUEUE_MS); idempotency_mismatch: client_message_id reused with another
+  // message; model_error / model_timeout: the model failed (the user message is kept).
+  const errors = [
+    "not_found",
+    "turn_in_progress",
+    "idempotency_mismatch",
+    "model_error",
+    "model_timeout",
+  ] as const;
   r.post(
     "/api/chat",
     {
       config: counted,
       bodyLimit: opts.bodyLimit,
-      schema: { body: z.union([ChatBody, SdkChatBody]) },
+      schema: {
+        summary: "One chat turn (our body, or the AI SDK useChat body: then a stream)",
+        body: z.union([ChatBody, SdkChatBody]),
+        response,
+        errors,
+      },
     },
     (request, reply) => handle(request, reply, request.body),
   );
@@ -137,15 +162,28 @@ export async function chatRoutes(
   // there is never one: 204, which the SDK reads as "nothing to resume".
   r.get(
     "/api/chat/:id/stream",
-    { config, schema: { params: z.strictObject({ id: z.string().min(1).max(200) }) } },
-    (_request, reply) => reply.code(204).send(),
+    {
+      config,
+      schema: {
+        summary: "Resume a stream (useChat): never one to resume",
+        params: z.strictObject({ id: z.string().min(1).max(200) }),
+        response: { 204: z.null().describe("Nothing to resume") },
+      },
+    },
+    async (_request, reply) => reply.code(204).send(null),
   );
 
   r.post(
     "/api/:user_id/chat",
     {
       config: counted,
-      schema: { params: z.strictObject({ user_id: z.string().min(1).max(200) }), body: ChatBody },
+      schema: {
+        summary: "One chat turn (the seed's path: user_id must be the caller's)",
+        params: z.strictObject({ user_id: z.string().min(1).max(200) }),
+        body: ChatBody,
+        response,
+        errors,
+      },
     },
     (request, reply) => {
       if (request.params.user_id !== requireUser(request).id) {

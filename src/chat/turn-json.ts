@@ -1,5 +1,16 @@
-import { toMessageJson } from "../conversations/conversation.ts";
+import { z } from "zod";
+import { ToolCallJson, toMessageJson } from "../conversations/conversation.ts";
 import type { TurnOutcome } from "./turn.ts";
+
+/** The JSON answer of a turn (and the `data-turn` part of a stream). */
+export const TurnJson = z.object({
+  conversation_id: z.string(),
+  message_id: z.string().nullable().describe("The stored reply"),
+  user_message_id: z.string(),
+  response: z.string(),
+  tool_calls: z.array(ToolCallJson),
+  status: z.enum(["complete", "truncated", "error"]),
+});
 
 /** The seed contract: {conversation_id, response, tool_calls}, plus ids and status. */
 export function turnJson(outcome: TurnOutcome) {

@@ -3,7 +3,13 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { requireContext } from "../http/request-context.ts";
 import * as service from "./conversation.service.ts";
-import { TITLE_MAX, toConversationJson, toMessageJson } from "./conversation.ts";
+import {
+  ConversationJson,
+  MessageJson,
+  TITLE_MAX,
+  toConversationJson,
+  toMessageJson,
+} from "./conversation.ts";
 
 /**
  * A query integer is plain decimal digits: "" (which coercion reads as 0), " 5", "0x10",
@@ -33,10 +39,14 @@ export async function conversationRoutes(app: FastifyInstance) {
     "/api/conversations",
     {
       schema: {
+        summary: "My conversations, newest activity first",
         querystring: z.strictObject({
           limit: pageLimit(20, 100),
           cursor: z.string().max(200).optional(),
         }),
+        response: {
+          200: z.object({ items: z.array(ConversationJson), next_cursor: z.string().nullable() }),
+        },
       },
     },
     async (request) => {
@@ -45,16 +55,29 @@ export async function conversationRoutes(app: FastifyInstance) {
     },
   );
 
-  r.get("/api/conversations/:id", { schema: { params: IdParams } }, async (request) =>
-    toConversationJson(await service.getConversation(ctx(request), request.params.id)),
+  r.get(
+    "/api/conversations/:id",
+    {
+      schema: {
+        summary: "One conversation",
+        params: IdParams,
+        response: { 200: ConversationJson },
+        errors: ["not_found"],
+      },
+    },
+    async (request) =>
+      toConversationJson(await service.getConversation(ctx(request), request.params.id)),
   );
 
   r.patch(
     "/api/conversations/:id",
     {
       schema: {
+        summary: "Rename a conversation",
         params: IdParams,
         body: z.strictObject({ title: z.string().trim().min(1).max(TITLE_MAX) }),
+        response: { 200: ConversationJson },
+        errors: ["not_found"],
       },
     },
     async (request) =>
@@ -63,16 +86,35 @@ export async function conversationRoutes(app: FastifyInstance) {
       ),
   );
 
-  r.delete("/api/conversations/:id", { schema: { params: IdParams } }, async (request, reply) => {
-    await service.deleteConversation(ctx(request), request.params.id);
-    return reply.status(204).send();
-  });
+  r.delete(
+    "/api/conversations/:id",
+    {
+      schema: {
+        summary: "Delete a conversation and its messages",
+        params: IdParams,
+        response: { 204: z.null().describe("Deleted") },
+        errors: ["not_found"],
+      },
+    },
+    async (request, reply) => {
+      await service.deleteConversation(ctx(request), request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
 
   r.get(
     "/api/conversations/:id/messages",
     {
       schema: {
+        summary: "A conversation's messages in seq order, a page at a time",
         params: IdParams,
+        response: {
+          200: z.object({
+            items: z.array(MessageJson),
+            next_cursor: z.number().nullable().describe("The seq to pass next, same direction"),
+          }),
+        },
+        errors: ["not_found"],
         querystring: z
           .strictObject({
             limit: pageLimit(50, 200),

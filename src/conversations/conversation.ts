@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 export interface Conversation {
   id: string;
   userId: string;
@@ -34,6 +36,32 @@ export interface Message {
   /** For a reply with status "error": the code the turn answered with. */
   errorCode: string | null;
 }
+
+/** The API's shapes (toConversationJson, toMessageJson): response schemas and the document. */
+export const ConversationJson = z.object({
+  id: z.string(),
+  title: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+export const ToolCallJson = z.object({
+  name: z.string(),
+  arguments: z.unknown(),
+  result: z.unknown(),
+});
+
+export const MessageJson = z.object({
+  id: z.string(),
+  seq: z.number(),
+  role: z.enum(["user", "assistant", "tool", "system"]),
+  content: z.string(),
+  tool_calls: z.array(ToolCallJson),
+  status: z.enum(["complete", "error", "truncated"]),
+  reply_to: z.string().nullable(),
+  client_message_id: z.string().nullable(),
+  created_at: z.string(),
+});
 
 export const TITLE_MAX = 200;
 export const DEFAULT_TITLE = "New conversation";

@@ -4,6 +4,44 @@ import { z } from "zod";
 import { classifyDbError, toAppError } from "../db/db-errors.ts";
 import { AppError, ERROR_CODES, type ErrorCode, RETRYABLE_CODES } from "../errors.ts";
 
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/**
+ * The one error body (RFC 9457), as documented in the OpenAPI document: each operation's
+ * problem responses narrow `status` and `code` to what that route answers with. Some
+ * errors carry extra members (a failed turn's `conversation_id`, Better Auth's `auth_code`).
+ */
+export const ProblemJson = z
+  .looseObject({
+    type: z.string().describe("`urn:tasktalk:error:<code>`"),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    request_id: z.string(),
+  })
+  .meta({ id: "Problem", description: "An error (application/problem+json)" });
+
+/** The shared Problem (a components schema), narrowed to one status and its codes. */
+export function problemSchema(status: string | number, codes: readonly ErrorCode[]) {
+  return {
+    allOf: [
+      { $ref: "#/components/schemas/Problem" },
+      { properties: { status: { const: Number(status) }, code: { enum: [...codes] } } },
+    ],
+  };
+}
+
+/** Codes grouped by their HTTP status (as OpenAPI response keys), each list sorted. */
+export function groupByStatus(codes: Iterable<ErrorCode>): Map<string, ErrorCode[]> {
+  const byStatus = new Map<string, ErrorCode[]>();
+  for (const code of [...new Set(codes)].sort()) {
+    const status = String(ERROR_CODES[code].status);
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return byStatus;
+}
+
 export interface Problem {
   type: string;
   title: string;
@@ -14,15 +52,6 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-/** The problem body as a response schema (routes declare it for their 4xx answers). */
-export const ProblemJson = z.looseObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  code: z.string(),
-  request_id: z.string(),
-});
 
 /** The one place where any error becomes an HTTP answer (application/problem+json). */
 export function registerProblemHandlers(app: FastifyInstance): void {
@@ -74,10 +103,12 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     reply.header("retry-after", error.code === "rate_limited" ? "60" : "1");
   if (error.headers) reply.headers(error.headers);
   if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="tasktalk"');
+  // Serialized here: a route's response schema for this status (GET /health's 503 body)
+  // must never be applied to a problem.
   return reply
     .status(error.status)
-    .type("application/problem+json")
-    .send(problemBody(request.id, error));
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problemBody(request.id, error)));
 }
 
 /** Maps framework, validation and database errors onto the closed list of codes. */

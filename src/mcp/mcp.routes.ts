@@ -1,5 +1,6 @@
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
 import type { Config } from "../config.ts";
 import type { RequestContext } from "../context.ts";
 import type { Database } from "../db/client.ts";
@@ -29,7 +30,30 @@ export async function mcpRoutes(
 
   // Each request counts against the MCP quota (and needs MCP enabled for the account).
   const counted = { ...config, quota: "mcp" } as const;
-  app.post("/mcp", { config: counted, onRequest: checkHost }, async (request, reply) => {
+  const jsonRpc = z.looseObject({ jsonrpc: z.literal("2.0") });
+  const schema = {
+    summary: "MCP Streamable HTTP (stateless, JSON answers): the five task tools",
+    response: {
+      200: {
+        description: "A JSON-RPC response",
+        content: { "application/json": { schema: jsonRpc } },
+      },
+      202: z.null().describe("A notification or response was accepted (no body)"),
+      ...Object.fromEntries(
+        [400, 406, 415].map((status) => [
+          status,
+          {
+            description: "Refused by the MCP transport: a JSON-RPC error",
+            content: { "application/json": { schema: jsonRpc } },
+          },
+        ]),
+      ),
+    },
+    // forbidden: Host or Origin not this server's; the body is parsed as JSON (invalid_json,
+    // payload_too_large, unsupported_media_type) before the transport reads it.
+    errors: ["forbidden", "invalid_json", "payload_too_large", "unsupported_media_type"],
+  } as const;
+  app.post("/mcp", { config: counted, schema, onRequest: checkHost }, async (request, reply) => {
     await serveMcp(requireContext(request), request, reply);
     return reply;
   });
@@ -45,6 +69,10 @@ export async function mcpRoutes(
       method,
       url: "/mcp",
       config,
+      schema: {
+        summary: "Not allowed: this MCP endpoint is stateless (use POST)",
+        errors: ["forbidden", "method_not_allowed"],
+      },
       onRequest: [checkHost, notAllowed],
       handler: notAllowed,
     });

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
 import type { Database } from "../db/client.ts";
 import { observeDbFailures } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
@@ -42,7 +43,19 @@ export function registerMetrics(
   });
 
   const expected = opts.token === undefined ? undefined : digest(opts.token);
-  app.get("/metrics", { config: { auth: "public" } }, async (request, reply) => {
+  const schema = {
+    summary: "Prometheus metrics (text format)",
+    response: {
+      200: {
+        description: "The metrics of this instance",
+        content: { "text/plain": { schema: z.string() } },
+      },
+    },
+    // With METRICS_TOKEN: the token as a bearer (else 401); without: loopback only (else 403).
+    security: [{ metricsToken: [] }, {}],
+    errors: ["unauthorized", "forbidden"],
+  } as const;
+  app.get("/metrics", { config: { auth: "public" }, schema }, async (request, reply) => {
     if (expected) {
       const presented = /^Bearer (.+)$/i.exec(request.headers.authorization ?? "")?.[1];
       // Digests have one length, so the comparison takes the same time whatever was sent.

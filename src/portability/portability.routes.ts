@@ -30,18 +30,35 @@ export async function portabilityRoutes(app: FastifyInstance, opts: { bodyLimit:
   );
   const r = app.withTypeProvider<ZodTypeProvider>();
 
-  r.get("/api/export", {}, async (request, reply) => {
-    const data = await exportAll(requireContext(request));
-    const day = data.exported_at.slice(0, 10);
-    reply.header("content-disposition", `attachment; filename="tasktalk-export-${day}.json"`);
-    return data;
-  });
+  // The full shape is TasktalkExport (what POST /api/import reads back); documented loosely.
+  const ExportJson = z
+    .looseObject({
+      format: z.literal("tasktalk"),
+      version: z.number(),
+      exported_at: z.string(),
+      user: z.looseObject({ id: z.string() }),
+      tasks: z.array(z.looseObject({})),
+      conversations: z.array(z.looseObject({})),
+    })
+    .describe("Everything of the caller: tasks, lists, labels, conversations with messages");
+  r.get(
+    "/api/export",
+    { schema: { summary: "Export everything (JSON)", response: { 200: ExportJson } } },
+    async (request, reply) => {
+      const data = await exportAll(requireContext(request));
+      const day = data.exported_at.slice(0, 10);
+      reply.header("content-disposition", `attachment; filename="tasktalk-export-${day}.json"`);
+      return data;
+    },
+  );
 
   r.post(
     "/api/import",
     {
       bodyLimit: opts.bodyLimit,
       schema: {
+        summary: "Import a Tasktalk export (JSON), a Todoist CSV or a TickTick CSV backup",
+        consumes: ["application/json", "text/csv", "text/plain"],
         querystring: z.strictObject({
           format: z.enum(["tasktalk", "todoist", "ticktick"]),
           list: z.string().trim().min(1).max(100).optional(),

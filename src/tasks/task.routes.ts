@@ -52,6 +52,9 @@ const TaskListQuery = z.strictObject({
 
 const TaskPage = z.object({ items: z.array(TaskJson), next_cursor: z.string().nullable() });
 
+/** A task answered with an `ETag: "<version>"` header (If-Match for the next PATCH). */
+const TaskWithEtag = TaskJson.describe('The task; the ETag header is its version ("3")');
+
 /**
  * REST door to the task service. DELETE answers 200 with the task as it was (not 204), so
  * a client can show or undo what it removed, as the delete_task tool reports its title.
@@ -64,7 +67,13 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.get(
     "/api/tasks",
-    { schema: { querystring: TaskListQuery, response: { 200: TaskPage } } },
+    {
+      schema: {
+        summary: "List tasks: filters, search, sort, cursor pages",
+        querystring: TaskListQuery,
+        response: { 200: TaskPage },
+      },
+    },
     async (request) => {
       const page = await service.listTasks(ctx(request), request.query);
       return { items: page.tasks.map(toTaskJson), next_cursor: page.nextCursor };
@@ -75,6 +84,7 @@ export async function taskRoutes(app: FastifyInstance) {
     "/api/lists",
     {
       schema: {
+        summary: "The lists, Inbox first, with their pending task counts",
         response: {
           200: z.object({ items: z.array(z.object({ name: z.string(), task_count: z.number() })) }),
         },
@@ -85,14 +95,30 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.post(
     "/api/tasks",
-    { config: WRITE, schema: { body: NewTaskInput, response: { 201: TaskJson } } },
+    {
+      config: WRITE,
+      schema: {
+        summary: "Add a task",
+        body: NewTaskInput,
+        response: { 201: TaskWithEtag.describe("The new task (ETag: its version)") },
+        // parent_id names no task of the caller's.
+        errors: ["not_found"],
+      },
+    },
     async (request, reply) =>
       withEtag(reply.status(201), await service.addTask(ctx(request), request.body)),
   );
 
   r.get(
     "/api/tasks/:number",
-    { schema: { params: NumberParams, response: { 200: TaskJson } } },
+    {
+      schema: {
+        summary: "One task by its number",
+        params: NumberParams,
+        response: { 200: TaskWithEtag },
+        errors: ["not_found"],
+      },
+    },
     async (request, reply) =>
       withEtag(reply, await service.getTask(ctx(request), request.params.number)),
   );
@@ -101,7 +127,13 @@ export async function taskRoutes(app: FastifyInstance) {
     "/api/tasks/:number",
     {
       config: WRITE,
-      schema: { params: NumberParams, body: TaskChangesInput, response: { 200: TaskJson } },
+      schema: {
+        summary: "Change a task (If-Match: its ETag, else no version check)",
+        params: NumberParams,
+        body: TaskChangesInput,
+        response: { 200: TaskWithEtag },
+        errors: ["not_found", "precondition_failed"],
+      },
     },
     async (request, reply) => {
       const ifMatchVersion = parseIfMatch(request.headers["if-match"]);
@@ -114,7 +146,15 @@ export async function taskRoutes(app: FastifyInstance) {
 
   r.delete(
     "/api/tasks/:number",
-    { config: WRITE, schema: { params: NumberParams, response: { 200: TaskJson } } },
+    {
+      config: WRITE,
+      schema: {
+        summary: "Move a task and its subtasks to the trash",
+        params: NumberParams,
+        response: { 200: TaskJson.describe("The task as it was") },
+        errors: ["not_found"],
+      },
+    },
     // To the trash, with its subtasks: POST …/restore brings them back (TRASH_DAYS).
     async (request) =>
       toTaskJson((await service.deleteTask(ctx(request), request.params.number)).task),

@@ -26,14 +26,17 @@ export async function userRoutes(app: FastifyInstance) {
     return { ...me, role: access.role, access: toAccessJson(access) };
   };
 
-  r.get("/api/me", { schema: { response: { 200: MeJson } } }, async (request) =>
-    withAccess(request, await service.getMe(requireContext(request))),
+  r.get(
+    "/api/me",
+    { schema: { summary: "Who I am, my time zone, role and access", response: { 200: MeJson } } },
+    async (request) => withAccess(request, await service.getMe(requireContext(request))),
   );
 
   r.patch(
     "/api/me",
     {
       schema: {
+        summary: "Set my time zone (an IANA name)",
         // Strict: name, email, id… are not changed here (Better Auth owns them).
         body: z.strictObject({ timezone: z.string().min(1).max(100) }),
         response: { 200: MeJson },

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
 import { rootPath } from "../paths.ts";
 
 export const WEB_DIST = rootPath("web", "dist");
@@ -53,14 +54,37 @@ export async function webRoutes(app: FastifyInstance, opts: { root?: string } = 
     return reply.sendFile("index.html", root, { cacheControl: false });
   };
 
-  app.get("/", { config: { auth: "public" }, logLevel: "warn" }, (_request, reply) => page(reply));
-  app.get("/index.html", { config: { auth: "public" }, logLevel: "warn" }, (_request, reply) =>
-    page(reply),
-  );
+  const html = (description: string) => ({
+    description,
+    content: { "text/html": { schema: z.string() } },
+  });
+  const pageOptions = {
+    config: { auth: "public" },
+    logLevel: "warn",
+    schema: {
+      summary: "The chat page",
+      response: { 200: html("The page"), 503: html("Not built yet: how to build it") },
+    },
+  } as const;
+  app.get("/", pageOptions, (_request, reply) => page(reply));
+  app.get("/index.html", pageOptions, (_request, reply) => page(reply));
 
   app.get<{ Params: { "*": string } }>(
     "/assets/*",
-    { config: { auth: "public" }, logLevel: "warn" },
+    {
+      config: { auth: "public" },
+      logLevel: "warn",
+      schema: {
+        summary: "The page's hashed, immutable files",
+        response: {
+          200: {
+            description: "A script, style sheet or image",
+            content: { "*/*": { schema: z.string() } },
+          },
+        },
+        errors: ["not_found"],
+      },
+    },
     (request, reply) => {
       const name = request.params["*"];
       if (!ASSET.test(name) || name.startsWith(".")) return reply.callNotFound();
