@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   request_timeout: { status: 408, title: "The request took too long to arrive" },
   conflict: { status: 409, title: "Conflict with the current state" },
   turn_in_progress: { status: 409, title: "A reply is still being generated" },
+  nothing_pending: { status: 409, title: "No action is waiting for a confirmation" },
   precondition_failed: { status: 412, title: "The resource changed since you read it" },
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },

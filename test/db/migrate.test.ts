@@ -18,6 +18,7 @@ const TABLES = [
   "conversations",
   "lists",
   "messages",
+  "pending_actions",
   "rate_limit",
   "session",
   "sign_in_failures",
