@@ -142,11 +142,19 @@ function readPrompt(prompt: LanguageModelV4Prompt): PromptView {
 /** Lowercase word stems of at least 3 letters ("washed" → "wash", "bills" → "bill"). */
 function stems(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
-    .filter((w) => w.length >= 3)
+    .filter((w) => w.length >= 2)
     .map((w) => w.replace(/(?:ing|ed|es|s)$/u, "") || w);
 }
 
-const STOP = new Set(["the", "task", "todo", "item", "one", "and", "for", "from", "list", "that"]);
+const POSITION =
+  /\b(?:last|latest|newest|oldest|first|second|third|fourth|fifth|final|bottom|top|recent|previous|next|\d+(?:st|nd|rd|th)|all|every|everything|completed|finished|done|pending|open|remaining|checked)\b/iu;
+
+const STOP = new Set(
+  (
+    "the task todo item one and for from list that this it its to of on in my me an is do up " +
+    "at so no or by be we us as please delete remove get rid off can you could just"
+  ).split(" "),
+);
 
 /**
  * A delete of a task the user did not name: the number is not in their message, its title
@@ -159,6 +167,8 @@ function fuzzyPick(id: number, view: PromptView): boolean {
   if (new RegExp(`(?<![\\d])${id}(?![\\d])`, "u").test(view.userText)) return false;
   const before = view.previousAssistantText;
   if (before.includes(title) || new RegExp(`\\b${id}\\b`, "u").test(before)) return false;
+  // A place in the list ("the last one", "the second task") names a task as surely as words.
+  if (POSITION.test(view.userText)) return false;
   const said = stems(view.userText).filter((w) => !STOP.has(w));
   const named = stems(title).filter((w) => !STOP.has(w));
   const close = (a: string, b: string) =>
