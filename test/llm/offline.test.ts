@@ -62,7 +62,7 @@ test("several numbers become one step of calls, held for a yes (issue 13), then 
     o.calls.map((c) => c.name),
     ["hold_for_confirmation", "confirm_pending_action"],
   );
-  assert.deepEqual((o.calls[0]?.input as { calls: unknown[] }).calls, [
+  assert.deepEqual((o.calls[0]?.input as { calls?: unknown[] } | undefined)?.calls, [
     { name: "complete_task", input: { task_id: 1 } },
     { name: "complete_task", input: { task_id: 3 } },
   ]);
