@@ -207,6 +207,15 @@ const ASK_HEAD =
 const ASK_TAIL =
   /\s+(?:(?:already|yet|still|now|then|too|or not|again)|(?:done|finished|complete|completed|checked off|ticked off|paid|sorted|handled|pending|open|open still|still open|still pending|on (?:my|the) list|there))$/iu;
 
+/** "Did I finish the report?" read as a list request: a question about that one task. */
+export function askedAbout(text: string): Intent | undefined {
+  if (!/^(?:did|didn't|have|haven't|has|hasn't|had|is|isn't|was|wasn't|were|are)\s/iu.test(text)) {
+    return undefined;
+  }
+  const ref = questionRef(text);
+  return ref?.kind === "words" ? { kind: "ask", mode: "done", ref } : undefined;
+}
+
 function questionRef(text: string): Ref | undefined {
   let body = text.replace(/\?+\s*$/u, "").replace(ASK_HEAD, "");
   for (let i = 0; i < 4; i++) body = body.replace(ASK_TAIL, "");

@@ -7,7 +7,14 @@
 import { pullMarks, takeDue, takeList } from "./attributes.ts";
 import { MAX_REQUEST_CHARS } from "./bounds.ts";
 import type { Clock } from "./clock.ts";
-import { fixTypos, isQuestion, readNegation, readQuestion, readUndo } from "./judgement.ts";
+import {
+  askedAbout,
+  fixTypos,
+  isQuestion,
+  readNegation,
+  readQuestion,
+  readUndo,
+} from "./judgement.ts";
 import { cleanMessage, parseMessage, stripFiller } from "./parse.ts";
 import { parseRef, splitTitle } from "./phrases.ts";
 import type { Intent, Priority } from "./types.ts";
@@ -274,6 +281,8 @@ function read(raw: string, clock: Clock): Intent {
   if (isQuestion(cleaned) && understood.kind !== "list" && understood.kind !== "add") {
     return readQuestion(text, understood) ?? understood;
   }
+  // "Did I finish the quarterly report?" asks about one task, not for the completed list.
+  if (understood.kind === "list" && !understood.view) return askedAbout(text) ?? understood;
   return understood;
 }
 
