@@ -297,6 +297,7 @@ const TASKISH =
 
 /** The topic of a reply to a message nothing else understood. */
 export function notUnderstood(text: string): ChatTopic {
+  if (yesOrNo(text)) return "no_question";
   if (FOREIGN.test(text) && !ENGLISH.test(text)) return "not_english";
   if (REPEAT.test(text)) return "cant_repeat";
   if (SCHEDULE.test(text) && TASKISH.test(text)) return "cant_schedule";

@@ -22,6 +22,7 @@ export const CHAT: Record<ChatTopic, string> = {
   cant_repeat: `I can't make repeating tasks yet. I can add it once with a due date, for example "add stretch tomorrow at 7am". ${CAPABILITIES}`,
   cant_schedule: `I can't schedule, share or send tasks yet: I only keep your task list. ${CAPABILITIES}`,
   unclear_task: `I didn't understand what to do with your tasks there. ${CAPABILITIES} For example: "add call the bank", "mark task 2 as done" or "delete the milk task".`,
+  no_question: `There's nothing waiting for a yes or no right now, so I didn't change anything. ${CAPABILITIES}`,
   too_long: `That message is too long for me: I read requests of up to ${MAX_REQUEST_CHARS} characters. Please send a shorter one, one request at a time, for example "add call the bank" or "mark task 2 as done".`,
 };
 

@@ -24,7 +24,9 @@ export type ChatTopic =
   | "not_english"
   | "cant_repeat"
   | "cant_schedule"
-  | "unclear_task";
+  | "unclear_task"
+  /** A bare "yes" / "no" when no question is waiting for it. */
+  | "no_question";
 
 /**
  * What a question or a negation is about; it is answered from list_tasks, never acted on.
