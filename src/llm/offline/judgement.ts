@@ -267,10 +267,27 @@ export function readUndo(text: string): Intent | undefined {
 
 // ---- the answer to a confirmation question ----
 
-const YES =
-  /^(?:y|yes|yeah|yep|yup|ya|yea|sure|ok|okay|k|alright|all right|confirm|confirmed|correct|right|absolutely|definitely|of course|please do|do it|go ahead|go for it|proceed|affirmative|that's right|sounds good|fine|why not|let's do it|yes please|please)(?:[,!.]?\s+(?:yes|please|do it|go ahead|delete (?:them|it|all|those)|(?:mark|complete) (?:them|it)|that's (?:right|fine|correct)|i'm sure|thanks|sure|all of them|now))*$/iu;
-const NO =
-  /^(?:n|no|nope|nah|no way|don't|do not|dont|cancel|cancel that|stop|wait|never ?mind|nvm|forget it|abort|keep (?:them|it|those|everything)|leave (?:them|it|those)(?: alone)?|not now|no thanks|no thank you|actually no|hold on|oops no|don't do (?:it|that))(?:[,!.]?\s+(?:thanks|thank you|don't|keep (?:them|it)|never ?mind|leave (?:them|it)|i changed my mind|don't do (?:it|that)|not (?:them|that)))*$/iu;
+const YES_HEAD =
+  /^(?:y|yes|yeah|yep|yup|ya|yea|yes please|sure|sure thing|ok|okay|k|alright|all right|confirm|confirmed|correct|right|absolutely|definitely|of course|please do|do it|go ahead|go for it|proceed|affirmative|that's right|that is right|sounds good|fine|why not|let's do it|lets do it|do that|go on|i'm sure|i am sure|please)(?=$|[\s,!.])/u;
+const NO_HEAD =
+  /^(?:n|no|nope|nah|no way|don't|do not|dont|cancel|cancel that|stop|wait|never ?mind|nvm|forget it|abort|keep (?:them|it|those|everything|all)|leave (?:them|it|those|everything)|not now|hold on|actually no|oops no|no thanks|no thank you|changed my mind|i changed my mind)(?=$|[\s,!.])/u;
+/** Words that may follow a yes without making it another request ("yes, delete them all"). */
+const AFTER_YES = new Set(
+  (
+    "yes yeah yep please do it go ahead delete remove complete mark them all those everything " +
+    "of i'm im sure thanks thank you that's right fine correct proceed for yep ok okay " +
+    "absolutely definitely now both the tasks as done just confirm confirmed let's lets is " +
+    "good sounds perfect great that these go on and thing"
+  ).split(" "),
+);
+/** Words that may follow a no ("no, keep them"). */
+const AFTER_NO = new Set(
+  (
+    "no don't dont do not it that them those keep leave alone thanks thank you never mind " +
+    "i changed my mind please stop cancel wait forget all everything as is they are fine " +
+    "actually sorry"
+  ).split(" "),
+);
 
 /** "yes" / "no" (or undefined) as the answer to a confirmation question. */
 export function yesOrNo(text: string): "yes" | "no" | undefined {
@@ -278,8 +295,13 @@ export function yesOrNo(text: string): "yes" | "no" | undefined {
     .toLowerCase()
     .replace(/[.!?]+$/u, "")
     .trim();
-  if (YES.test(t)) return "yes";
-  if (NO.test(t)) return "no";
+  if (t.length > 80) return undefined;
+  const only = (rest: string, words: Set<string>) =>
+    (rest.match(/[\p{L}']+/gu) ?? []).every((w) => words.has(w));
+  const yes = YES_HEAD.exec(t);
+  if (yes && only(t.slice(yes[0].length), AFTER_YES)) return "yes";
+  const no = NO_HEAD.exec(t);
+  if (no && only(t.slice(no[0].length), AFTER_NO)) return "no";
   return undefined;
 }
 
