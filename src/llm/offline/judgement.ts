@@ -104,6 +104,11 @@ const REAL_WORDS = new Set([
   "fist",
   "gist",
   "listen",
+  "shows",
+  "lists",
+  "marked",
+  "shown",
+  "listed",
 ]);
 
 /** Damerau–Levenshtein distance, stopping early past `max` (words are short: ≤ 40). */
@@ -143,7 +148,9 @@ function verbFor(word: string): string | undefined {
     if (d === 1) {
       // A 4-letter word is only taken when two letters are swapped ("shwo", "mrak"):
       // one changed letter makes a real word too often ("slow", "park").
-      return v.length > 4 || [...w].sort().join("") === [...v].sort().join("");
+      return (
+        v.length > 4 || w.length > v.length || [...w].sort().join("") === [...v].sort().join("")
+      );
     }
     return d === 2 && v.length >= 7 && w.length >= 6;
   });
@@ -213,7 +220,9 @@ export function askedAbout(text: string): Intent | undefined {
     return undefined;
   }
   const ref = questionRef(text);
-  return ref?.kind === "words" ? { kind: "ask", mode: "done", ref } : undefined;
+  return ref?.kind === "words" || ref?.kind === "numbers"
+    ? { kind: "ask", mode: "done", ref }
+    : undefined;
 }
 
 function questionRef(text: string): Ref | undefined {
@@ -228,17 +237,24 @@ const DONT =
 const NOT_DONE =
   /^(?:i|we)\s+(?:still\s+)?(?:haven't|have not|havent|didn't|did not|didnt|never|hasn't)\s+(?:(?:actually|really|yet|even)\s+)*(?<ref>.+?)(?:\s+(?:yet|so far|at all|still))*$/iu;
 const NOT_YET =
-  /^(?<ref>.+?)\s+(?:is not|isn't|isnt|are not|aren't|hasn't been|has not been|wasn't|was not)\s+(?:(?:actually|really)\s+)?(?:done|finished|paid|complete|completed|sorted|handled)(?:\s+(?:yet|so far|at all))*$/iu;
+  /^(?<ref>.+?)\s+(?:is not|isn't|isnt|are not|aren't|hasn't been|has not been|haven't been|have not been|wasn't|was not|weren't|were not)\s+(?:(?:actually|really|even)\s+)?(?:done|finished|paid|complete|completed|sorted|handled|\S+(?:ed|en|ne))(?:\s+(?:yet|so far|at all))*$/iu;
+const NOTHING =
+  /^(?:anything|any of (?:them|these|those|my tasks)|any tasks?|everything|all of (?:them|it)|all|them|it|that|a thing)$/iu;
 
 /** "Don't delete the dentist task", "I haven't paid the bill yet": nothing is changed. */
 export function readNegation(text: string, base: Intent): Intent | undefined {
   const dont = DONT.exec(text);
   if (dont?.groups) {
-    const ref = parseRef(dont.groups.ref ?? "");
-    return { kind: "ask", mode: dont.groups.done ? "keep_open" : "keep", ...(ref ? { ref } : {}) };
+    const raw = (dont.groups.ref ?? "").trim();
+    const mode = dont.groups.done ? "keep_open" : "keep";
+    if (NOTHING.test(raw)) return { kind: "ask", mode };
+    const ref = parseRef(raw);
+    return { kind: "ask", mode, ...(ref ? { ref } : {}) };
   }
   // Only when nothing else was read: "I didn't water the ferns, reopen it" is a request.
-  if (base.kind !== "chat" || base.topic !== "unknown") return undefined;
+  // ("I have not paid the rent" reads like "I have to …": a negation is no new task.)
+  const unread = base.kind === "chat" && base.topic === "unknown";
+  if (!unread && base.kind !== "add") return undefined;
   const not = NOT_DONE.exec(text) ?? NOT_YET.exec(text);
   if (!not?.groups) return undefined;
   const ref = parseRef(not.groups.ref ?? "");

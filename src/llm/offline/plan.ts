@@ -392,6 +392,9 @@ type AskIntent = Extract<Intent, { kind: "ask" }>;
 /** A question or a negation: read the list, answer, change nothing. */
 function ask(intent: AskIntent, turn: Turn): Decision {
   const ref = intent.ref;
+  if (!ref && (intent.mode === "keep" || intent.mode === "keep_open")) {
+    return text("OK — I won't change anything.");
+  }
   if (!ref) return text(say.askWhichAbout());
   const pages = listed(turn);
   if (pages.steps.length === 0) return call("list_tasks", { status: "all", limit: LIST_PAGE_SIZE });
