@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   already_undone: { status: 409, title: "This change was already undone" },
   not_undoable: { status: 409, title: "This kind of change cannot be undone" },
   nothing_to_undo: { status: 409, title: "There is nothing to undo" },
+  nothing_pending: { status: 409, title: "No action is waiting for a confirmation" },
   precondition_failed: { status: 412, title: "The resource changed since you read it" },
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },

@@ -7,7 +7,7 @@ import { inTransaction } from "../db/transaction.ts";
 import { countedToolRunner } from "../ops/metrics.ts";
 import { toAiSdkTools } from "../tools/ai-sdk.ts";
 import { runTool, TASK_TOOLS } from "../tools/task-tools.ts";
-import { isToolError } from "../tools/tool.ts";
+import { type AnyToolDefinition, isToolError } from "../tools/tool.ts";
 import * as repo from "./tool-calls.repository.ts";
 
 /**
@@ -32,8 +32,12 @@ export function turnTools(
   ctx: RequestContext,
   userMessageId: string,
   prior: StoredToolCall[],
+  /** Chat-only tools of this turn (the confirmation tools: chat/pending-tools.ts). */
+  chatTools: readonly AnyToolDefinition[] = [],
   conversationId?: string,
 ): TurnTools {
+  const definitions = [...TASK_TOOLS, ...chatTools];
+  const writes = new Set([...WRITES, ...chatTools.filter((t) => !t.readOnly).map((t) => t.name)]);
   const unmatched = [...prior];
   const replayed = new Set<string>();
   // Counted by tool and outcome for /metrics (a call answered from the record included).
@@ -41,7 +45,7 @@ export function turnTools(
     // U+0000 cannot be stored (PostgreSQL text and jsonb refuse it): a model's stray NUL
     // is dropped before the call, so the effect and its record hold the same arguments.
     const input = withoutNul(raw);
-    if (!WRITES.has(name)) return runTool(ctx, name, input);
+    if (!writes.has(name)) return runTool(ctx, name, input, definitions);
     const args = storable(input, ARGUMENTS_MAX);
     const i = unmatched.findIndex((c) => c.name === name && isDeepStrictEqual(c.arguments, args));
     const done = i >= 0 ? unmatched.splice(i, 1)[0] : undefined;
@@ -53,7 +57,12 @@ export function turnTools(
       // The transaction handle runs the same statements as the database handle. The
       // activity entries of the effect join this transaction and name the turn.
       const turn = conversationId ? { conversationId, messageId: userMessageId } : ctx.turn;
-      const result = await runTool({ ...ctx, db: tx as unknown as Db, turn }, name, input);
+      const result = await runTool(
+        { ...ctx, db: tx as unknown as Db, turn },
+        name,
+        input,
+        definitions,
+      );
       if (!isToolError(result)) {
         await repo.insertToolCall(tx, {
           userId: ctx.userId,
@@ -67,7 +76,7 @@ export function turnTools(
       return result;
     });
   });
-  const tools = toAiSdkTools(ctx, run);
+  const tools = toAiSdkTools(ctx, run, definitions);
   return { tools, prior, replayed };
 }
 

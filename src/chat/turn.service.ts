@@ -3,9 +3,11 @@ import type { Message } from "../conversations/conversation.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import { withConfirmation } from "./confirmation.ts";
 import { type Generated, generate, type PartListener } from "./generate.ts";
 import { toModelMessages, toolCallMessages } from "./history.ts";
 import { announceTurnEnd, releaseLease, startHeartbeat, waitForTurnEnd } from "./lease.ts";
+import { pendingActionTools } from "./pending-tools.ts";
 import { startOnce } from "./start.ts";
 import { priorToolCalls, storableCalls, turnTools, withoutNul } from "./tool-calls.ts";
 import * as repo from "./turn.repository.ts";
@@ -77,10 +79,21 @@ export async function runTurn(
     ...toModelMessages(window, deps.history.maxChars),
     ...toolCallMessages(prior, turn.userMessage.id),
   ];
-  const { tools, replayed } = turnTools(ctx, turn.userMessage.id, prior, turn.conversationId);
+  const chatTools = pendingActionTools({
+    conversationId: turn.conversationId,
+    userMessageId: turn.userMessage.id,
+    seq: turn.userMessage.seq,
+  });
+  const { tools, replayed } = turnTools(
+    ctx,
+    turn.userMessage.id,
+    prior,
+    chatTools,
+    turn.conversationId,
+  );
   const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
   const generated = await generate(
-    deps,
+    { ...deps, model: withConfirmation(deps.model) },
     { messages, tools, timezone: ctx.timezone },
     listener,
   ).finally(stopHeartbeat);

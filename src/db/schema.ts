@@ -206,6 +206,32 @@ export const turnToolCalls = pgTable(
   ],
 );
 
+/**
+ * A bulk or risky action the assistant asked the user to confirm (issue 13): at most one per
+ * conversation, made by the turn of user message `seq`, and carried out only by the very
+ * next user turn of that conversation (seq + 2) through confirm_pending_action.
+ */
+export const pendingActions = pgTable(
+  "pending_actions",
+  {
+    userId: text("user_id").notNull(),
+    conversationId: uuid("conversation_id")
+      .notNull()
+      .references(() => conversations.id, { onDelete: "cascade" }),
+    /** The user message whose turn asked. */
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    /** The tool calls held back: [{ name, input }]. */
+    calls: jsonb("calls").notNull(),
+    /** The question the user was asked. */
+    question: text("question").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.conversationId] })],
+);
+
 /** A user's named lists of tasks; a task without one is in "Inbox". */
 export const lists = pgTable(
   "lists",

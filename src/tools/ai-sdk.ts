@@ -13,9 +13,13 @@ import { type AnyToolDefinition, toolFailure } from "./tool.ts";
  * as the same `{ error: { code: "validation_failed", message } }` result as any other
  * expected failure (and the same as over MCP), never as an exception.
  */
-export function toAiSdkTools(ctx: RequestContext, run: ToolRunner = defaultRunner(ctx)): ToolSet {
+export function toAiSdkTools(
+  ctx: RequestContext,
+  run: ToolRunner = defaultRunner(ctx),
+  definitions: readonly AnyToolDefinition[] = TASK_TOOLS,
+): ToolSet {
   return Object.fromEntries(
-    TASK_TOOLS.map((definition) => [definition.name, toAiSdkTool(ctx, definition, run)]),
+    definitions.map((definition) => [definition.name, toAiSdkTool(ctx, definition, run)]),
   );
 }
 

@@ -345,8 +345,9 @@ export async function runTool(
   ctx: RequestContext,
   name: string,
   rawInput: unknown,
+  definitions: readonly AnyToolDefinition[] = TASK_TOOLS,
 ): Promise<unknown> {
-  const definition = TASK_TOOLS.find((t) => t.name === name);
+  const definition = definitions.find((t) => t.name === name);
   if (!definition) return toolError("not_found", `There is no tool named ${clip(name, 64)}`);
   const parsed = definition.inputSchema.safeParse(rawInput);
   if (!parsed.success) return toolError("validation_failed", describeIssues(parsed.error));

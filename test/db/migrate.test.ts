@@ -23,6 +23,7 @@ const TABLES = [
   "notification_settings",
   "notifications",
   "quota_counters",
+  "pending_actions",
   "rate_limit",
   "role_features",
   "session",

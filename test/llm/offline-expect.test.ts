@@ -18,6 +18,10 @@ export interface Expect {
   completed?: number[];
   reopened?: number[];
   deleted?: number[];
+  /** Tasks gone before the turn that are back (undo, restore). */
+  restored?: number[];
+  /** A bulk change may ask first: the caller then says "yes" (the eval's confirm_ok). */
+  confirm_ok?: boolean;
   updated?: { task: number; title?: string; description_contains?: string } & DueChecks;
   listed?: "all" | "pending" | "completed";
   unchanged?: boolean | { names?: string[]; omits?: string[]; reply_matches?: string };
@@ -102,6 +106,11 @@ export function check(c: Case, o: Outcome): void {
     const gone = o.before.filter((b) => !o.rows.some((r) => r.id === b.id)).map((b) => b.id);
     assert.deepEqual(gone.sort(), [...e.deleted].sort(), why);
     sameExcept(o.before, o.rows, e.deleted);
+  }
+  if (e.restored) {
+    const back = o.rows.filter((r) => !o.before.some((b) => b.id === r.id)).map((r) => r.id);
+    assert.deepEqual(back.sort(), [...e.restored].sort(), why);
+    sameExcept(o.before, o.rows, e.restored);
   }
   if (e.updated) {
     const row = o.rows.find((r) => r.id === e.updated?.task);

@@ -3,8 +3,11 @@
  * list behind real AI SDK tools, and a runner that drives createOfflineModel() through
  * streamText's agent loop, for one message or a whole conversation.
  */
-import { type ModelMessage, stepCountIs, streamText, tool } from "ai";
+import assert from "node:assert/strict";
+import { type ModelMessage, stepCountIs, streamText, tool, wrapLanguageModel } from "ai";
 import { z } from "zod";
+import { confirmationMiddleware } from "../../src/chat/confirmation.ts";
+import { questionFor } from "../../src/chat/pending-tools.ts";
 import { createOfflineModel } from "../../src/llm/offline/index.ts";
 import { addDays, type Due, dueLabel, resolveDue, todayIn } from "../../src/tasks/due.ts";
 
@@ -107,11 +110,28 @@ function oneTask(r: Row, status: string) {
 const labelsOf = (labels: string[]) =>
   [...new Set(labels.map((l) => l.replace(/^#/u, "").toLowerCase()))].sort();
 
+/**
+ * What the server keeps beside the tasks in a conversation, simulated (issue 13): the
+ * trash, the pending confirmation (chat/pending-tools.ts) and, for undo_last_turn, the
+ * tasks as they were before each turn.
+ */
+export interface ChatState {
+  turn: number;
+  trash: Row[];
+  pending?: { turn: number; calls: Array<{ name: string; input: Record<string, unknown> }> };
+  before: Array<{ rows: Row[]; trash: Row[] }>;
+}
+
+export const newState = (): ChatState => ({ turn: 0, trash: [], before: [] });
+
+const copy = (rs: Row[]) => rs.map((r) => ({ ...r, labels: [...r.labels] }));
+
 /** Tools over a plain array, shaped like Tasktalk's real ones (the task-model contract). */
 export function makeTools(
   rows: Row[],
   calls: Array<{ name: string; input: unknown }>,
   clock: Clock = UTC_CLOCK,
+  state: ChatState = newState(),
 ) {
   const find = (id: number) => rows.find((r) => r.id === id);
   const listName = (name: string) =>
@@ -162,7 +182,7 @@ export function makeTools(
     list_tasks: tool({
       description: "List tasks",
       inputSchema: z.object({
-        status: z.enum(["all", "pending", "completed"]).optional(),
+        status: z.enum(["all", "pending", "completed", "deleted"]).optional(),
         due: z.enum(["today", "overdue", "upcoming", "none"]).optional(),
         list: z.string().optional(),
         label: z.string().optional(),
@@ -175,8 +195,10 @@ export function makeTools(
         calls.push({ name: "list_tasks", input });
         const status = input.status ?? "all";
         const today = todayIn(clock.timezone, clock.now);
-        const matches = rows.filter((r) => {
-          if (status !== "all" && r.completed !== (status === "completed")) return false;
+        const source = status === "deleted" ? state.trash : rows;
+        const matches = source.filter((r) => {
+          if (status !== "all" && status !== "deleted" && r.completed !== (status === "completed"))
+            return false;
           if (input.list && r.list.toLowerCase() !== input.list.toLowerCase()) return false;
           if (input.label && !r.labels.includes(input.label.toLowerCase())) return false;
           if (input.priority && r.priority !== input.priority) return false;
@@ -225,9 +247,11 @@ export function makeTools(
         const row = find(task_id);
         if (!row) return notFound(task_id);
         rows.splice(rows.indexOf(row), 1);
+        state.trash.push(row);
         return oneTask(row, "deleted");
       },
     }),
+    ...chatTools(rows, calls, state),
     update_task: tool({
       description: "Update a task",
       inputSchema: z.object({
@@ -265,6 +289,116 @@ export function makeTools(
           status = "completed";
         }
         return oneTask(row, status);
+      },
+    }),
+  };
+}
+
+/** The chat-only tools, simulated: hold/confirm/cancel (this branch), undo/restore ("activity"). */
+function chatTools(rows: Row[], calls: Array<{ name: string; input: unknown }>, state: ChatState) {
+  const run = async (name: string, input: Record<string, unknown>) => {
+    const id = Number(input.task_id);
+    const row = rows.find((r) => r.id === id);
+    if (!row) return notFound(id);
+    if (name === "delete_task") {
+      rows.splice(rows.indexOf(row), 1);
+      state.trash.push(row);
+      return oneTask(row, "deleted");
+    }
+    row.completed = true;
+    return oneTask(row, "completed");
+  };
+  const nothingPending = { error: { code: "nothing_pending", message: "Nothing is pending" } };
+  return {
+    hold_for_confirmation: tool({
+      description: "hidden",
+      inputSchema: z.object({
+        reason: z.enum(["bulk", "fuzzy"]),
+        calls: z.array(z.object({ name: z.string(), input: z.record(z.string(), z.unknown()) })),
+      }),
+      execute: async (input) => {
+        calls.push({ name: "hold_for_confirmation", input });
+        const items = input.calls.flatMap((c) => {
+          const r = rows.find((x) => x.id === c.input.task_id);
+          return r ? [{ ...c, title: r.title }] : [];
+        });
+        state.pending = { turn: state.turn, calls: items };
+        // The server's own wording (chat/pending-tools.ts).
+        const question = questionFor(
+          input.reason,
+          items.map((c) => ({
+            task_id: Number(c.input.task_id),
+            title: c.title,
+            verb: c.name === "delete_task" ? "delete" : "complete",
+          })),
+        );
+        return { status: "confirmation_needed", question };
+      },
+    }),
+    confirm_pending_action: tool({
+      description: "confirm",
+      inputSchema: z.object({}),
+      execute: async () => {
+        calls.push({ name: "confirm_pending_action", input: {} });
+        const p = state.pending;
+        state.pending = undefined;
+        if (!p || p.turn !== state.turn - 1) return nothingPending;
+        const done = [];
+        for (const c of p.calls) done.push(await run(c.name, c.input));
+        return { status: "confirmed", done, skipped: [] };
+      },
+    }),
+    cancel_pending_action: tool({
+      description: "cancel",
+      inputSchema: z.object({}),
+      execute: async () => {
+        calls.push({ name: "cancel_pending_action", input: {} });
+        const p = state.pending;
+        state.pending = undefined;
+        if (!p || p.turn !== state.turn - 1) return nothingPending;
+        return { status: "cancelled", task_ids: p.calls.map((c) => c.input.task_id) };
+      },
+    }),
+    undo_last_turn: tool({
+      description: "undo",
+      inputSchema: z.object({}),
+      execute: async () => {
+        calls.push({ name: "undo_last_turn", input: {} });
+        const before = state.before[state.turn - 1];
+        const now = state.before[state.turn];
+        if (!before || !now || JSON.stringify(before) === JSON.stringify(now)) {
+          return { error: { code: "nothing_to_undo", message: "Nothing to undo" } };
+        }
+        const undone = [
+          ...before.rows
+            .filter((b) => !now.rows.some((r) => r.id === b.id))
+            .map((b) => `restored task ${b.id} · ${b.title}`),
+          ...now.rows
+            .filter((r) => !before.rows.some((b) => b.id === r.id))
+            .map((r) => `removed task ${r.id} · ${r.title}`),
+          ...now.rows
+            .filter((r) => {
+              const b = before.rows.find((x) => x.id === r.id);
+              return b && JSON.stringify(b) !== JSON.stringify(r);
+            })
+            .map((r) => `reverted task ${r.id} · ${r.title}`),
+        ];
+        rows.splice(0, rows.length, ...copy(before.rows));
+        state.trash = copy(before.trash);
+        return { undone, skipped: [] };
+      },
+    }),
+    restore_task: tool({
+      description: "restore",
+      inputSchema: z.object({ task_id: z.number() }),
+      execute: async ({ task_id }) => {
+        calls.push({ name: "restore_task", input: { task_id } });
+        const row = state.trash.find((r) => r.id === task_id);
+        if (!row) return notFound(task_id);
+        state.trash.splice(state.trash.indexOf(row), 1);
+        rows.push(row);
+        rows.sort((a, b) => a.id - b.id);
+        return oneTask(row, "restored");
       },
     }),
   };
@@ -319,19 +453,23 @@ export async function turn(
   say: string,
   history: ModelMessage[] = [],
   clock: Clock = UTC_CLOCK,
+  state: ChatState = newState(),
 ): Promise<Outcome> {
   const before = rows.map((r) => ({ ...r }));
   const calls: Outcome["calls"] = [];
+  state.before[state.turn] = { rows: copy(rows), trash: copy(state.trash) };
   const result = streamText({
-    model: createOfflineModel(),
+    // As the chat turn runs it: the confirmation middleware around the model.
+    model: wrapLanguageModel({ model: createOfflineModel(), middleware: confirmationMiddleware() }),
     system: `You are Tasktalk, a task assistant.\n${clockLine(clock)}`,
     messages: [...history, { role: "user", content: say }],
-    tools: makeTools(rows, calls, clock),
+    tools: makeTools(rows, calls, clock, state),
     stopWhen: stepCountIs(5),
   });
   let chunks = 0;
   for await (const _ of result.textStream) chunks++;
   const messages = await result.responseMessages;
+  state.turn++;
   return {
     before,
     rows: rows.map((r) => ({ ...r })),
@@ -342,20 +480,46 @@ export async function turn(
   };
 }
 
-/** A fresh conversation about `tasks`: one message. */
-export function converse(tasks: SeedTask[], say: string, timezone = "UTC"): Promise<Outcome> {
+/**
+ * A fresh conversation about `tasks`: one message. A bulk change (more than one task) asks
+ * first (issue 13): then nothing may have changed, the reply must be the question, and the
+ * user's "yes" follows in the same conversation; the outcome spans both turns, its `asked`
+ * the question. (A fuzzy pick's question is returned as is: a one-message case fails on it.)
+ */
+export async function converse(
+  tasks: SeedTask[],
+  say: string,
+  timezone = "UTC",
+): Promise<Outcome & { asked?: string }> {
   const clock = { timezone, now: NOW };
-  return turn(seed(tasks, clock), say, [], clock);
+  const rows = seed(tasks, clock);
+  const state = newState();
+  const first = await turn(rows, say, [], clock, state);
+  const hold = first.calls.find((c) => c.name === "hold_for_confirmation");
+  if ((hold?.input as { reason?: string } | undefined)?.reason !== "bulk") return first;
+  assert.deepEqual(first.rows, first.before, `nothing changes before the yes: ${first.text}`);
+  assert.match(first.text, /\? \(yes \/ no\)$/u);
+  const history: ModelMessage[] = [{ role: "user", content: say }, ...first.messages];
+  const second = await turn(rows, "yes", history, clock, state);
+  return {
+    ...second,
+    before: first.before,
+    calls: [...first.calls, ...second.calls],
+    text: `${first.text}\n${second.text}`,
+    asked: first.text,
+  };
 }
 
 /** A multi-turn conversation: each say() sees the history and the changed tasks. */
 export function session(tasks: SeedTask[], clock: Clock = UTC_CLOCK) {
   const rows = seed(tasks, clock);
   const history: ModelMessage[] = [];
+  const state = newState();
   return {
     rows,
+    state,
     async say(text: string): Promise<Outcome> {
-      const outcome = await turn(rows, text, history, clock);
+      const outcome = await turn(rows, text, history, clock, state);
       history.push({ role: "user", content: text }, ...outcome.messages);
       return outcome;
     },

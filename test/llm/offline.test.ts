@@ -56,13 +56,21 @@ test("streams text in several chunks, with text-start/delta/end and a finish wit
   assert.match(await result.text, /add.*list.*complete.*update.*delete/is);
 });
 
-test("several numbers become parallel tool calls in one step", async () => {
+test("several numbers become one step of calls, held for a yes (issue 13), then run", async () => {
   const o = await converse(MEETING, "mark tasks 1 and 3 as done");
   assert.deepEqual(
-    o.calls.map((c) => c.input),
-    [{ task_id: 1 }, { task_id: 3 }],
+    o.calls.map((c) => c.name),
+    ["hold_for_confirmation", "confirm_pending_action"],
   );
-  assert.match(o.text, /task 1 · Buy groceries.*task 3 · Call mom/s);
+  assert.deepEqual((o.calls[0]?.input as { calls?: unknown[] } | undefined)?.calls, [
+    { name: "complete_task", input: { task_id: 1 } },
+    { name: "complete_task", input: { task_id: 3 } },
+  ]);
+  assert.match(
+    o.asked ?? "",
+    /^Mark these 2 tasks as done: task 1 · Buy groceries, task 3 · Call mom\?/u,
+  );
+  assert.match(o.text, /Marked as complete: task 1 · Buy groceries, task 3 · Call mom\./u);
 });
 
 test("a tool that returns not_found is reported kindly and nothing else happens", async () => {

@@ -14,6 +14,8 @@ export interface Turn {
   steps: ToolStep[];
   previousUserText?: string;
   previousAssistantText?: string;
+  /** The tool calls of the previous exchange, with their results (a confirmation asked). */
+  previousSteps?: ToolStep[];
   /** The last list_tasks call of the previous exchange, with its result ("show more"). */
   previousListing?: ToolStep;
   /** Tool calls anywhere in the prompt; new call ids continue from here. */
@@ -130,7 +132,8 @@ export function readTurn(prompt: LanguageModelV4Prompt): Turn {
 
   const steps = stepsIn(prompt.slice(lastUser + 1));
   const between = previousUser >= 0 ? prompt.slice(previousUser + 1, lastUser) : [];
-  const previousListing = stepsIn(between).findLast(
+  const previousSteps = stepsIn(between);
+  const previousListing = previousSteps.findLast(
     (st) => st.toolName === "list_tasks" && st.result !== undefined,
   );
   const system = prompt
@@ -150,6 +153,7 @@ export function readTurn(prompt: LanguageModelV4Prompt): Turn {
     steps,
     previousUserText: previous ? textOf(previous) : undefined,
     previousAssistantText: assistantText || undefined,
+    previousSteps,
     ...(previousListing ? { previousListing } : {}),
     toolCallCount,
   };

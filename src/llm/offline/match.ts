@@ -5,6 +5,7 @@
  * must not land on "Call mom" just because both call someone.
  */
 import { TITLES_NLP_BUDGET } from "./bounds.ts";
+import { distance } from "./judgement.ts";
 import { type Lemma, lemmas } from "./language.ts";
 import type { ActionKind, Ref, TaskView } from "./types.ts";
 
@@ -82,10 +83,59 @@ function byWords(text: string, tasks: TaskView[], action: ActionKind): Resolutio
       candidates.push(task);
     }
   }
+  if (candidates.length === 0) candidates = byTypos(text, tasks);
   const narrowed = narrow(candidates, action);
   if (narrowed.length === 0) return { kind: "none" };
   if (narrowed.length === 1) return { kind: "found", tasks: narrowed };
   return { kind: "ambiguous", candidates: narrowed };
+}
+
+const TYPO_STOP = new Set([
+  "task",
+  "tasks",
+  "that",
+  "this",
+  "with",
+  "from",
+  "about",
+  "item",
+  "todo",
+  "list",
+  "thing",
+]);
+/** Words of a reference tried for typos, and title characters read for them. */
+const TYPO_WORDS_MAX = 8;
+
+const wordsOf = (text: string): string[] =>
+  (text.toLowerCase().match(/\p{L}+/gu) ?? []).filter((w) => w.length >= 4 && !TYPO_STOP.has(w));
+
+/**
+ * When no word matched: the tasks whose title has a word one typo away from a word of the
+ * reference ("dentst" → "dentist"; two for words of 7 letters or more). Bounded: the first
+ * TYPO_WORDS_MAX words of the reference, titles up to TITLES_NLP_BUDGET characters in all.
+ * A delete found this way is a fuzzy pick: the chat turn asks before it runs.
+ */
+function byTypos(text: string, tasks: TaskView[]): TaskView[] {
+  const want = wordsOf(text).slice(0, TYPO_WORDS_MAX);
+  if (want.length === 0) return [];
+  let best = 0;
+  let found: TaskView[] = [];
+  let budget = TITLES_NLP_BUDGET;
+  for (const task of tasks) {
+    if (budget <= 0) break;
+    budget -= task.title.length;
+    const have = wordsOf(task.title);
+    const hits = want.filter((w) =>
+      have.some((h) => distance(w, h, 2) <= (Math.min(w.length, h.length) >= 7 ? 2 : 1)),
+    ).length;
+    if (hits > best) {
+      best = hits;
+      found = [task];
+    } else if (hits === best && hits > 0) {
+      found.push(task);
+    }
+  }
+  return found;
 }
 
 /** Which tasks an action should apply to, given the user's reference and the task list. */

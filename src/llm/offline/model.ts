@@ -7,6 +7,14 @@
 import { pullMarks, takeDue, takeList } from "./attributes.ts";
 import { MAX_REQUEST_CHARS } from "./bounds.ts";
 import type { Clock } from "./clock.ts";
+import {
+  askedAbout,
+  fixTypos,
+  isQuestion,
+  readNegation,
+  readQuestion,
+  readUndo,
+} from "./judgement.ts";
 import { cleanMessage, parseMessage, stripFiller } from "./parse.ts";
 import { parseRef, splitTitle } from "./phrases.ts";
 import type { Intent, Priority } from "./types.ts";
@@ -254,12 +262,38 @@ export function understandTask(message: string, clock: Clock): Intent {
   return intent;
 }
 
-function read(message: string, clock: Clock): Intent {
+function read(raw: string, clock: Clock): Intent {
+  if (cleanMessage(raw).length > MAX_REQUEST_CHARS) return parseMessage(raw);
+  // "delte the car task", "add a tsak to …": the verb and "task" are read through typos.
+  // The message as sent when nothing was corrected: the parser's memo is keyed by it.
+  const fixed = fixTypos(cleanMessage(raw));
+  const message = fixed === cleanMessage(raw) ? raw : fixed;
   const cleaned = cleanMessage(message);
-  if (cleaned.length > MAX_REQUEST_CHARS) return parseMessage(message);
   const text = stripFiller(cleaned);
   const base = parseMessage(message);
   if (base.kind === "chat" && base.topic !== "unknown") return base;
+  const undo = readUndo(text);
+  if (undo) return undo;
+  const understood = readRequest(raw, cleaned, text, base, clock);
+  // A question or a negation never acts: it is answered from the list (issue 13).
+  const negation = readNegation(text, understood);
+  if (negation) return negation;
+  if (isQuestion(cleaned) && understood.kind !== "list" && understood.kind !== "add") {
+    return readQuestion(text, understood) ?? understood;
+  }
+  // "Did I finish the quarterly report?" asks about one task, not for the completed list.
+  if (understood.kind === "list" && !understood.view) return askedAbout(text) ?? understood;
+  return understood;
+}
+
+function readRequest(
+  /** The message as sent: its "!!" priority marks, which cleaning drops. */
+  message: string,
+  cleaned: string,
+  text: string,
+  base: Intent,
+  clock: Clock,
+): Intent {
   return (
     readView(text, /\?$/u.test(cleaned)) ??
     readChange(text, clock) ??

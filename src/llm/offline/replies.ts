@@ -5,7 +5,7 @@
 import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import { attributes, taskLine } from "./describe.ts";
 import { moreNote } from "./look.ts";
-import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
+import type { ActionKind, AskMode, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
 
@@ -18,6 +18,11 @@ export const CHAT: Record<ChatTopic, string> = {
   bye: "Bye for now! Your tasks will be here when you get back.",
   help: `${CAPABILITIES} Try things like "add buy milk", "what's pending?", "mark task 2 as done", "rename task 1 to Call mom tonight" or "delete the groceries task".`,
   unknown: `Sorry, I can only help with your tasks. ${CAPABILITIES} For example: "remind me to call the bank" or "show my tasks".`,
+  not_english: `I only understand English for now. ${CAPABILITIES} For example: "add buy milk" or "show my tasks".`,
+  cant_repeat: `I can't make repeating tasks yet. I can add it once with a due date, for example "add stretch tomorrow at 7am". ${CAPABILITIES}`,
+  cant_schedule: `I can't schedule, share or send tasks yet: I only keep your task list. ${CAPABILITIES}`,
+  unclear_task: `I didn't understand what to do with your tasks there. ${CAPABILITIES} For example: "add call the bank", "mark task 2 as done" or "delete the milk task".`,
+  no_question: `There's nothing waiting for a yes or no right now, so I didn't change anything. ${CAPABILITIES}`,
   too_long: `That message is too long for me: I read requests of up to ${MAX_REQUEST_CHARS} characters. Please send a shorter one, one request at a time, for example "add call the bank" or "mark task 2 as done".`,
 };
 
@@ -159,3 +164,117 @@ export function listed(status: Status, tasks: TaskView[], total = tasks.length):
   const lines = tasks.map((t) => taskLine(t, status === "all"));
   return `${[heading, ...lines].join("\n")}${moreNote(tasks.length, total)}`;
 }
+
+// ---- issue 13: questions, negations, confirmations, undo and restore ----
+
+const Label = (t: { id: number; title: string }): string => `Task ${t.id} · ${t.title}`;
+
+/** The answer to a question or a negation about tasks; nothing was changed. */
+export function answered(mode: AskMode, tasks: TaskView[]): string {
+  if (tasks.length > 1) {
+    const lines = tasks
+      .slice(0, MAX_CANDIDATES_NAMED)
+      .map((t) => `- ${Label(t)}: ${t.completed ? "done" : "still pending"}`);
+    const more = tasks.length > lines.length ? `\n…and ${tasks.length - lines.length} more.` : "";
+    return `Here's what I found (I haven't changed anything):\n${lines.join("\n")}${more}`;
+  }
+  const t = tasks[0];
+  if (!t) return "I couldn't find that task.";
+  switch (mode) {
+    case "done":
+      return t.completed ? `Yes — ${label(t)} is done.` : `Not yet — ${label(t)} is still pending.`;
+    case "delete":
+      return `${Label(t)} is still on your list (${t.completed ? "done" : "pending"}). I haven't changed anything; say "delete task ${t.id}" if you want it gone.`;
+    case "not_done":
+      return t.completed
+        ? `${Label(t)} is marked as done. I haven't changed it; say "reopen task ${t.id}" if it isn't finished.`
+        : `OK — ${label(t)} stays pending. I haven't changed anything.`;
+    case "keep":
+      return `OK, I won't delete ${label(t)}; it stays on your list.`;
+    case "keep_open":
+      return t.completed
+        ? `OK. ${Label(t)} is already marked as done; say "reopen task ${t.id}" if it isn't finished.`
+        : `OK, I won't mark ${label(t)} as done; it stays pending.`;
+  }
+}
+
+export function askWhichAbout(): string {
+  return "Which task do you mean? Tell me its number or a few words from its title.";
+}
+
+interface DoneItem {
+  task_id?: unknown;
+  title?: unknown;
+  status?: unknown;
+}
+
+/** After confirm_pending_action: what was done and what was skipped. */
+export function confirmed(result: unknown): string {
+  const r = (result ?? {}) as { done?: DoneItem[]; skipped?: Array<{ task_id?: unknown }> };
+  const done = Array.isArray(r.done) ? r.done : [];
+  const groups = new Map<string, string[]>();
+  for (const d of done) {
+    const verb =
+      d.status === "deleted"
+        ? "Deleted"
+        : d.status === "completed"
+          ? "Marked as complete"
+          : "Updated";
+    const list = groups.get(verb) ?? [];
+    list.push(label({ id: Number(d.task_id), title: String(d.title ?? "") }));
+    groups.set(verb, list);
+  }
+  const lines = [...groups].map(([verb, items]) => `${verb}: ${items.join(", ")}.`);
+  const skipped = Array.isArray(r.skipped) ? r.skipped : [];
+  if (skipped.length > 0) {
+    lines.push(
+      `I skipped ${skipped.map((s) => `task ${String(s.task_id)}`).join(", ")}: already gone or changed.`,
+    );
+  }
+  return lines.length > 0 ? lines.join(" ") : "Done — there was nothing left to change.";
+}
+
+export const CANCELLED = "OK, I won't change anything. Your tasks stay as they were.";
+export const NOTHING_PENDING =
+  "There's nothing waiting for a yes any more, so I didn't change anything. Tell me again what you'd like to do.";
+
+/** After undo_last_turn: its summaries, or why nothing was undone. */
+export function undone(result: unknown): string {
+  const r = (result ?? {}) as {
+    undone?: unknown[];
+    skipped?: Array<{ task_id?: unknown; reason?: unknown }>;
+  };
+  const items = (Array.isArray(r.undone) ? r.undone : []).map(summaryOf);
+  const skipped = Array.isArray(r.skipped) ? r.skipped : [];
+  const parts: string[] = [];
+  if (items.length > 0) parts.push(`Undone: ${items.join("; ")}.`);
+  if (skipped.length > 0) {
+    parts.push(
+      `I left ${skipped
+        .map((s) => `task ${String(s.task_id)}${s.reason ? ` (${String(s.reason)})` : ""}`)
+        .join(", ")} as it is: it changed since.`,
+    );
+  }
+  return parts.length > 0 ? parts.join(" ") : "There was nothing to undo.";
+}
+
+function summaryOf(item: unknown): string {
+  if (typeof item === "string") return item;
+  const o = (item ?? {}) as Record<string, unknown>;
+  if (typeof o.summary === "string") return o.summary;
+  const id = o.task_id ?? o.task_number;
+  const title = typeof o.title === "string" ? ` · ${o.title}` : "";
+  const action = typeof o.action === "string" ? `${o.action} ` : "";
+  return id !== undefined ? `${action}task ${String(id)}${title}` : JSON.stringify(item);
+}
+
+export const NOTHING_TO_UNDO =
+  "There's nothing to undo from your last message in this conversation.";
+export const CANT_UNDO = "Sorry, I can't undo changes here yet.";
+
+export function restored(task: { task_id: number; title: string }): string {
+  return `Restored ${label({ id: task.task_id, title: task.title })}: it's back on your list with its number.`;
+}
+
+export const RESTORE_BY_NUMBER =
+  'Tell me the number of the deleted task to restore, for example "restore task 3".';

@@ -13,7 +13,27 @@ export type Ref =
   | { kind: "all"; status: Status };
 
 /** "too_long": a request over MAX_REQUEST_CHARS, which is not parsed (bounds.ts). */
-export type ChatTopic = "greeting" | "thanks" | "help" | "bye" | "unknown" | "too_long";
+export type ChatTopic =
+  | "greeting"
+  | "thanks"
+  | "help"
+  | "bye"
+  | "unknown"
+  | "too_long"
+  // Requests about tasks it cannot do or did not understand (judgement.ts):
+  | "not_english"
+  | "cant_repeat"
+  | "cant_schedule"
+  | "unclear_task"
+  /** A bare "yes" / "no" when no question is waiting for it. */
+  | "no_question";
+
+/**
+ * What a question or a negation is about; it is answered from list_tasks, never acted on.
+ * done: "did I pay the rent?"; delete: "should I delete …?"; not_done: "I haven't paid the
+ * bill yet"; keep: "don't delete …"; keep_open: "don't mark … as done".
+ */
+export type AskMode = "done" | "delete" | "not_done" | "keep" | "keep_open";
 
 export type Priority = "none" | "low" | "medium" | "high";
 
@@ -71,7 +91,12 @@ export type Intent =
       addLabels?: string[];
       removeLabels?: string[];
     }
-  | { kind: "chat"; topic: ChatTopic };
+  | { kind: "chat"; topic: ChatTopic }
+  | { kind: "ask"; mode: AskMode; ref?: Ref }
+  /** "Undo", "put it back": undo_last_turn. */
+  | { kind: "undo" }
+  /** "Restore task 3", "bring back the dentist task": restore_task. */
+  | { kind: "restore"; ref?: Ref };
 
 export type ActionKind = "complete" | "reopen" | "delete" | "update";
 
