@@ -3,6 +3,7 @@ import type { RequestContext } from "../context.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { type DueInput, resolveDue, todayIn } from "./due.ts";
+import { completeOccurrence, type OccurrenceDone, planSchedule } from "./schedule.ts";
 import * as repo from "./task.repository.ts";
 import {
   INBOX,
@@ -33,6 +34,12 @@ export interface Clock {
   now?: Date | undefined;
 }
 
+/**
+ * A task as a write left it; `occurrence` when the write completed one occurrence of a
+ * repeating task ("done for Mon 30 Nov; next: Mon 7 Dec", or `next: null` when it ended).
+ */
+export type UpdatedTask = Task & { occurrence?: OccurrenceDone };
+
 /** Adds a task with the caller's next task number. */
 export async function addTask(
   ctx: RequestContext,
@@ -41,7 +48,12 @@ export async function addTask(
 ): Promise<Task> {
   const title = check(taskTitle, input.title, "title");
   const description = check(taskDescription, input.description ?? "", "description");
-  const due = input.due === undefined ? null : readDue(ctx, input.due, clock);
+  const schedule = planSchedule(
+    null,
+    { due: input.due, recurrence: input.recurrence, repeat_from: input.repeat_from },
+    ctx.timezone,
+    clock.now ?? new Date(),
+  );
   const parentNumber = input.parent_id ?? null;
   if (parentNumber !== null) await checkParent(ctx, parentNumber);
   const listId = input.list === undefined ? null : await listIdOf(ctx, input.list);
@@ -49,7 +61,8 @@ export async function addTask(
     repo.insertTask(ctx.db, ctx.userId, {
       title,
       description,
-      due,
+      due: schedule?.due ?? null,
+      repeat: schedule?.repeat ?? null,
       priority: input.priority ?? "none",
       listId,
       labels: normalizeLabels(input.labels ?? []),
@@ -107,30 +120,34 @@ export async function getTask(ctx: RequestContext, number: number): Promise<Task
  * Changes one task: only what is given (at least one field). `completed: false` reopens.
  * With `ifMatchVersion`, the change applies only if nobody changed the task since that
  * version was read: otherwise 412, so concurrent edits never silently overwrite each other.
+ * Completing a repeating task moves it to its next occurrence (the same task) instead.
  */
 export async function updateTask(
   ctx: RequestContext,
   number: number,
   changes: TaskChanges,
   options: { ifMatchVersion?: number | undefined } & Clock = {},
-): Promise<Task> {
+): Promise<UpdatedTask> {
   const n = checkNumber(number);
   const patch: repo.TaskPatch = {};
   if (changes.title !== undefined) patch.title = check(taskTitle, changes.title, "title");
   if (changes.description !== undefined)
     patch.description = check(taskDescription, changes.description, "description");
   if (changes.completed !== undefined) patch.completed = changes.completed;
-  if (changes.due !== undefined) patch.due = readDue(ctx, changes.due, options);
   if (changes.priority !== undefined) patch.priority = changes.priority;
   if (changes.labels !== undefined) patch.labels = normalizeLabels(changes.labels);
   if (changes.parent_id !== undefined) {
     if (changes.parent_id !== null) await checkNewParent(ctx, n, changes.parent_id);
     patch.parentNumber = changes.parent_id;
   }
-  if (Object.keys(patch).length === 0 && changes.list === undefined) {
+  const schedules =
+    changes.due !== undefined ||
+    changes.recurrence !== undefined ||
+    changes.repeat_from !== undefined;
+  if (Object.keys(patch).length === 0 && changes.list === undefined && !schedules) {
     throw new AppError(
       "validation_failed",
-      "Give at least one of title, description, completed, due, priority, list, labels, parent_id",
+      "Give at least one of title, description, completed, due, recurrence, repeat_from, priority, list, labels, parent_id",
     );
   }
   if (changes.list !== undefined) {
@@ -142,23 +159,92 @@ export async function updateTask(
   }
 
   const expected = options.ifMatchVersion;
-  const updated = await retryingWrite(() =>
-    repo.updateTask(ctx.db, ctx.userId, n, patch, expected),
-  );
-  if (updated) return updated;
+  const now = options.now ?? new Date();
+  // One statement when the task's pattern cannot matter: it does not repeat (checked in
+  // the statement), or the change sets no date, pattern or completion.
+  if (changes.recurrence === undefined && changes.repeat_from === undefined) {
+    const due = changes.due === undefined ? undefined : readDue(ctx, changes.due, { now });
+    if (!due?.recurrence) {
+      const fast: repo.TaskPatch = due === undefined ? patch : { ...patch, due };
+      const guard = changes.completed === true || (due !== undefined && due !== null);
+      const updated = await retryingWrite(() =>
+        repo.updateTask(ctx.db, ctx.userId, n, fast, expected, { unlessRepeating: guard }),
+      );
+      if (updated) return updated;
+      if (!guard) return missingOrStale(ctx, n, expected);
+    }
+  }
+  return updateWithSchedule(ctx, n, changes, patch, expected, now);
+}
+
+/**
+ * The read-then-write path (compare-and-set on the version): the change needs the task's
+ * pattern, due date or completed occurrences.
+ */
+async function updateWithSchedule(
+  ctx: RequestContext,
+  n: number,
+  changes: TaskChanges,
+  base: repo.TaskPatch,
+  expected: number | undefined,
+  now: Date,
+): Promise<UpdatedTask> {
+  let seen: number | undefined;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const current = await retryingRead(() => repo.findTaskByNumber(ctx.db, ctx.userId, n));
+    if (!current) throw notFound(n);
+    if (expected !== undefined && current.version !== expected) throw stale(n, expected, current);
+    // Someone completed this occurrence while we read: it is done, once.
+    if (changes.completed === true && seen !== undefined && current.completedOccurrences > seen) {
+      return current;
+    }
+    seen ??= current.completedOccurrences;
+    const schedule = planSchedule(current, changes, ctx.timezone, now);
+    const due = schedule ? schedule.due : current.due;
+    const repeat = schedule ? schedule.repeat : current.repeat;
+    const patch: repo.TaskPatch = schedule ? { ...base, ...schedule } : { ...base };
+    let occurrence: OccurrenceDone | undefined;
+    if (changes.completed === true && !current.completed && due && repeat) {
+      occurrence = completeOccurrence(due, repeat, current.completedOccurrences, ctx.timezone, now);
+      patch.occurrenceDone = true;
+      if (occurrence.next) {
+        patch.due = occurrence.next;
+        delete patch.completed;
+      }
+    }
+    const updated = await retryingWrite(() =>
+      repo.updateTask(ctx.db, ctx.userId, n, patch, current.version),
+    );
+    if (updated) return occurrence ? { ...updated, occurrence } : updated;
+  }
+  throw new AppError("transaction_conflict", `Task ${n} kept changing; try again`);
+}
+
+async function missingOrStale(
+  ctx: RequestContext,
+  n: number,
+  expected: number | undefined,
+): Promise<never> {
   if (expected === undefined) throw notFound(n);
   // The compare-and-set matched nothing: tell a stale version apart from a missing task.
   const current = await retryingRead(() => repo.findTaskByNumber(ctx.db, ctx.userId, n));
   if (!current) throw notFound(n);
-  throw new AppError(
+  throw stale(n, expected, current);
+}
+
+function stale(n: number, expected: number, current: Task): AppError {
+  return new AppError(
     "precondition_failed",
     `Task ${n} changed since version ${expected}; it is now at version ${current.version}`,
     { extra: { current_version: current.version } },
   );
 }
 
-/** Marks one task completed; completing it again keeps its first completion time. */
-export async function completeTask(ctx: RequestContext, number: number): Promise<Task> {
+/**
+ * Marks one task completed; completing it again keeps its first completion time. A
+ * repeating task moves to its next occurrence instead (see updateTask).
+ */
+export async function completeTask(ctx: RequestContext, number: number): Promise<UpdatedTask> {
   return updateTask(ctx, number, { completed: true });
 }
 

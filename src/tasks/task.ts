@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DUE_STRING_MAX, type Due } from "./due.ts";
+import { RECURRENCE_MAX, REPEAT_FROM, type Repeat } from "./recurrence.ts";
 
 /**
  * A task as the rest of the server sees it. `id` is the row's uuid and never leaves the
@@ -25,6 +26,11 @@ export interface Task {
   labels: string[];
   /** The parent task's number (subtasks are one level deep). */
   parentNumber: number | null;
+  /** A repeating task's pattern (also shown as due.recurrence / due.repeat_from). */
+  repeat: Repeat | null;
+  /** Occurrences of a repeating task completed so far. */
+  completedOccurrences: number;
+  lastCompletedAt: Date | null;
 }
 
 export type TaskStatusFilter = "all" | "pending" | "completed";
@@ -88,6 +94,19 @@ export const dueInput = z.union([
 
 export const taskPriority = z.enum(PRIORITIES);
 
+/**
+ * A repeat pattern as given: an RFC 5545 RRULE ("FREQ=WEEKLY;BYDAY=MO") or words ("every
+ * monday at 9"); null stops repeating (the due date stays). Checked by the service (422).
+ */
+export const recurrenceInput = z
+  .string()
+  .trim()
+  .min(1)
+  .max(RECURRENCE_MAX)
+  .refine(noNul, "must not contain NUL characters")
+  .nullable();
+export const repeatFromInput = z.enum(REPEAT_FROM);
+
 /** A list's name: created on first use, unique per user ignoring case; "Inbox" is the default. */
 export const listName = z
   .string()
@@ -123,6 +142,8 @@ export const NewTaskInput = z.strictObject({
   list: listName.optional(),
   labels: taskLabels.optional(),
   parent_id: taskNumber.nullable().optional(),
+  recurrence: recurrenceInput.optional(),
+  repeat_from: repeatFromInput.optional(),
 });
 export type NewTask = z.infer<typeof NewTaskInput>;
 
@@ -136,6 +157,8 @@ export const TaskChangesInput = z.strictObject({
   list: listName.optional(),
   labels: taskLabels.optional(),
   parent_id: taskNumber.nullable().optional(),
+  recurrence: recurrenceInput.optional(),
+  repeat_from: repeatFromInput.optional(),
 });
 export type TaskChanges = z.infer<typeof TaskChangesInput>;
 
@@ -159,7 +182,8 @@ export const DueJson = z.object({
   timezone: z.string(),
   at: z.string().nullable(),
   string: z.string().nullable(),
-  recurrence: z.null(),
+  recurrence: z.string().nullable(),
+  repeat_from: z.enum(REPEAT_FROM).nullable(),
 });
 
 /** The API shape of a task (REST body and tool result): `id` is the per-user number. */
@@ -176,6 +200,8 @@ export const TaskJson = z.object({
   list: z.string(),
   labels: z.array(z.string()),
   parent_id: z.number().nullable(),
+  completed_occurrences: z.number(),
+  last_completed_at: z.string().nullable(),
 });
 export type TaskJson = z.infer<typeof TaskJson>;
 
@@ -193,5 +219,7 @@ export function toTaskJson(task: Task): TaskJson {
     list: task.list,
     labels: task.labels,
     parent_id: task.parentNumber,
+    completed_occurrences: task.completedOccurrences,
+    last_completed_at: task.lastCompletedAt ? task.lastCompletedAt.toISOString() : null,
   };
 }

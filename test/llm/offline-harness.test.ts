@@ -6,7 +6,9 @@
 import { type ModelMessage, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
 import { createOfflineModel } from "../../src/llm/offline/index.ts";
-import { addDays, type Due, dueLabel, resolveDue, todayIn } from "../../src/tasks/due.ts";
+import { addDays, type Due, resolveDue, todayIn } from "../../src/tasks/due.ts";
+import { repeatingLabel } from "../../src/tasks/recurrence-phrases.ts";
+import { planSchedule } from "../../src/tasks/schedule.ts";
 
 export interface SeedTask {
   title: string;
@@ -18,6 +20,8 @@ export interface SeedTask {
   priority?: Priority;
   list?: string;
   labels?: string[];
+  /** A repeat pattern (words or an RRULE). */
+  recurrence?: string;
   /** In-process only: when it was completed, "-N" days from now (default: now). */
   completed_at?: string;
 }
@@ -97,7 +101,7 @@ function oneTask(r: Row, status: string) {
     status,
     title: r.title,
     due: r.due,
-    due_label: r.due ? dueLabel(r.due) : null,
+    due_label: r.due ? repeatingLabel(r.due) : null,
     priority: r.priority,
     list: r.list,
     labels: r.labels,
@@ -240,12 +244,16 @@ export function makeTools(
         list: z.string().optional(),
         labels: z.array(z.string()).optional(),
         parent_id: z.number().nullable().optional(),
+        recurrence: z.string().nullable().optional(),
       }),
       execute: async (input) => {
         calls.push({ name: "update_task", input });
         const row = find(input.task_id);
         if (!row) return notFound(input.task_id);
-        const d = due(input.due);
+        const d =
+          input.recurrence === undefined && !row.due?.recurrence
+            ? due(input.due)
+            : reschedule(row, input, clock);
         if (d instanceof Error) return invalid(`I could not read "${JSON.stringify(input.due)}"`);
         if (input.title !== undefined) row.title = input.title;
         if (input.description !== undefined) row.description = input.description;
@@ -270,6 +278,22 @@ export function makeTools(
   };
 }
 
+/** A change of a row's repeat pattern, as the server's schedule rules make it. */
+function reschedule(
+  row: Row,
+  input: { due?: z.infer<typeof dueInput> | undefined; recurrence?: string | null },
+  clock: Clock = UTC_CLOCK,
+): Due | null | undefined | Error {
+  const repeat = row.due?.recurrence
+    ? { rule: row.due.recurrence, from: row.due.repeat_from ?? "due", time: row.due.time }
+    : null;
+  try {
+    return planSchedule({ due: row.due, repeat }, input, clock.timezone, clock.now)?.due;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
 /** "+N" / "-N" days from today in the zone, or a date as is. */
 export function dayFrom(spec: string, clock: Clock): string {
   const rel = /^([+-]\d+)$/u.exec(spec);
@@ -292,7 +316,17 @@ export function seed(tasks: SeedTask[], clock: Clock = UTC_CLOCK): Row[] {
       updated_at: STAMP,
       completed_at: doneAt,
       due: t.due
-        ? resolveDue({ date: dayFrom(t.due, clock), time: t.time ?? null }, clock.timezone)
+        ? t.recurrence
+          ? (planSchedule(
+              null,
+              {
+                due: { date: dayFrom(t.due, clock), time: t.time ?? null },
+                recurrence: t.recurrence,
+              },
+              clock.timezone,
+              clock.now,
+            )?.due ?? null)
+          : resolveDue({ date: dayFrom(t.due, clock), time: t.time ?? null }, clock.timezone)
         : null,
       priority: t.priority ?? "none",
       list: t.list ?? "Inbox",

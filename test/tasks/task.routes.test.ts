@@ -11,11 +11,13 @@ import { availableBackends } from "../support/databases.ts";
 const TASK_KEYS = [
   "completed",
   "completed_at",
+  "completed_occurrences",
   "created_at",
   "description",
   "due",
   "id",
   "labels",
+  "last_completed_at",
   "list",
   "parent_id",
   "priority",

@@ -5,6 +5,7 @@
 import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import { attributes, taskLine } from "./describe.ts";
 import { moreNote } from "./look.ts";
+import { occurrenceNote, repeatChanged } from "./recurrence.ts";
 import type { ActionKind, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
@@ -54,6 +55,7 @@ export interface Fields {
   priority?: string;
   list?: string;
   labels?: string[];
+  recurrence?: string | null;
 }
 
 export function changed(
@@ -63,11 +65,16 @@ export function changed(
   result?: unknown,
 ): string {
   const t = { id: task.task_id, title: task.title };
+  const repeating = action === "complete" ? occurrenceNote(result) : undefined;
+  if (repeating) return `Marked ${label(t)} as done: ${repeating}.`;
   if (action === "complete") return `Marked ${label(t)} as complete. Nice work!`;
   if (action === "reopen") return `Reopened ${label(t)}: it's pending again.`;
   if (action === "delete") return `Deleted ${label(t)}.`;
   const extra = attributes(result, { inbox: fields.list !== undefined });
   const shown = (re: RegExp) => extra.find((e) => re.test(e));
+  if (fields.recurrence !== undefined) {
+    return repeatChanged(label(t).replace(/^task/u, "Task"), result, fields.recurrence === null);
+  }
   if (fields.due === null) return `Removed the due date of ${label(t)}.`;
   if (fields.due !== undefined) {
     const due = shown(/^due /u);
