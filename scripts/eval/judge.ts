@@ -40,7 +40,11 @@ export function plain(s: string): string {
 
 const FIELDS = ["title", "description", "completed", "due", "priority", "list", "labels"] as const;
 const show = (t: TaskJson, key: (typeof FIELDS)[number]) =>
-  JSON.stringify(key === "due" && t.due ? { date: t.due.date, time: t.due.time } : t[key]);
+  JSON.stringify(
+    key === "due" && t.due
+      ? { date: t.due.date, time: t.due.time, recurrence: t.due.recurrence ?? null }
+      : t[key],
+  );
 
 /** What changed between two snapshots, in words, for failure reports. */
 export function describeChanges(before: TaskJson[], after: TaskJson[]): string[] {
