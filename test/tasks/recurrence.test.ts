@@ -313,8 +313,21 @@ for (const backend of await availableBackends()) {
         });
         assert.equal(res2.statusCode, 422, res2.body);
       }
+      const plain = await add(user, { title: "plain", due: { date: "2030-01-08" } });
+      const from = await call(user, {
+        method: "PATCH",
+        url: `/api/tasks/${plain.id}`,
+        payload: { repeat_from: "completion" },
+      });
+      assert.equal(from.statusCode, 422, from.body);
+      assert.equal(from.json().code, "invalid_recurrence");
+      // due: null clears the date and the pattern.
+      const cleared = await patch(user, words.id, { due: null });
+      assert.equal(cleared.due, null);
+      const again = await patch(user, words.id, { due: { date: "2030-01-09" } });
+      assert.equal(again.due?.recurrence, null);
       const list = (await call(user, { url: "/api/tasks" })).json() as { items: TaskBody[] };
-      assert.equal(list.items.length, 2);
+      assert.equal(list.items.length, 3);
       assert.equal((await get(user, rrule.id)).due?.recurrence, "FREQ=WEEKLY;BYDAY=MO");
     });
 
