@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, title: "The body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported content type" },
   idempotency_mismatch: { status: 422, title: "Idempotency key reused with a different request" },
+  invalid_recurrence: { status: 422, title: "The repeat pattern is not valid" },
   rate_limited: { status: 429, title: "Too many requests" },
   quota_exceeded: { status: 429, title: "Quota exceeded" },
   headers_too_large: { status: 431, title: "The request headers are too large" },

@@ -21,6 +21,8 @@ export interface SeedTask {
   priority?: Priority;
   list?: string;
   labels?: string[];
+  /** A repeat pattern (words or an RRULE), sent as `recurrence`. */
+  recurrence?: string;
   /** In-process only (the API cannot back-date a completion); ignored here. */
   completed_at?: string;
 }
@@ -115,7 +117,15 @@ const KINDS = [
   "unchanged",
   "any_of",
 ] as const;
-const DUE_KEYS = ["due_date", "due_time", "due_weekday", "due_null", "priority", "list"];
+const DUE_KEYS = [
+  "due_date",
+  "due_time",
+  "due_weekday",
+  "due_null",
+  "priority",
+  "list",
+  "recurrence_null",
+];
 const ADDED_KEYS = [
   "title",
   "title_contains",
@@ -125,7 +135,7 @@ const ADDED_KEYS = [
   "recurrence_matches",
   ...DUE_KEYS,
 ];
-const UPDATED_KEYS = ["task", "title", "description_contains", ...DUE_KEYS];
+const UPDATED_KEYS = ["task", "title", "description_contains", "recurrence_matches", ...DUE_KEYS];
 
 const unknownKey = (o: Record<string, unknown>, allowed: string[]) =>
   Object.keys(o).find((k) => !allowed.includes(k));
@@ -139,6 +149,9 @@ function dueProblem(o: Record<string, unknown>): string | undefined {
     return "`due_weekday` must be 0 (Sunday) … 6";
   }
   if (o.due_null !== undefined && o.due_null !== true) return "`due_null` must be true";
+  if (o.recurrence_null !== undefined && o.recurrence_null !== true) {
+    return "`recurrence_null` must be true";
+  }
   return undefined;
 }
 
@@ -174,7 +187,7 @@ export function expectProblem(e: unknown): string | undefined {
         return "`updated.title` / `description_contains` must be strings";
       }
       // `{task}` alone: the task changed somehow (the judge refuses an unchanged task).
-      return dueProblem(v);
+      return dueProblem(v) ?? regexProblem(v.recurrence_matches, "recurrence_matches");
     }
     case "listed":
       return v === "all" || v === "pending" || v === "completed"
@@ -216,10 +229,11 @@ function taskProblem(t: unknown): string | undefined {
     "list",
     "labels",
     "completed_at",
+    "recurrence",
   ]);
   if (bad) return `unknown task field \`${bad}\``;
   if (t.completed !== undefined && typeof t.completed !== "boolean") return shape;
-  for (const k of ["description", "time", "list", "completed_at"]) {
+  for (const k of ["description", "time", "list", "completed_at", "recurrence"]) {
     if (!optString(t[k])) return `task \`${k}\` must be a string`;
   }
   if (t.due !== undefined && !(isString(t.due) && /^([+-]\d+|\d{4}-\d{2}-\d{2})$/.test(t.due))) {

@@ -15,11 +15,15 @@ export interface DueChecks {
   due_null?: boolean;
   priority?: string;
   list?: string;
+  /** A regular expression over due.recurrence (the RRULE); `(?i)` = ignore case. */
+  recurrence_matches?: string;
+  /** The task does not repeat (due.recurrence is null or there is no due). */
+  recurrence_null?: boolean;
 }
 
 /** The fields of a task these checks read (REST task JSON and the in-process row alike). */
 export interface DueFields {
-  due: { date: string; time: string | null } | null;
+  due: { date: string; time: string | null; recurrence?: unknown } | null;
   priority: string;
   list: string;
 }
@@ -43,6 +47,15 @@ export function wantedDay(spec: string, timezone: string, now: Date): string {
 export function dueProblems(row: DueFields, e: DueChecks, timezone: string, now: Date): string[] {
   const out: string[] = [];
   const got = JSON.stringify(row.due ? { date: row.due.date, time: row.due.time } : null);
+  const rule = row.due?.recurrence ?? null;
+  if (e.recurrence_null && rule !== null) out.push(`should not repeat (recurrence is ${rule})`);
+  if (e.recurrence_matches !== undefined) {
+    const flags = e.recurrence_matches.startsWith("(?i)") ? "iu" : "u";
+    const re = new RegExp(e.recurrence_matches.replace(/^\(\?i\)/u, ""), flags);
+    if (typeof rule !== "string") out.push(`should repeat (recurrence is ${JSON.stringify(rule)})`);
+    else if (!re.test(rule))
+      out.push(`recurrence ${rule} does not match /${e.recurrence_matches}/`);
+  }
   if (e.due_null && row.due !== null) out.push(`due should be cleared (is ${got})`);
   if (e.due_date !== undefined) {
     const want = wantedDay(e.due_date, timezone, now);

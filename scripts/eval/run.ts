@@ -30,6 +30,7 @@ export function seedBody(t: SeedTask, timezone: string, now: Date): Record<strin
   if (t.priority !== undefined) body.priority = t.priority;
   if (t.list !== undefined) body.list = t.list;
   if (t.labels !== undefined) body.labels = t.labels;
+  if (t.recurrence !== undefined) body.recurrence = t.recurrence;
   return body;
 }
 

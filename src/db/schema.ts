@@ -270,8 +270,16 @@ export const tasks = pgTable(
     dueAt: timestamp("due_at", { withTimezone: true }),
     /** The words it was given in ("tomorrow at 5pm"), if any. */
     dueString: text("due_string"),
-    /** Always null for now: room for recurrence (next issue). */
+    /**
+     * A repeating task's pattern, `{rule, repeat_from, time}` (src/tasks/recurrence.ts):
+     * the RRULE, where the next occurrence counts from, the series' time of day (null =
+     * all day); null = does not repeat.
+     */
     dueRecurrence: jsonb("due_recurrence"),
+    /** How many occurrences of a repeating task were completed (COUNT counts these). */
+    completedOccurrences: integer("completed_occurrences").notNull().default(0),
+    /** When an occurrence (or the task) was last completed; kept when the task is reopened. */
+    lastCompletedAt: timestamp("last_completed_at", { withTimezone: true }),
     priority: text("priority", { enum: ["none", "low", "medium", "high"] })
       .notNull()
       .default("none"),

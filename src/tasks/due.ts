@@ -1,5 +1,7 @@
 import * as chrono from "chrono-node";
 import { AppError } from "../errors.ts";
+import { firstOccurrence, type RepeatFrom } from "./recurrence.ts";
+import { type FoundPattern, findRecurrence } from "./recurrence-phrases.ts";
 
 /**
  * Due dates, always in a time zone: `date` is the calendar day in `timezone`, `time` its
@@ -14,7 +16,10 @@ export interface Due {
   timezone: string;
   at: string | null;
   string: string | null;
-  recurrence: null;
+  /** An RFC 5545 RRULE value ("FREQ=WEEKLY;BYDAY=MO"); null = does not repeat. */
+  recurrence: string | null;
+  /** Where the next occurrence is counted from; null when it does not repeat. */
+  repeat_from: RepeatFrom | null;
 }
 
 export type DueInput = { date: string; time?: string | null } | { string: string } | null;
@@ -29,6 +34,9 @@ export function resolveDue(input: DueInput, timezone: string, now = new Date()):
   if (input === null) return null;
   if ("string" in input) {
     const text = input.string.trim();
+    const repeating =
+      text.length <= DUE_STRING_MAX ? findRecurrence(text, timezone, now) : undefined;
+    if (repeating) return { ...firstDue(repeating, timezone, now), string: text };
     const found = text.length <= DUE_STRING_MAX ? parseIn(text, timezone, now)[0] : undefined;
     if (!found) {
       throw new AppError(
@@ -64,6 +72,15 @@ export function findDuePhrase(
     /(^|\s)(["'“‘])[^"'“”‘’]*["'”’](?=$|[\s.,!?;:])/g,
     (q, lead: string) => lead + " ".repeat(q.length - lead.length),
   );
+  const repeating = findRecurrence(unquoted, timezone, now);
+  if (repeating) {
+    const due = firstDue(repeating, timezone, now);
+    return {
+      phrase: repeating.phrase,
+      index: repeating.index,
+      due: { ...due, string: repeating.phrase },
+    };
+  }
   for (const found of parseIn(unquoted, timezone, now)) {
     if (!READS_AS_DATE.test(found.phrase)) continue;
     return {
@@ -180,9 +197,28 @@ function withinAWeek(phrase: string, date: string, today: Wall): string {
   return date > addDays(todayDate, 7) ? addDays(date, -7) : date;
 }
 
-function makeDue(date: string, time: string | null, timezone: string, string: string | null): Due {
+export function makeDue(
+  date: string,
+  time: string | null,
+  timezone: string,
+  string: string | null,
+): Due {
   const at = time ? zonedInstant(date, time, timezone).toISOString() : null;
-  return { date, time, timezone, at, string, recurrence: null };
+  return { date, time, timezone, at, string, recurrence: null, repeat_from: null };
+}
+
+/** A repeating due from words: its first occurrence from today on. */
+function firstDue(found: FoundPattern, timezone: string, now: Date): Due {
+  const { rule, time, from } = found.pattern;
+  const first = firstOccurrence(rule, time ?? null, todayIn(timezone, now), timezone, now);
+  if (!first) {
+    throw new AppError("invalid_recurrence", `"${found.phrase}" has no occurrence from today on`);
+  }
+  return {
+    ...makeDue(first.date, first.time, timezone, found.phrase),
+    recurrence: rule,
+    repeat_from: from ?? "due",
+  };
 }
 
 function isRealDate(date: string): boolean {

@@ -4,6 +4,7 @@ import { type Db, rowsOf } from "../db/client.ts";
 import { prepared } from "../db/prepared.ts";
 import { lists, taskCounters, tasks } from "../db/schema.ts";
 import type { Due } from "./due.ts";
+import { REPEAT_FROM, type Repeat } from "./recurrence.ts";
 import { INBOX, type Priority, type Task } from "./task.ts";
 
 // Every statement here filters by user_id: a task number alone never identifies a row.
@@ -18,7 +19,24 @@ export const taskColumns = {
 
 export type TaskRow = typeof tasks.$inferSelect & { listName: string | null };
 
+/** The stored pattern (jsonb), or null for anything that is not one. */
+function toRepeat(value: unknown): Repeat | null {
+  if (typeof value !== "object" || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.rule !== "string") return null;
+  const from = REPEAT_FROM.find((f) => f === v.repeat_from) ?? "due";
+  const time = typeof v.time === "string" ? v.time : null;
+  return { rule: v.rule, from, time };
+}
+
+function repeatJson(repeat: Repeat | null): string | null {
+  return repeat
+    ? JSON.stringify({ rule: repeat.rule, repeat_from: repeat.from, time: repeat.time })
+    : null;
+}
+
 export function toTask(row: TaskRow): Task {
+  const repeat = row.dueDate ? toRepeat(row.dueRecurrence) : null;
   return {
     id: row.id,
     userId: row.userId,
@@ -38,7 +56,8 @@ export function toTask(row: TaskRow): Task {
             timezone: row.dueTimezone,
             at: row.dueAt ? row.dueAt.toISOString() : null,
             string: row.dueString,
-            recurrence: null,
+            recurrence: repeat?.rule ?? null,
+            repeat_from: repeat?.from ?? null,
           }
         : null,
     priority: row.priority,
@@ -46,6 +65,9 @@ export function toTask(row: TaskRow): Task {
     labels: row.labels,
     parentNumber: row.parentNumber,
     deletedAt: row.deletedAt,
+    repeat,
+    completedOccurrences: row.completedOccurrences,
+    lastCompletedAt: row.lastCompletedAt,
   };
 }
 
@@ -73,6 +95,8 @@ export interface TaskFields {
   listId: string | null;
   labels: string[];
   parentNumber: number | null;
+  /** Null = does not repeat (also when there is no due date). */
+  repeat: Repeat | null;
 }
 
 /**
@@ -93,10 +117,15 @@ export async function insertTask(db: Db, userId: string, input: TaskFields): Pro
     listId: input.listId,
     labels: toPgArray(input.labels),
     parentNumber: input.parentNumber,
+    dueRecurrence: repeatJson(input.due ? input.repeat : null),
   });
   const row = rows[0];
   if (!row) throw new Error("insert into tasks returned no row");
   return toTask(row);
+}
+
+function toJsonb(repeat: Repeat) {
+  return sql`${repeatJson(repeat)}::jsonb`;
 }
 
 /** A text[] literal ('{"a","b"}'): the same parameter text on PGlite and node-postgres. */
@@ -129,6 +158,7 @@ const insertTaskQuery = prepared((db) => {
       dueTimezone: p("dueTimezone"),
       dueAt: sql`${p("dueAt")}::timestamptz`,
       dueString: p("dueString"),
+      dueRecurrence: sql`${p("dueRecurrence")}::jsonb`,
       priority: sql`${p("priority")}::text`,
       listId: sql`${p("listId")}::uuid`,
       labels: sql`${p("labels")}::text[]`,
@@ -167,14 +197,20 @@ export async function hasSubtasks(db: Db, userId: string, number: number): Promi
 
 /**
  * A change as the repository applies it: only the keys present change. `completedAt` is
- * for an undo, which puts back the exact completion time.
+ * for an undo, which puts back the exact completion time. `occurrenceDone` counts one more
+ * completed occurrence (a repeating task moved on, or its last one done).
  */
-export type TaskPatch = Partial<TaskFields> & { completed?: boolean; completedAt?: Date | null };
+export type TaskPatch = Partial<TaskFields> & {
+  completed?: boolean;
+  completedAt?: Date | null;
+  occurrenceDone?: boolean;
+};
 
 /**
  * Applies a partial change, bumps `version` and `updated_at`. With `expectedVersion` the
  * row only changes if its version still matches (compare-and-set in the same statement).
- * Returns undefined when no row matched: missing, another user's, or a version mismatch.
+ * Returns undefined when no row matched: missing, another user's, or a version mismatch
+ * (or, with `unlessRepeating`, a repeating task: the caller then takes the read-first path).
  */
 export async function updateTask(
   db: Db,
@@ -182,6 +218,7 @@ export async function updateTask(
   number: number,
   patch: TaskPatch,
   expectedVersion?: number,
+  options: { unlessRepeating?: boolean } = {},
 ): Promise<Task | undefined> {
   const set: PgUpdateSetSource<typeof tasks> = {
     version: sql`${tasks.version} + 1`,
@@ -193,9 +230,18 @@ export async function updateTask(
     set.completed = patch.completed;
     // Completing an already completed task keeps the moment it was first completed.
     set.completedAt = patch.completed ? sql`coalesce(${tasks.completedAt}, now())` : null;
+    if (patch.completed) {
+      set.lastCompletedAt = sql`case when ${tasks.completed} then ${tasks.lastCompletedAt} else now() end`;
+    }
+  }
+  if (patch.occurrenceDone) {
+    set.completedOccurrences = sql`${tasks.completedOccurrences} + 1`;
+    set.lastCompletedAt = sql`now()`;
   }
   if (patch.completedAt !== undefined) set.completedAt = patch.completedAt;
   if (patch.due !== undefined) Object.assign(set, dueColumns(patch.due));
+  if (patch.due === null) set.dueRecurrence = null;
+  if (patch.repeat !== undefined) set.dueRecurrence = patch.repeat ? toJsonb(patch.repeat) : null;
   if (patch.priority !== undefined) set.priority = patch.priority;
   if (patch.listId !== undefined) set.listId = patch.listId;
   if (patch.labels !== undefined) set.labels = sql`${toPgArray(patch.labels)}::text[]`;
@@ -207,6 +253,7 @@ export async function updateTask(
       and(
         byNumber(userId, number),
         expectedVersion === undefined ? undefined : eq(tasks.version, expectedVersion),
+        options.unlessRepeating ? isNull(tasks.dueRecurrence) : undefined,
       ),
     )
     .returning(taskColumns);

@@ -6,6 +6,7 @@ import { AppError } from "../errors.ts";
 import { syncTaskReminders } from "../reminders/reminder.service.ts";
 import { enqueueTaskEvent } from "../webhooks/webhook.service.ts";
 import { type DueInput, resolveDue, todayIn } from "./due.ts";
+import { completeOccurrence, type OccurrenceDone, planSchedule } from "./schedule.ts";
 import * as repo from "./task.repository.ts";
 import {
   INBOX,
@@ -50,6 +51,12 @@ export interface Clock {
   now?: Date | undefined;
 }
 
+/**
+ * A task as a write left it; `occurrence` when the write completed one occurrence of a
+ * repeating task ("done for Mon 30 Nov; next: Mon 7 Dec", or `next: null` when it ended).
+ */
+export type UpdatedTask = Task & { occurrence?: OccurrenceDone };
+
 /** Adds a task with the caller's next task number. */
 export async function addTask(
   ctx: RequestContext,
@@ -58,7 +65,12 @@ export async function addTask(
 ): Promise<Task> {
   const title = check(taskTitle, input.title, "title");
   const description = check(taskDescription, input.description ?? "", "description");
-  const due = input.due === undefined ? null : readDue(ctx, input.due, clock);
+  const schedule = planSchedule(
+    null,
+    { due: input.due, recurrence: input.recurrence, repeat_from: input.repeat_from },
+    ctx.timezone,
+    clock.now ?? new Date(),
+  );
   const parentNumber = input.parent_id ?? null;
   if (parentNumber !== null) await checkParent(ctx, parentNumber);
   const listId = input.list === undefined ? null : await listIdOf(ctx, input.list);
@@ -66,7 +78,8 @@ export async function addTask(
     const task = await repo.insertTask(db, ctx.userId, {
       title,
       description,
-      due,
+      due: schedule?.due ?? null,
+      repeat: schedule?.repeat ?? null,
       priority: input.priority ?? "none",
       listId,
       labels: normalizeLabels(input.labels ?? []),
@@ -129,34 +142,39 @@ export async function getTask(ctx: RequestContext, number: number): Promise<Task
  * Changes one task: only what is given (at least one field). `completed: false` reopens.
  * With `ifMatchVersion`, the change applies only if nobody changed the task since that
  * version was read: otherwise 412, so concurrent edits never silently overwrite each other.
+ * Completing a repeating task moves it to its next occurrence (the same task) instead.
  */
 export async function updateTask(
   ctx: RequestContext,
   number: number,
   changes: TaskChanges,
   options: { ifMatchVersion?: number | undefined } & Clock = {},
-): Promise<Task> {
+): Promise<UpdatedTask> {
   const n = checkNumber(number);
   const patch: repo.TaskPatch = {};
   if (changes.title !== undefined) patch.title = check(taskTitle, changes.title, "title");
   if (changes.description !== undefined)
     patch.description = check(taskDescription, changes.description, "description");
   if (changes.completed !== undefined) patch.completed = changes.completed;
-  if (changes.due !== undefined) patch.due = readDue(ctx, changes.due, options);
   if (changes.priority !== undefined) patch.priority = changes.priority;
   if (changes.labels !== undefined) patch.labels = normalizeLabels(changes.labels);
   if (changes.parent_id !== undefined) {
     if (changes.parent_id !== null) await checkNewParent(ctx, n, changes.parent_id);
     patch.parentNumber = changes.parent_id;
   }
+  const schedules =
+    changes.due !== undefined ||
+    changes.recurrence !== undefined ||
+    changes.repeat_from !== undefined;
   if (
     Object.keys(patch).length === 0 &&
     changes.list === undefined &&
+    !schedules &&
     changes.reminders === undefined
   ) {
     throw new AppError(
       "validation_failed",
-      "Give at least one of title, description, completed, due, priority, list, labels, parent_id, reminders",
+      "Give at least one of title, description, completed, due, recurrence, repeat_from, priority, list, labels, parent_id, reminders",
     );
   }
   if (changes.list !== undefined) {
@@ -167,39 +185,67 @@ export async function updateTask(
     patch.listId = await listIdOf(ctx, changes.list);
   }
 
+  const only = (key: "completed") => Object.keys(patch).length === 1 && key in patch && !schedules;
   const kind =
-    changes.completed === true && Object.keys(patch).length === 1
+    changes.completed === true && only("completed")
       ? "task.completed"
-      : changes.completed === false && Object.keys(patch).length === 1
+      : changes.completed === false && only("completed")
         ? "task.reopened"
         : "task.updated";
-  return applyPatch(ctx, n, patch, kind, options.ifMatchVersion, changes.reminders);
+  return applyPatch(ctx, n, patch, kind, options.ifMatchVersion, {
+    reminders: changes.reminders,
+    schedule: { changes, now: options.now ?? new Date() },
+  });
 }
 
 /**
  * The one write of a task's fields: reads the task locked, checks the expected version,
- * applies the patch and records before/after of what changed, in one transaction.
+ * plans its due date and pattern (a completed occurrence of a repeating task moves it to
+ * the next one), applies the patch and records before/after of what changed — with its
+ * reminders and webhook events — in one transaction.
  */
 async function applyPatch(
   ctx: RequestContext,
   n: number,
-  patch: repo.TaskPatch,
+  base: repo.TaskPatch,
   kind: "task.updated" | "task.completed" | "task.reopened",
   expected: number | undefined,
-  reminders?: TaskChanges["reminders"],
-): Promise<Task> {
+  with_: {
+    reminders?: TaskChanges["reminders"];
+    schedule?: { changes: TaskChanges; now: Date };
+  } = {},
+): Promise<UpdatedTask> {
   return joinOrBegin(ctx.db, async (tx, db) => {
     const before = await repo.findTaskByNumber(db, ctx.userId, n, { lock: true });
     if (!before) throw notFound(n);
     if (expected !== undefined && before.version !== expected) throw stale(n, expected, before);
+    const patch: repo.TaskPatch = { ...base };
+    let occurrence: OccurrenceDone | undefined;
+    if (with_.schedule) {
+      const { changes, now } = with_.schedule;
+      const planned = planSchedule(before, changes, ctx.timezone, now);
+      if (planned) Object.assign(patch, planned);
+      const due = planned ? planned.due : before.due;
+      const repeat = planned ? planned.repeat : before.repeat;
+      if (changes.completed === true && !before.completed && due && repeat) {
+        occurrence = completeOccurrence(due, repeat, before.completedOccurrences, ctx.timezone, now);
+        patch.occurrenceDone = true;
+        if (occurrence.next) {
+          patch.due = occurrence.next;
+          delete patch.completed;
+        }
+      }
+    }
     const updated = await repo.updateTask(db, ctx.userId, n, patch);
     if (!updated) throw notFound(n);
     await recordActivity(tx, ctx, taskChanged(before, updated, kind));
     // Reminders follow the due time and the completion; subscribers hear of the change.
+    const reminders = with_.reminders;
     if (patch.due !== undefined || patch.completed !== undefined || reminders !== undefined)
       await syncTaskReminders(tx, ctx, updated, reminders, { dueChanged: patch.due !== undefined });
-    await enqueueTaskEvent(tx, ctx, patch.completed ? "task.completed" : "task.updated", updated);
-    return updated;
+    const event = kind === "task.completed" ? "task.completed" : "task.updated";
+    await enqueueTaskEvent(tx, ctx, event, updated);
+    return occurrence ? { ...updated, occurrence } : updated;
   });
 }
 
@@ -211,8 +257,11 @@ function stale(n: number, expected: number, current: Task): AppError {
   );
 }
 
-/** Marks one task completed; completing it again keeps its first completion time. */
-export async function completeTask(ctx: RequestContext, number: number): Promise<Task> {
+/**
+ * Marks one task completed; completing it again keeps its first completion time. A
+ * repeating task moves to its next occurrence instead (see updateTask).
+ */
+export async function completeTask(ctx: RequestContext, number: number): Promise<UpdatedTask> {
   return updateTask(ctx, number, { completed: true });
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { remindersInput } from "../reminders/reminder.ts";
 import { DUE_STRING_MAX, type Due } from "./due.ts";
+import { RECURRENCE_MAX, REPEAT_FROM, type Repeat } from "./recurrence.ts";
 
 /**
  * A task as the rest of the server sees it. `id` is the row's uuid and never leaves the
@@ -28,6 +29,11 @@ export interface Task {
   parentNumber: number | null;
   /** When it was moved to the trash; null = live. */
   deletedAt: Date | null;
+  /** A repeating task's pattern (also shown as due.recurrence / due.repeat_from). */
+  repeat: Repeat | null;
+  /** Occurrences of a repeating task completed so far. */
+  completedOccurrences: number;
+  lastCompletedAt: Date | null;
 }
 
 /** "deleted" is the trash: the only listing that shows trashed tasks. */
@@ -92,6 +98,19 @@ export const dueInput = z.union([
 
 export const taskPriority = z.enum(PRIORITIES);
 
+/**
+ * A repeat pattern as given: an RFC 5545 RRULE ("FREQ=WEEKLY;BYDAY=MO") or words ("every
+ * monday at 9"); null stops repeating (the due date stays). Checked by the service (422).
+ */
+export const recurrenceInput = z
+  .string()
+  .trim()
+  .min(1)
+  .max(RECURRENCE_MAX)
+  .refine(noNul, "must not contain NUL characters")
+  .nullable();
+export const repeatFromInput = z.enum(REPEAT_FROM);
+
 /** A list's name: created on first use, unique per user ignoring case; "Inbox" is the default. */
 export const listName = z
   .string()
@@ -128,6 +147,8 @@ export const NewTaskInput = z.strictObject({
   labels: taskLabels.optional(),
   parent_id: taskNumber.nullable().optional(),
   reminders: remindersInput.optional(),
+  recurrence: recurrenceInput.optional(),
+  repeat_from: repeatFromInput.optional(),
 });
 export type NewTask = z.infer<typeof NewTaskInput>;
 
@@ -142,6 +163,8 @@ export const TaskChangesInput = z.strictObject({
   labels: taskLabels.optional(),
   parent_id: taskNumber.nullable().optional(),
   reminders: remindersInput.optional(),
+  recurrence: recurrenceInput.optional(),
+  repeat_from: repeatFromInput.optional(),
 });
 export type TaskChanges = z.infer<typeof TaskChangesInput>;
 
@@ -165,7 +188,8 @@ export const DueJson = z.object({
   timezone: z.string(),
   at: z.string().nullable(),
   string: z.string().nullable(),
-  recurrence: z.null(),
+  recurrence: z.string().nullable(),
+  repeat_from: z.enum(REPEAT_FROM).nullable(),
 });
 
 /** The API shape of a task (REST body and tool result): `id` is the per-user number. */
@@ -184,6 +208,8 @@ export const TaskJson = z.object({
   parent_id: z.number().nullable(),
   /** When it went to the trash (null = not in the trash). */
   deleted_at: z.string().nullable(),
+  completed_occurrences: z.number(),
+  last_completed_at: z.string().nullable(),
 });
 export type TaskJson = z.infer<typeof TaskJson>;
 
@@ -202,5 +228,7 @@ export function toTaskJson(task: Task): TaskJson {
     labels: task.labels,
     parent_id: task.parentNumber,
     deleted_at: task.deletedAt ? task.deletedAt.toISOString() : null,
+    completed_occurrences: task.completedOccurrences,
+    last_completed_at: task.lastCompletedAt ? task.lastCompletedAt.toISOString() : null,
   };
 }

@@ -4,6 +4,8 @@ import type { RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 import { remindersInput } from "../reminders/reminder.ts";
 import { dueLabel } from "../tasks/due.ts";
+import { RECURRENCE_MAX } from "../tasks/recurrence.ts";
+import { repeatingLabel } from "../tasks/recurrence-phrases.ts";
 import * as tasks from "../tasks/task.service.ts";
 import {
   DESCRIPTION_MAX,
@@ -14,6 +16,8 @@ import {
   LIST_NAME_MAX,
   listName,
   PRIORITIES,
+  recurrenceInput,
+  repeatFromInput,
   SEARCH_MAX,
   TASK_STATUS_FILTERS,
   type Task,
@@ -37,7 +41,13 @@ const taskId = taskNumber.describe(
 // The fields add_task and update_task share, each described once.
 const fields = {
   due: dueInput.describe(
-    'When the task is due: {"string": "<the user\'s date words, e.g. tomorrow at 5pm>"} (read in the user\'s time zone), or {"date": "YYYY-MM-DD", "time"?: "HH:MM"}; null clears it. Leave the date words out of the title.',
+    'When the task is due: {"string": "<the user\'s date words, e.g. tomorrow at 5pm>"} (read in the user\'s time zone), or {"date": "YYYY-MM-DD", "time"?: "HH:MM"}; null clears it (and any repeat). Repeat words work here too: {"string": "every monday at 8am"} makes a repeating task due on its first occurrence. Changing the date of a repeating task moves only this occurrence; the pattern stays. Leave the date words out of the title.',
+  ),
+  recurrence: recurrenceInput.describe(
+    `Makes the task repeat: the user's words ("every monday", "every weekday at 9", "every 2 weeks", "on the 1st of every month", "every other day") or an RFC 5545 RRULE ("FREQ=WEEKLY;BYDAY=MO", at most ${RECURRENCE_MAX} characters; daily or less often; COUNT=n ends it after n completions, UNTIL=YYYYMMDD on a date). Without a date, the task becomes due on the first occurrence. null stops repeating and keeps the due date ("stop repeating task 4").`,
+  ),
+  repeat_from: repeatFromInput.describe(
+    '"due" (default): the next occurrence follows the current due date. "completion": it is counted from the day the task is completed ("every 2 weeks after I finish it").',
   ),
   priority: taskPriority.describe(`One of ${PRIORITIES.join(", ")}. "urgent" or "!!" means high.`),
   list: listName.describe(
@@ -65,19 +75,34 @@ const TaskResult = z.object({
   labels: z.array(z.string()),
   subtasks_deleted: z.number().optional(),
   subtasks_restored: z.number().optional(),
+  /** A repeating task's completion: the occurrence done and the next one (null: it ended). */
+  occurrence: z
+    .object({ completed_for: z.string(), next: z.string().nullable(), note: z.string() })
+    .optional(),
 });
 type TaskResult = z.infer<typeof TaskResult>;
 
-export function taskResult(task: Task, status: TaskResult["status"]): TaskResult {
+export function taskResult(task: tasks.UpdatedTask, status: TaskResult["status"]): TaskResult {
+  const done = task.occurrence;
+  const occurrence = done
+    ? {
+        completed_for: dueLabel(done.completedFor),
+        next: done.next ? dueLabel(done.next) : null,
+        note: done.next
+          ? `done for ${dueLabel(done.completedFor)}; next: ${dueLabel(done.next)}`
+          : `done for ${dueLabel(done.completedFor)}; that was the last occurrence, so the task is completed`,
+      }
+    : undefined;
   return {
     task_id: task.number,
     status,
     title: task.title,
     due: task.due,
-    due_label: task.due ? dueLabel(task.due) : null,
+    due_label: task.due ? repeatingLabel(task.due) : null,
     priority: task.priority,
     list: task.list,
     labels: task.labels,
+    ...(occurrence ? { occurrence } : {}),
   };
 }
 
@@ -89,6 +114,8 @@ const CompactTask = z.object({
   /** When it was completed (ISO): answers "what did I finish this week?". */
   completed_at: z.string().nullable(),
   due: z.string().nullable(),
+  /** The repeat pattern in words ("every monday"), when the task repeats. */
+  repeats: z.string().optional(),
   priority: taskPriority,
   list: z.string(),
   labels: z.array(z.string()),
@@ -107,6 +134,7 @@ function compact(task: Task): z.infer<typeof CompactTask> {
     completed: task.completed,
     completed_at: task.completedAt ? task.completedAt.toISOString() : null,
     due,
+    ...(task.repeat ? { repeats: task.due?.string ?? task.repeat.rule } : {}),
     priority: task.priority,
     list: task.list,
     labels: task.labels,
@@ -119,6 +147,7 @@ export const addTaskTool = defineTool({
   description:
     "Create a new task for the user. Use it when the user asks to add, create or remember something to do. " +
     "Put a date or time the user gave in `due` (their words in due.string), not in the title. " +
+    'For a repeating task ("water the plants every Monday at 8am") put the repeat words in due.string (or recurrence) and leave them out of the title. ' +
     "Returns the new task's number (task_id) and what was understood (due_label, priority, list, labels).",
   inputSchema: z.strictObject({
     title: taskTitle.describe(
@@ -139,6 +168,8 @@ export const addTaskTool = defineTool({
       .describe(
         'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
       ),
+    recurrence: fields.recurrence.optional(),
+    repeat_from: fields.repeat_from.optional(),
   }),
   outputSchema: TaskResult,
   async execute(ctx, input) {
@@ -212,6 +243,7 @@ export const completeTaskTool = defineTool({
   name: "complete_task",
   description:
     "Mark one of the user's tasks as done, by its number. Completing a task that is already done changes nothing. " +
+    'A repeating task stays one task: it moves to its next occurrence (the result\'s occurrence.note says "done for <date>; next: <date>"; tell the user both dates), and completes for good only after its last occurrence. ' +
     "If you only know the title, call list_tasks first to find the number. To reopen a task use update_task with completed: false.",
   inputSchema: z.strictObject({ task_id: taskId }),
   outputSchema: TaskResult,
@@ -236,8 +268,9 @@ export const deleteTaskTool = defineTool({
 export const updateTaskTool = defineTool({
   name: "update_task",
   description:
-    "Change one of the user's tasks, by its number: title, description, due date, priority, list, labels, parent, " +
-    "or completed (false reopens a finished task). Give only what changes, at least one field.",
+    "Change one of the user's tasks, by its number: title, description, due date, repeat pattern (recurrence, repeat_from), priority, list, labels, parent, " +
+    "or completed (false reopens a finished task). Give only what changes, at least one field. " +
+    '"Make task 3 repeat every Friday" → recurrence: "every friday"; "stop repeating task 4" → recurrence: null.',
   inputSchema: z.strictObject({
     task_id: taskId,
     title: taskTitle
@@ -264,6 +297,8 @@ export const updateTaskTool = defineTool({
       .describe(
         'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
       ),
+    recurrence: fields.recurrence.optional(),
+    repeat_from: fields.repeat_from.optional(),
   }),
   outputSchema: TaskResult,
   async execute(ctx, input) {

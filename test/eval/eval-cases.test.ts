@@ -102,7 +102,7 @@ describe("judging one turn", () => {
 
   test("a recurrence the server does not store is a failure", () => {
     const e = { added: { title_contains: "stretch", recurrence_matches: "FREQ=DAILY" } };
-    assert.match(judge(e, obs([], [task(1, "stretch")]), CLOCK) ?? "", /no recurrence/);
+    assert.match(judge(e, obs([], [task(1, "stretch")]), CLOCK) ?? "", /should repeat/);
   });
 
   test("reopened, restored and completed_one_of look at this turn only", () => {

@@ -9,7 +9,9 @@ import { z } from "zod";
 import { confirmationMiddleware } from "../../src/chat/confirmation.ts";
 import { questionFor } from "../../src/chat/pending-tools.ts";
 import { createOfflineModel } from "../../src/llm/offline/index.ts";
-import { addDays, type Due, dueLabel, resolveDue, todayIn } from "../../src/tasks/due.ts";
+import { addDays, type Due, resolveDue, todayIn } from "../../src/tasks/due.ts";
+import { repeatingLabel } from "../../src/tasks/recurrence-phrases.ts";
+import { planSchedule } from "../../src/tasks/schedule.ts";
 
 export interface SeedTask {
   title: string;
@@ -21,6 +23,8 @@ export interface SeedTask {
   priority?: Priority;
   list?: string;
   labels?: string[];
+  /** A repeat pattern (words or an RRULE). */
+  recurrence?: string;
   /** In-process only: when it was completed, "-N" days from now (default: now). */
   completed_at?: string;
 }
@@ -100,7 +104,7 @@ function oneTask(r: Row, status: string) {
     status,
     title: r.title,
     due: r.due,
-    due_label: r.due ? dueLabel(r.due) : null,
+    due_label: r.due ? repeatingLabel(r.due) : null,
     priority: r.priority,
     list: r.list,
     labels: r.labels,
@@ -264,12 +268,16 @@ export function makeTools(
         list: z.string().optional(),
         labels: z.array(z.string()).optional(),
         parent_id: z.number().nullable().optional(),
+        recurrence: z.string().nullable().optional(),
       }),
       execute: async (input) => {
         calls.push({ name: "update_task", input });
         const row = find(input.task_id);
         if (!row) return notFound(input.task_id);
-        const d = due(input.due);
+        const d =
+          input.recurrence === undefined && !row.due?.recurrence
+            ? due(input.due)
+            : reschedule(row, input, clock);
         if (d instanceof Error) return invalid(`I could not read "${JSON.stringify(input.due)}"`);
         if (input.title !== undefined) row.title = input.title;
         if (input.description !== undefined) row.description = input.description;
@@ -404,6 +412,22 @@ function chatTools(rows: Row[], calls: Array<{ name: string; input: unknown }>, 
   };
 }
 
+/** A change of a row's repeat pattern, as the server's schedule rules make it. */
+function reschedule(
+  row: Row,
+  input: { due?: z.infer<typeof dueInput> | undefined; recurrence?: string | null },
+  clock: Clock = UTC_CLOCK,
+): Due | null | undefined | Error {
+  const repeat = row.due?.recurrence
+    ? { rule: row.due.recurrence, from: row.due.repeat_from ?? "due", time: row.due.time }
+    : null;
+  try {
+    return planSchedule({ due: row.due, repeat }, input, clock.timezone, clock.now)?.due;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
 /** "+N" / "-N" days from today in the zone, or a date as is. */
 export function dayFrom(spec: string, clock: Clock): string {
   const rel = /^([+-]\d+)$/u.exec(spec);
@@ -426,7 +450,17 @@ export function seed(tasks: SeedTask[], clock: Clock = UTC_CLOCK): Row[] {
       updated_at: STAMP,
       completed_at: doneAt,
       due: t.due
-        ? resolveDue({ date: dayFrom(t.due, clock), time: t.time ?? null }, clock.timezone)
+        ? t.recurrence
+          ? (planSchedule(
+              null,
+              {
+                due: { date: dayFrom(t.due, clock), time: t.time ?? null },
+                recurrence: t.recurrence,
+              },
+              clock.timezone,
+              clock.now,
+            )?.due ?? null)
+          : resolveDue({ date: dayFrom(t.due, clock), time: t.time ?? null }, clock.timezone)
         : null,
       priority: t.priority ?? "none",
       list: t.list ?? "Inbox",

@@ -79,6 +79,7 @@ for (const backend of await availableBackends()) {
         at: "2026-12-01T14:00:00.000Z",
         string: null,
         recurrence: null,
+        repeat_from: null,
       });
       assert.deepEqual(added.due, task.due);
       assert.deepEqual(

@@ -320,6 +320,8 @@ for (const backend of await availableBackends()) {
         limit: 10,
         completed: false,
         parent_id: null,
+        recurrence: "every monday",
+        repeat_from: "completion",
       };
       const argsFor = (name: string, shape: Record<string, unknown>, taskId: number) => {
         const args: Record<string, unknown> = {};

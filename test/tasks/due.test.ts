@@ -23,6 +23,7 @@ describe("due dates in the user's time zone", () => {
       at: "2026-11-30T17:00:00.000Z",
       string: "tomorrow at 5pm",
       recurrence: null,
+      repeat_from: null,
     });
     const tokyo = resolveDue({ string: "tomorrow at 5pm" }, "Asia/Tokyo", now);
     assert.equal(tokyo?.date, "2026-12-01");

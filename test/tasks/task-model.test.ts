@@ -78,6 +78,7 @@ for (const backend of await availableBackends()) {
         at: "2026-12-01T17:00:00.000Z", // Lisbon is on UTC in December
         string: null,
         recurrence: null,
+        repeat_from: null,
       });
       assert.equal(task.priority, "high");
       assert.equal(task.list, "Family");

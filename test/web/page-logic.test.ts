@@ -17,6 +17,7 @@ const due = (over: Partial<Due>): Due => ({
   at: null,
   string: null,
   recurrence: null,
+  repeat_from: null,
   ...over,
 });
 

@@ -262,6 +262,45 @@ for (const backend of backends)
       assert.deepEqual(problems, [], "no console errors");
     });
 
+    test("a repeating task shows its pattern; the edit form sets and clears it", async () => {
+      const { page, problems } = await newPage(ZONE);
+      await page.goto(server.url);
+      await signUp(page, "Rae", `rae-${Date.now()}@example.com`);
+      await page.getByText("No tasks yet").waitFor();
+      const today = todayIn(ZONE);
+      const add = (body: Record<string, unknown>) => rest<Task>(page, "POST", "/api/tasks", body);
+      const plants = await add({ title: "water plants", recurrence: "every monday at 8am" });
+      const rent = await add({ title: "pay rent", due: { date: addDays(today, 2) } });
+      await page.reload();
+      const row = (task: Task) => page.locator(`.task-list .task[data-task-id="${task.id}"]`);
+      await row(plants).locator(".tag.repeat", { hasText: "every monday at 8am" }).waitFor();
+      assert.equal(await row(rent).locator(".tag.repeat").count(), 0);
+
+      // Set a pattern on a dated task: it snaps to the first Friday on or after its date.
+      await row(rent)
+        .getByRole("button", { name: `Edit task ${rent.id}` })
+        .click();
+      const form = page.getByRole("form", { name: `Edit task ${rent.id}` });
+      await form.getByLabel("Repeats (empty: does not repeat)").fill("every friday");
+      await form.getByRole("button", { name: "Save" }).click();
+      await row(rent).locator(".tag.repeat", { hasText: "every friday" }).waitFor();
+      const repeating = await rest<Task>(page, "GET", `/api/tasks/${rent.id}`);
+      assert.equal(repeating.due?.recurrence, "FREQ=WEEKLY;BYDAY=FR");
+      assert.equal(new Date(`${repeating.due?.date}T00:00:00Z`).getUTCDay(), 5);
+
+      // Clear it: the pattern goes, the date stays.
+      await row(rent)
+        .getByRole("button", { name: `Edit task ${rent.id}` })
+        .click();
+      await form.getByLabel("Repeats (empty: does not repeat)").fill("");
+      await form.getByRole("button", { name: "Save" }).click();
+      await row(rent).locator(".tag.repeat").waitFor({ state: "detached" });
+      const stopped = await rest<Task>(page, "GET", `/api/tasks/${rent.id}`);
+      assert.equal(stopped.due?.recurrence, null);
+      assert.equal(stopped.due?.date, repeating.due?.date);
+      assert.deepEqual(problems, [], "no console errors");
+    });
+
     test("a long list comes a page at a time: Show more reads the next cursor", async () => {
       const { page, problems } = await newPage(ZONE);
       await page.goto(server.url);

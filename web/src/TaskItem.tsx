@@ -84,6 +84,13 @@ export function TaskRow(props: TaskItemProps) {
               <span className="due-text">{dueLabel(task.due, timeZone)}</span>
             </span>
           )}
+          {task.due?.recurrence && (
+            <span className="tag repeat" title={`Repeats: ${task.due.recurrence}`}>
+              <span aria-hidden="true">↻ </span>
+              <span className="sr-only">Repeats </span>
+              {task.due.string ?? task.due.recurrence}
+            </span>
+          )}
           {props.orphan && task.parent_id !== null && (
             <span className="tag parent">subtask of #{task.parent_id}</span>
           )}
@@ -142,6 +149,8 @@ function TaskEditor(
   const [priority, setPriority] = useState<Priority>(task.priority);
   const [list, setList] = useState(task.list);
   const [labels, setLabels] = useState(task.labels.join(", "));
+  const shownRepeat = task.due?.recurrence ? (task.due.string ?? task.due.recurrence) : "";
+  const [repeat, setRepeat] = useState(shownRepeat);
   const first = useRef<HTMLInputElement>(null);
 
   useEffect(() => first.current?.select(), []);
@@ -154,6 +163,10 @@ function TaskEditor(
     if (description.trim() !== task.description) patch.description = description.trim();
     if (date !== (shownDue?.date ?? "") || (date && time !== (shownDue?.time ?? ""))) {
       patch.due = date ? { date, time: time || null } : null;
+    }
+    if (repeat.trim() !== shownRepeat && (date || repeat.trim())) {
+      if (repeat.trim()) patch.recurrence = repeat.trim();
+      else if (patch.due !== null) patch.recurrence = null;
     }
     if (priority !== task.priority) patch.priority = priority;
     const nextList = list.trim();
@@ -210,6 +223,16 @@ function TaskEditor(
           value={time}
           disabled={!date}
           onChange={(e) => setTime(e.target.value)}
+        />
+      </div>
+      <div className="field wide">
+        <label htmlFor={`${id}-repeat`}>Repeats (empty: does not repeat)</label>
+        <input
+          id={`${id}-repeat`}
+          value={repeat}
+          maxLength={200}
+          placeholder="every monday, every 2 weeks, on the 1st of every month"
+          onChange={(e) => setRepeat(e.target.value)}
         />
       </div>
       <div className="field">

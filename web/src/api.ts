@@ -121,7 +121,9 @@ export interface Due {
   at: string | null;
   /** The words it was understood from ("tomorrow at 5pm"), if any. */
   string: string | null;
-  recurrence: null;
+  /** An RFC 5545 RRULE ("FREQ=WEEKLY;BYDAY=MO"); null = does not repeat. */
+  recurrence: string | null;
+  repeat_from: "due" | "completion" | null;
 }
 
 export type Priority = "none" | "low" | "medium" | "high";
@@ -164,6 +166,8 @@ export interface TaskPatch {
   description?: string;
   completed?: boolean;
   due?: { date: string; time?: string | null } | null;
+  /** Repeat words ("every monday") or an RRULE; null stops repeating (the date stays). */
+  recurrence?: string | null;
   priority?: Priority;
   list?: string;
   labels?: string[];

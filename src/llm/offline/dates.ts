@@ -11,3 +11,4 @@ export {
   todayIn,
   zonedInstant,
 } from "../../tasks/due.ts";
+export { findRecurrence } from "../../tasks/recurrence-phrases.ts";

@@ -17,6 +17,7 @@ import {
 } from "./judgement.ts";
 import { cleanMessage, parseMessage, stripFiller } from "./parse.ts";
 import { parseRef, splitTitle } from "./phrases.ts";
+import { readRepeatChange, repeats } from "./recurrence.ts";
 import type { Intent, Priority } from "./types.ts";
 import { GENERIC_LIST, readView } from "./views.ts";
 
@@ -114,7 +115,7 @@ function levelOf(p: string): Priority {
 }
 
 function readChange(text: string, clock: Clock): Intent | undefined {
-  const labelled = readLabels(text);
+  const labelled = readLabels(text) ?? readRepeatChange(text, clock);
   if (labelled) return labelled;
   for (const re of DUE_CLEARS) {
     const clear = re.exec(text);
@@ -189,7 +190,12 @@ function readAdd(cleaned: string, clock: Clock, bangs: Bangs): Intent | undefine
     const inner = splitTitle(named.rest.slice(verb[0].length));
     if (inner.title) base = { kind: "add", ...inner };
   }
-  if ((base.kind !== "add" || !base.title) && due && base.kind === "chat" && bareTask(core)) {
+  if (
+    (base.kind !== "add" || !base.title) &&
+    due &&
+    base.kind === "chat" &&
+    (bareTask(core) || (/^\p{L}{3,}$/u.test(core) && repeats(due.phrase, clock)))
+  ) {
     // "call the bank tomorrow", "schedule a call with Ana next Tuesday": a dated
     // imperative is a new task.
     base = { kind: "add", ...splitTitle(core) };

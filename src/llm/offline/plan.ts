@@ -144,6 +144,7 @@ function changes(intent: Intent): say.Fields {
   if (intent.title !== undefined) out.title = intent.title;
   if (intent.description !== undefined) out.description = intent.description;
   if (intent.due !== undefined) out.due = intent.due;
+  if (intent.recurrence !== undefined) out.recurrence = intent.recurrence;
   if (intent.priority !== undefined) out.priority = intent.priority;
   if (intent.list !== undefined) out.list = intent.list;
   if (intent.addLabels || intent.removeLabels) out.labels = [];

@@ -5,6 +5,7 @@
 import { MAX_CANDIDATES_NAMED, MAX_REQUEST_CHARS, MAX_TASKS_PER_REQUEST } from "./bounds.ts";
 import { attributes, taskLine } from "./describe.ts";
 import { moreNote } from "./look.ts";
+import { occurrenceNote, repeatChanged } from "./recurrence.ts";
 import type { ActionKind, AskMode, ChatTopic, Status, TaskView, ToolError } from "./types.ts";
 
 export const label = (t: { id: number; title: string }): string => `task ${t.id} · ${t.title}`;
@@ -19,7 +20,7 @@ export const CHAT: Record<ChatTopic, string> = {
   help: `${CAPABILITIES} Try things like "add buy milk", "what's pending?", "mark task 2 as done", "rename task 1 to Call mom tonight" or "delete the groceries task".`,
   unknown: `Sorry, I can only help with your tasks. ${CAPABILITIES} For example: "remind me to call the bank" or "show my tasks".`,
   not_english: `I only understand English for now. ${CAPABILITIES} For example: "add buy milk" or "show my tasks".`,
-  cant_repeat: `I can't make repeating tasks yet. I can add it once with a due date, for example "add stretch tomorrow at 7am". ${CAPABILITIES}`,
+  cant_repeat: `I didn't understand that repeat pattern. Try "water the plants every Monday at 8am", "pay rent on the 1st of every month" or "make task 3 repeat every 2 weeks". ${CAPABILITIES}`,
   cant_schedule: `I can't schedule, share or send tasks yet: I only keep your task list. ${CAPABILITIES}`,
   unclear_task: `I didn't understand what to do with your tasks there. ${CAPABILITIES} For example: "add call the bank", "mark task 2 as done" or "delete the milk task".`,
   no_question: `There's nothing waiting for a yes or no right now, so I didn't change anything. ${CAPABILITIES}`,
@@ -59,6 +60,7 @@ export interface Fields {
   priority?: string;
   list?: string;
   labels?: string[];
+  recurrence?: string | null;
 }
 
 export function changed(
@@ -68,11 +70,16 @@ export function changed(
   result?: unknown,
 ): string {
   const t = { id: task.task_id, title: task.title };
+  const repeating = action === "complete" ? occurrenceNote(result) : undefined;
+  if (repeating) return `Marked ${label(t)} as done: ${repeating}.`;
   if (action === "complete") return `Marked ${label(t)} as complete. Nice work!`;
   if (action === "reopen") return `Reopened ${label(t)}: it's pending again.`;
   if (action === "delete") return `Deleted ${label(t)}.`;
   const extra = attributes(result, { inbox: fields.list !== undefined });
   const shown = (re: RegExp) => extra.find((e) => re.test(e));
+  if (fields.recurrence !== undefined) {
+    return repeatChanged(label(t).replace(/^task/u, "Task"), result, fields.recurrence === null);
+  }
   if (fields.due === null) return `Removed the due date of ${label(t)}.`;
   if (fields.due !== undefined) {
     const due = shown(/^due /u);

@@ -87,6 +87,8 @@ export type Intent =
       due?: DueWords;
       priority?: Priority;
       list?: string;
+      /** Repeat words ("every friday"), or null to stop repeating (recurrence.ts). */
+      recurrence?: string | null;
       /** Labels to add to / take from the task's own (update_task replaces the whole set). */
       addLabels?: string[];
       removeLabels?: string[];
