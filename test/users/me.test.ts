@@ -112,7 +112,8 @@ for (const backend of await availableBackends()) {
         },
       });
       assert.equal(res.statusCode, 400, res.body);
-      assert.equal(res.json().code, "validation_failed");
+      // On /api/auth/* `code` is Better Auth's (its client reads it); ours is problem_code.
+      assert.equal(res.json().problem_code, "validation_failed");
     });
 
     test("the zone reaches every door: bearer session, cookie, API key, and the chat prompt", async () => {
