@@ -48,18 +48,21 @@ for (const backend of await availableBackends()) {
         {
           toolCalls: [
             { name: "delete_task", arguments: { task_id: rent } },
-            { name: "complete_task", arguments: { task_id: plants } },
+            { name: "update_task", arguments: { task_id: plants, priority: "high" } },
           ],
         },
-        { text: "Deleted and completed." },
+        { text: "Deleted one, changed the other." },
       );
-      const first = await chat(f.t, user, { message: "delete the rent task, plants are done" });
+      // One delete of a named task and an update: nothing a confirmation holds.
+      const first = await chat(f.t, user, {
+        message: "delete the rent task, and make plants high priority",
+      });
       assert.equal(first.statusCode, 200, first.body);
       const { conversation_id, user_message_id } = first.json();
       assert.equal((await get(user, rent)).statusCode, 404);
 
       const turnEntries = (await activity(user)).filter((e) => e.door === "chat");
-      assert.deepEqual(turnEntries.map((e) => e.kind).sort(), ["task.completed", "task.deleted"]);
+      assert.deepEqual(turnEntries.map((e) => e.kind).sort(), ["task.deleted", "task.updated"]);
       assert.ok(
         turnEntries.every(
           (e) => e.conversation_id === conversation_id && e.message_id === user_message_id,
