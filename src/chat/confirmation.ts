@@ -223,7 +223,7 @@ export function gateCalls(calls: Call[], prompt: LanguageModelV4Prompt): Call[] 
  */
 export function heldQuestion(prompt: LanguageModelV4Prompt): string | undefined {
   const last = prompt.at(-1);
-  if (!last || last.role !== "tool") return undefined;
+  if (last?.role !== "tool") return undefined;
   for (const part of last.content) {
     if (part.type !== "tool-result" || part.toolName !== HOLD_TOOL) continue;
     const value = part.output.type === "json" ? part.output.value : undefined;

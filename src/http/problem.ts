@@ -52,7 +52,6 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-
 /** The one place where any error becomes an HTTP answer (application/problem+json). */
 export function registerProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => answerError(error, request, reply));

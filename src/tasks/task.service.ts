@@ -5,7 +5,7 @@ import { joinOrBegin, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { syncTaskReminders } from "../reminders/reminder.service.ts";
 import { enqueueTaskEvent } from "../webhooks/webhook.service.ts";
-import { type DueInput, resolveDue, todayIn } from "./due.ts";
+import { todayIn } from "./due.ts";
 import { completeOccurrence, type OccurrenceDone, planSchedule } from "./schedule.ts";
 import * as repo from "./task.repository.ts";
 import {
@@ -228,7 +228,13 @@ async function applyPatch(
       const due = planned ? planned.due : before.due;
       const repeat = planned ? planned.repeat : before.repeat;
       if (changes.completed === true && !before.completed && due && repeat) {
-        occurrence = completeOccurrence(due, repeat, before.completedOccurrences, ctx.timezone, now);
+        occurrence = completeOccurrence(
+          due,
+          repeat,
+          before.completedOccurrences,
+          ctx.timezone,
+          now,
+        );
         patch.occurrenceDone = true;
         if (occurrence.next) {
           patch.due = occurrence.next;
@@ -366,10 +372,6 @@ export async function revertTaskFields(
         ? "task.reopened"
         : "task.updated";
   return applyPatch(ctx, n, patch, kind, expectedVersion);
-}
-
-function readDue(ctx: RequestContext, input: DueInput, clock: Clock) {
-  return resolveDue(input, ctx.timezone, clock.now ?? new Date());
 }
 
 /** "Inbox" (any case) is no list; any other name is the user's list, created on first use. */

@@ -15,7 +15,6 @@ import {
   RESULTS,
   requireChromium,
   say,
-  signUp,
   TIMEOUT,
 } from "./browser.ts";
 
