@@ -93,12 +93,13 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
               .max(10 * 365 * 86_400)
               .optional(),
           })
-          .default({}),
+          // No body at all is a ban without a reason or an end (Fastify gives null).
+          .nullish(),
         response: { 200: AdminUserJson },
         errors: SELF_ERRORS,
       },
     },
-    async (request) => service.banUser(ctx(request), request.params.user_id, request.body),
+    async (request) => service.banUser(ctx(request), request.params.user_id, request.body ?? {}),
   );
 
   r.post(

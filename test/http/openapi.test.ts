@@ -165,6 +165,12 @@ for (const backend of backends) {
 async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<void> {
   const { t, llm } = g;
   const call = api.call.bind(api);
+  /** A call whose status the test knows: a wrong one fails here, not just the document check. */
+  const expect = async (status: number, ...args: Parameters<typeof call>) => {
+    const res = await call(...args);
+    assert.equal(res.statusCode, status, `${args[0]} ${args[1]}: ${res.body}`);
+    return res;
+  };
   const json = { "content-type": "application/json" };
 
   // Public: health, metrics, the document, the page.
@@ -285,49 +291,48 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   await call("DELETE", "/api/tasks/{number}", { headers: auth, params: { number } }); // 404
 
   // The trash: restore, and a subtask whose parent is in the trash.
-  await call("POST", "/api/tasks/{number}/restore", { headers: auth, params: { number } });
-  await call("POST", "/api/tasks/{number}/restore", { headers: auth, params: { number } }); // 409 not_in_trash
-  await call("POST", "/api/tasks/{number}/restore", { headers: auth, params: { number: 999 } }); // 404
-  await call("POST", "/api/tasks/{number}/restore", {
+  await expect(200, "POST", "/api/tasks/{number}/restore", { headers: auth, params: { number } });
+  await expect(409, "POST", "/api/tasks/{number}/restore", { headers: auth, params: { number } }); // 409 not_in_trash
+  await expect(404, "POST", "/api/tasks/{number}/restore", {
+    headers: auth,
+    params: { number: 999 },
+  }); // 404
+  await expect(404, "POST", "/api/tasks/{number}/restore", {
     headers: bo.headers,
     params: { number },
   }); // 404: someone else's
-  const subtask = await call("POST", "/api/tasks", {
+  const subtask = await expect(201, "POST", "/api/tasks", {
     headers: auth,
     payload: { title: "milk: oat", parent_id: number },
   });
   assert.equal(subtask.statusCode, 201, subtask.body);
   const sub = subtask.json().id as number;
   for (const n of [sub, number]) {
-    const res = await call("DELETE", "/api/tasks/{number}", {
-      headers: auth,
-      params: { number: n },
-    });
-    assert.equal(res.statusCode, 200, res.body);
+    await expect(200, "DELETE", "/api/tasks/{number}", { headers: auth, params: { number: n } });
   }
-  const orphan = await call("POST", "/api/tasks/{number}/restore", {
+  const orphan = await expect(409, "POST", "/api/tasks/{number}/restore", {
     headers: auth,
     params: { number: sub },
   }); // 409 parent_in_trash
   assert.equal(orphan.json().code, "parent_in_trash", orphan.body);
 
   // The activity log and undo.
-  const log = await call("GET", "/api/activity", { headers: auth, query: `task=${number}` });
+  const log = await expect(200, "GET", "/api/activity", { headers: auth, query: `task=${number}` });
   assert.equal(log.statusCode, 200, log.body);
-  await call("GET", "/api/activity", { headers: auth, query: "limit=2" });
-  await call("GET", "/api/activity", { headers: auth, query: "task=999" }); // 404
-  await call("GET", "/api/activity", { headers: auth, query: "limit=0" }); // 400
-  await call("GET", "/api/activity", { headers: auth, query: "cursor=nope" }); // 400
+  await expect(200, "GET", "/api/activity", { headers: auth, query: "limit=2" });
+  await expect(404, "GET", "/api/activity", { headers: auth, query: "task=999" }); // 404
+  await expect(400, "GET", "/api/activity", { headers: auth, query: "limit=0" }); // 400
+  await expect(400, "GET", "/api/activity", { headers: auth, query: "cursor=nope" }); // 400
   type Entry = { id: string; kind: string };
   const entries = log.json().items as Entry[];
   const newest = entries[0];
   assert.equal(newest?.kind, "task.deleted", log.body);
-  const undo = await call("POST", "/api/activity/{id}/undo", {
+  const undo = await expect(201, "POST", "/api/activity/{id}/undo", {
     headers: auth,
     params: { id: newest.id },
   });
   assert.equal(undo.statusCode, 201, undo.body);
-  const again = await call("POST", "/api/activity/{id}/undo", {
+  const again = await expect(409, "POST", "/api/activity/{id}/undo", {
     headers: auth,
     params: { id: newest.id },
   }); // 409 already_undone
@@ -335,17 +340,20 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   // Completed, then changed since (deleted, restored): undoing the completion would overwrite.
   const completed = entries.find((e) => e.kind === "task.completed");
   assert.ok(completed, log.body);
-  const conflict = await call("POST", "/api/activity/{id}/undo", {
+  const conflict = await expect(409, "POST", "/api/activity/{id}/undo", {
     headers: auth,
     params: { id: completed.id },
   }); // 409 undo_conflict
   assert.equal(conflict.json().code, "undo_conflict", conflict.body);
-  await call("POST", "/api/activity/{id}/undo", {
+  await expect(404, "POST", "/api/activity/{id}/undo", {
     headers: bo.headers,
     params: { id: completed.id },
   }); // 404: someone else's
-  await call("POST", "/api/activity/{id}/undo", { headers: auth, params: { id: randomUUID() } }); // 404
-  await call("POST", "/api/activity/{id}/undo", { headers: auth, params: { id: "nope" } }); // 400
+  await expect(404, "POST", "/api/activity/{id}/undo", {
+    headers: auth,
+    params: { id: randomUUID() },
+  }); // 404
+  await expect(400, "POST", "/api/activity/{id}/undo", { headers: auth, params: { id: "nope" } }); // 400
 
   // Chat and conversations.
   const turn = await call("POST", "/api/chat", { headers: auth, payload: { message: "hello" } });
@@ -488,18 +496,18 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     params: { key_id: key.json().id },
   }); // 404
 
-  const revoked = (await call("GET", "/api/activity", { headers: auth, query: "limit=200" })).json()
-    .items as { id: string; kind: string }[];
+  const fullLog = await expect(200, "GET", "/api/activity", { headers: auth, query: "limit=200" });
+  const revoked = fullLog.json().items as { id: string; kind: string }[];
   const keyRevoked = revoked.find((e) => e.kind === "api_key.revoked");
   assert.ok(keyRevoked, "the key's revocation is logged");
-  const notUndoable = await call("POST", "/api/activity/{id}/undo", {
+  const notUndoable = await expect(409, "POST", "/api/activity/{id}/undo", {
     headers: auth,
     params: { id: keyRevoked.id },
   }); // 409 not_undoable
   assert.equal(notUndoable.json().code, "not_undoable", notUndoable.body);
 
   // Reminders and notification settings.
-  const reminded = await call("POST", "/api/tasks", {
+  const reminded = await expect(201, "POST", "/api/tasks", {
     headers: auth,
     payload: {
       title: "call the plumber",
@@ -509,18 +517,21 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   });
   assert.equal(reminded.statusCode, 201, reminded.body);
   const remindedNumber = reminded.json().id as number;
-  await call("GET", "/api/tasks/{number}/reminders", {
+  await expect(200, "GET", "/api/tasks/{number}/reminders", {
     headers: auth,
     params: { number: remindedNumber },
   });
-  await call("GET", "/api/tasks/{number}/reminders", {
+  await expect(404, "GET", "/api/tasks/{number}/reminders", {
     headers: bo.headers,
     params: { number: remindedNumber },
   }); // 404: someone else's
-  await call("GET", "/api/tasks/{number}/reminders", { headers: auth, params: { number: "x" } }); // 400
-  await call("GET", "/api/me/notifications", { headers: auth });
-  await call("PATCH", "/api/me/notifications", { headers: auth, payload: { email: false } });
-  await call("PATCH", "/api/me/notifications", { headers: auth, payload: { web: "yes" } }); // 400
+  await expect(400, "GET", "/api/tasks/{number}/reminders", {
+    headers: auth,
+    params: { number: "x" },
+  }); // 400
+  await expect(200, "GET", "/api/me/notifications", { headers: auth });
+  await expect(200, "PATCH", "/api/me/notifications", { headers: auth, payload: { email: false } });
+  await expect(400, "PATCH", "/api/me/notifications", { headers: auth, payload: { web: "yes" } }); // 400
 
   // The inbox (a fired reminder, written as the reminder job writes it).
   const notificationId = randomUUID();
@@ -528,66 +539,72 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     sql`insert into notifications (id, user_id, task_number, title, scheduled_for)
         values (${notificationId}, ${user.id}, ${remindedNumber}, 'call the plumber', now())`,
   );
-  const inbox = await call("GET", "/api/notifications", { headers: auth, query: "unread=true" });
+  const inbox = await expect(200, "GET", "/api/notifications", {
+    headers: auth,
+    query: "unread=true",
+  });
   assert.equal(inbox.json().unread_count, 1, inbox.body);
-  await call("GET", "/api/notifications", { headers: auth, query: "cursor=nope" }); // 400
-  await call("POST", "/api/notifications/{id}/read", {
+  await expect(400, "GET", "/api/notifications", { headers: auth, query: "cursor=nope" }); // 400
+  await expect(200, "POST", "/api/notifications/{id}/read", {
     headers: auth,
     params: { id: notificationId },
   });
-  await call("POST", "/api/notifications/{id}/read", {
+  await expect(404, "POST", "/api/notifications/{id}/read", {
     headers: bo.headers,
     params: { id: notificationId },
   }); // 404: someone else's
-  await call("POST", "/api/notifications/{id}/read", { headers: auth, params: { id: "1" } }); // 400
-  await call("POST", "/api/notifications/read-all", { headers: auth });
+  await expect(400, "POST", "/api/notifications/{id}/read", { headers: auth, params: { id: "1" } }); // 400
+  await expect(200, "POST", "/api/notifications/read-all", { headers: auth });
 
   // Webhooks (an address literal: no DNS lookup).
-  const hook = await call("POST", "/api/webhooks", {
+  const hook = await expect(201, "POST", "/api/webhooks", {
     headers: auth,
     payload: { url: "https://93.184.215.14/hooks/tasktalk", events: ["task.created"] },
   });
   assert.equal(hook.statusCode, 201, hook.body);
   const hookId = hook.json().id as string;
-  await call("POST", "/api/webhooks", {
+  await expect(400, "POST", "/api/webhooks", {
     headers: auth,
     payload: { url: "http://127.0.0.1:9/hook" },
   }); // 400: a private address
-  await call("GET", "/api/webhooks", { headers: auth });
-  await call("GET", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
-  await call("GET", "/api/webhooks/{id}", { headers: bo.headers, params: { id: hookId } }); // 404
-  await call("GET", "/api/webhooks/{id}", { headers: auth, params: { id: "nope" } }); // 400
-  await call("PATCH", "/api/webhooks/{id}", {
+  await expect(200, "GET", "/api/webhooks", { headers: auth });
+  await expect(200, "GET", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
+  await expect(404, "GET", "/api/webhooks/{id}", { headers: bo.headers, params: { id: hookId } }); // 404
+  await expect(400, "GET", "/api/webhooks/{id}", { headers: auth, params: { id: "nope" } }); // 400
+  await expect(200, "PATCH", "/api/webhooks/{id}", {
     headers: auth,
     params: { id: hookId },
     payload: { active: false },
   });
-  await call("PATCH", "/api/webhooks/{id}", {
+  await expect(400, "PATCH", "/api/webhooks/{id}", {
     headers: auth,
     params: { id: hookId },
     payload: {},
   }); // 400: nothing to change
-  await call("PATCH", "/api/webhooks/{id}", {
+  await expect(404, "PATCH", "/api/webhooks/{id}", {
     headers: bo.headers,
     params: { id: hookId },
     payload: { active: true },
   }); // 404
-  await call("GET", "/api/webhooks/{id}/deliveries", {
+  await expect(200, "GET", "/api/webhooks/{id}/deliveries", {
     headers: auth,
     params: { id: hookId },
     query: "limit=5",
   });
-  await call("GET", "/api/webhooks/{id}/deliveries", {
+  await expect(400, "GET", "/api/webhooks/{id}/deliveries", {
     headers: auth,
     params: { id: hookId },
     query: "limit=0",
   }); // 400
-  await call("GET", "/api/webhooks/{id}/deliveries", {
+  await expect(404, "GET", "/api/webhooks/{id}/deliveries", {
     headers: bo.headers,
     params: { id: hookId },
   }); // 404
-  await call("DELETE", "/api/webhooks/{id}", { headers: bo.headers, params: { id: hookId } }); // 404
-  await call("DELETE", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
+  await expect(404, "DELETE", "/api/webhooks/{id}", {
+    headers: bo.headers,
+    params: { id: hookId },
+  }); // 404
+  await expect(204, "DELETE", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
 
   // Administration: the first account (Ada) is the admin; Bo is not.
   const cy = await signUp(t.app, "Cy Three");
@@ -602,28 +619,31 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   const cyId = { user_id: cy.id };
   const self = { user_id: user.id };
   const missing = { user_id: "no-such-user" };
-  await call("GET", "/api/admin/users", { headers: auth, query: "limit=2" });
-  await call("GET", "/api/admin/users", { headers: auth, query: "limit=0" }); // 400
-  await call("GET", "/api/admin/users", { headers: bo.headers }); // 403 admin_required
-  await call("GET", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
-  await call("GET", "/api/admin/users/{user_id}", { headers: auth, params: missing }); // 404
-  await call("GET", "/api/admin/users/{user_id}", { headers: bo.headers, params: cyId }); // 403
-  await call("POST", "/api/admin/users/{user_id}/ban", {
+  await expect(200, "GET", "/api/admin/users", { headers: auth, query: "limit=2" });
+  await expect(400, "GET", "/api/admin/users", { headers: auth, query: "limit=0" }); // 400
+  await expect(403, "GET", "/api/admin/users", { headers: bo.headers }); // 403 admin_required
+  await expect(200, "GET", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
+  await expect(404, "GET", "/api/admin/users/{user_id}", { headers: auth, params: missing }); // 404
+  await expect(403, "GET", "/api/admin/users/{user_id}", { headers: bo.headers, params: cyId }); // 403
+  await expect(200, "POST", "/api/admin/users/{user_id}/ban", {
     headers: auth,
     params: cyId,
     payload: { reason: "spam", expires_in_seconds: 3600 },
   });
-  const banned = await call("GET", "/api/tasks", { headers: cyKeyHeaders }); // 403 account_disabled
+  const banned = await expect(403, "GET", "/api/tasks", { headers: cyKeyHeaders }); // 403 account_disabled
   assert.equal(banned.json().code, "account_disabled", banned.body);
-  await call("POST", "/api/admin/users/{user_id}/ban", { headers: auth, params: self }); // 409
-  await call("POST", "/api/admin/users/{user_id}/ban", {
+  await expect(409, "POST", "/api/admin/users/{user_id}/ban", { headers: auth, params: self }); // 409
+  await expect(400, "POST", "/api/admin/users/{user_id}/ban", {
     headers: auth,
     params: cyId,
     payload: { expires_in_seconds: 1 },
   }); // 400
-  await call("POST", "/api/admin/users/{user_id}/ban", { headers: auth, params: missing }); // 404
-  await call("POST", "/api/admin/users/{user_id}/ban", { headers: bo.headers, params: cyId }); // 403
-  await call("POST", "/api/admin/users/{user_id}/unban", { headers: auth, params: cyId });
+  await expect(404, "POST", "/api/admin/users/{user_id}/ban", { headers: auth, params: missing }); // 404
+  await expect(403, "POST", "/api/admin/users/{user_id}/ban", {
+    headers: bo.headers,
+    params: cyId,
+  }); // 403
+  await expect(200, "POST", "/api/admin/users/{user_id}/unban", { headers: auth, params: cyId });
   // The ban ended Cy's sessions: Cy signs in again.
   const cySignIn = await t.app.inject({
     method: "POST",
@@ -632,124 +652,133 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   });
   assert.equal(cySignIn.statusCode, 200, cySignIn.body);
   const cyHeaders = { authorization: `Bearer ${cySignIn.headers["set-auth-token"]}` };
-  await call("POST", "/api/admin/users/{user_id}/unban", { headers: auth, params: missing }); // 404
-  await call("POST", "/api/admin/users/{user_id}/unban", { headers: bo.headers, params: cyId }); // 403
-  await call("POST", "/api/admin/users/{user_id}/revoke-sessions", {
+  await expect(404, "POST", "/api/admin/users/{user_id}/unban", { headers: auth, params: missing }); // 404
+  await expect(403, "POST", "/api/admin/users/{user_id}/unban", {
+    headers: bo.headers,
+    params: cyId,
+  }); // 403
+  await expect(200, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
     headers: auth,
     params: { user_id: bo.id },
   });
   const boAgain = await signUp(t.app, "Bo's sessions ended: another non-admin");
   const nonAdmin = boAgain.headers;
-  await call("POST", "/api/admin/users/{user_id}/revoke-sessions", {
+  await expect(409, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
     headers: auth,
     params: self,
   }); // 409
-  await call("POST", "/api/admin/users/{user_id}/revoke-sessions", {
+  await expect(404, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
     headers: auth,
     params: missing,
   }); // 404
-  await call("POST", "/api/admin/users/{user_id}/revoke-sessions", {
+  await expect(403, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
     headers: nonAdmin,
     params: cyId,
   }); // 403
-  await call("PUT", "/api/admin/users/{user_id}/role", {
+  await expect(200, "PUT", "/api/admin/users/{user_id}/role", {
     headers: auth,
     params: cyId,
     payload: { role: "user" },
   });
-  await call("PUT", "/api/admin/users/{user_id}/role", {
+  await expect(409, "PUT", "/api/admin/users/{user_id}/role", {
     headers: auth,
     params: self,
     payload: { role: "user" },
   }); // 409
-  await call("PUT", "/api/admin/users/{user_id}/role", {
+  await expect(400, "PUT", "/api/admin/users/{user_id}/role", {
     headers: auth,
     params: cyId,
     payload: { role: "owner" },
   }); // 400
-  await call("PUT", "/api/admin/users/{user_id}/role", {
+  await expect(404, "PUT", "/api/admin/users/{user_id}/role", {
     headers: auth,
     params: missing,
     payload: { role: "user" },
   }); // 404
-  await call("PUT", "/api/admin/users/{user_id}/role", {
+  await expect(403, "PUT", "/api/admin/users/{user_id}/role", {
     headers: nonAdmin,
     params: cyId,
     payload: { role: "admin" },
   }); // 403
-  await call("GET", "/api/admin/users/{user_id}/features", { headers: auth, params: cyId });
-  await call("GET", "/api/admin/users/{user_id}/features", { headers: auth, params: missing }); // 404
-  await call("GET", "/api/admin/users/{user_id}/features", { headers: nonAdmin, params: cyId }); // 403
+  await expect(200, "GET", "/api/admin/users/{user_id}/features", { headers: auth, params: cyId });
+  await expect(404, "GET", "/api/admin/users/{user_id}/features", {
+    headers: auth,
+    params: missing,
+  }); // 404
+  await expect(403, "GET", "/api/admin/users/{user_id}/features", {
+    headers: nonAdmin,
+    params: cyId,
+  }); // 403
   // Cy's API keys switched off: the key is refused (403 feature_disabled), the session is not.
-  await call("PUT", "/api/admin/users/{user_id}/features", {
+  await expect(200, "PUT", "/api/admin/users/{user_id}/features", {
     headers: auth,
     params: cyId,
     payload: { api_keys: false, quotas: { task_writes_per_minute: 1 } },
   });
-  const disabled = await call("GET", "/api/tasks", { headers: cyKeyHeaders }); // 403
+  const disabled = await expect(403, "GET", "/api/tasks", { headers: cyKeyHeaders }); // 403
   assert.equal(disabled.json().code, "feature_disabled", disabled.body);
   // …and one task write a minute: the second is 429 quota_exceeded (RATE_LIMITS is on).
-  const cyFirst = await call("POST", "/api/tasks", {
+  const cyFirst = await expect(201, "POST", "/api/tasks", {
     headers: cyHeaders,
     payload: { title: "1" },
   });
   assert.equal(cyFirst.statusCode, 201, cyFirst.body);
-  const overQuota = await call("POST", "/api/tasks", {
+  const overQuota = await expect(429, "POST", "/api/tasks", {
     headers: cyHeaders,
     payload: { title: "2" },
   }); // 429
   assert.equal(overQuota.json().code, "quota_exceeded", overQuota.body);
-  await call("PATCH", "/api/tasks/{number}", {
+  await expect(429, "PATCH", "/api/tasks/{number}", {
     headers: cyHeaders,
     params: { number: cyFirst.json().id },
     payload: { title: "one" },
   }); // 429
-  await call("PUT", "/api/admin/users/{user_id}/features", {
+  await expect(400, "PUT", "/api/admin/users/{user_id}/features", {
     headers: auth,
     params: cyId,
     payload: { quotas: { chat_per_day: -1 } },
   }); // 400
-  await call("PUT", "/api/admin/users/{user_id}/features", {
+  await expect(404, "PUT", "/api/admin/users/{user_id}/features", {
     headers: auth,
     params: missing,
     payload: {},
   }); // 404
-  await call("PUT", "/api/admin/users/{user_id}/features", {
+  await expect(403, "PUT", "/api/admin/users/{user_id}/features", {
     headers: nonAdmin,
     params: cyId,
     payload: { mcp: true },
   }); // 403
-  await call("GET", "/api/admin/roles/{role}/features", {
+  await expect(200, "GET", "/api/admin/roles/{role}/features", {
     headers: auth,
     params: { role: "user" },
   });
-  await call("GET", "/api/admin/roles/{role}/features", {
+  await expect(400, "GET", "/api/admin/roles/{role}/features", {
     headers: auth,
     params: { role: "owner" },
   }); // 400
-  await call("GET", "/api/admin/roles/{role}/features", {
+  await expect(403, "GET", "/api/admin/roles/{role}/features", {
     headers: nonAdmin,
     params: { role: "user" },
   }); // 403
-  await call("PUT", "/api/admin/roles/{role}/features", {
+  await expect(200, "PUT", "/api/admin/roles/{role}/features", {
     headers: auth,
     params: { role: "user" },
     payload: { mcp: true },
   });
-  await call("PUT", "/api/admin/roles/{role}/features", {
+  await expect(400, "PUT", "/api/admin/roles/{role}/features", {
     headers: auth,
     params: { role: "user" },
     payload: { mcp: "yes" },
   }); // 400
-  await call("PUT", "/api/admin/roles/{role}/features", {
+  await expect(403, "PUT", "/api/admin/roles/{role}/features", {
     headers: nonAdmin,
     params: { role: "user" },
     payload: { mcp: true },
   }); // 403
-  await call("DELETE", "/api/admin/users/{user_id}", { headers: nonAdmin, params: cyId }); // 403
-  await call("DELETE", "/api/admin/users/{user_id}", { headers: auth, params: self }); // 409
-  await call("DELETE", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
-  await call("DELETE", "/api/admin/users/{user_id}", { headers: auth, params: cyId }); // 404
+  await expect(403, "DELETE", "/api/admin/users/{user_id}", { headers: nonAdmin, params: cyId }); // 403
+  await expect(409, "DELETE", "/api/admin/users/{user_id}", { headers: auth, params: self }); // 409
+  await expect(204, "DELETE", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
+  await expect(404, "DELETE", "/api/admin/users/{user_id}", { headers: auth, params: cyId }); // 404
 
   // MCP.
   const mcp = { ...auth, ...json, accept: "application/json, text/event-stream" };
