@@ -621,7 +621,20 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   const missing = { user_id: "no-such-user" };
   await expect(200, "GET", "/api/admin/users", { headers: auth, query: "limit=2" });
   await expect(400, "GET", "/api/admin/users", { headers: auth, query: "limit=0" }); // 400
-  await expect(403, "GET", "/api/admin/users", { headers: bo.headers }); // 403 admin_required
+  const notAdmin = await expect(403, "GET", "/api/admin/users", { headers: bo.headers });
+  assert.equal(notAdmin.json().code, "admin_required", notAdmin.body);
+  // An admin's API key cannot administer: 403 forbidden, reads included.
+  const adminKey = await t.app.inject({
+    method: "POST",
+    url: "/api/api-keys",
+    headers: auth,
+    payload: { name: "admin's script" },
+  });
+  assert.equal(adminKey.statusCode, 201, adminKey.body);
+  const byKey = await expect(403, "GET", "/api/admin/users", {
+    headers: { authorization: `Bearer ${adminKey.json().key}` },
+  });
+  assert.equal(byKey.json().code, "forbidden", byKey.body);
   await expect(200, "GET", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
   await expect(404, "GET", "/api/admin/users/{user_id}", { headers: auth, params: missing }); // 404
   await expect(403, "GET", "/api/admin/users/{user_id}", { headers: bo.headers, params: cyId }); // 403
