@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { ProblemJson } from "../http/problem.ts";
 import { requireContext } from "../http/request-context.ts";
 import { taskNumber } from "../tasks/task.ts";
 import * as service from "./activity.service.ts";
@@ -30,8 +29,11 @@ export async function activityRoutes(app: FastifyInstance) {
     "/api/activity",
     {
       schema: {
+        summary: "The caller's activity log, newest first",
         querystring: ActivityQuery,
-        response: { 200: ActivityPage, 400: ProblemJson, 404: ProblemJson },
+        response: { 200: ActivityPage },
+        // ?task= names no task of the caller's.
+        errors: ["not_found"],
       },
     },
     async (request) => {
@@ -45,8 +47,11 @@ export async function activityRoutes(app: FastifyInstance) {
     "/api/activity/:id/undo",
     {
       schema: {
+        summary: "Undo one logged change (logged itself as a new entry)",
         params: IdParams,
-        response: { 201: ActivityJson, 400: ProblemJson, 404: ProblemJson, 409: ProblemJson },
+        response: { 201: ActivityJson.describe("The undo's own entry (undo_of: the undone one)") },
+        // Restoring a deleted subtask whose parent is in the trash: parent_in_trash.
+        errors: ["not_found", "already_undone", "not_undoable", "undo_conflict", "parent_in_trash"],
       },
     },
     async (request, reply) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { RequestContext } from "../context.ts";
-import { AppError, ERROR_CODES, type ErrorCode } from "../errors.ts";
+import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import * as service from "./admin.service.ts";
 import { AccessJson, FeaturesJson, type QuotaLimits, ROLES } from "./features.ts";
@@ -24,17 +24,14 @@ const AdminUserJson = z.object({
   features: FeaturesJson.describe("The user's own settings (left out = inherited)"),
 });
 const FeaturesView = z.object({ features: FeaturesJson, effective: AccessJson });
-/** The error body (application/problem+json): the same shape on every route. */
-const Problem = z.looseObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.int(),
-  detail: z.string(),
-  code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
-  request_id: z.string(),
-});
-/** What every admin route may answer besides its success. */
-const problems = { 400: Problem, 401: Problem, 403: Problem, 404: Problem, 503: Problem };
+/**
+ * What every admin route answers besides the standard errors (and `admin_required`, added
+ * for `config: { role: "admin" }`): an API key is refused (403 forbidden, reads included),
+ * and the user named is not found.
+ */
+const ERRORS = ["forbidden", "not_found"] as const;
+/** …and what an admin may not do to their own account (ban, revoke, demote, delete): 409. */
+const SELF_ERRORS = [...ERRORS, "conflict"] as const;
 
 const UserParams = z.strictObject({ user_id: z.string().min(1).max(200) });
 const RoleParams = z.strictObject({ role: z.enum(ROLES) });
@@ -68,8 +65,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
         }),
         response: {
           200: z.object({ items: z.array(AdminUserJson), next_cursor: z.string().nullable() }),
-          ...problems,
         },
+        errors: ["forbidden"],
       },
     },
     async (request) => service.listUsers(ctx(request), request.query),
@@ -77,7 +74,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
 
   r.get(
     "/api/admin/users/:user_id",
-    { config, schema: { params: UserParams, response: { 200: AdminUserJson, ...problems } } },
+    { config, schema: { params: UserParams, response: { 200: AdminUserJson }, errors: ERRORS } },
     async (request) => service.getUser(ctx(request), request.params.user_id),
   );
 
@@ -96,16 +93,18 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
               .max(10 * 365 * 86_400)
               .optional(),
           })
-          .default({}),
-        response: { 200: AdminUserJson, 409: Problem, ...problems },
+          // No body at all is a ban without a reason or an end (Fastify gives null).
+          .nullish(),
+        response: { 200: AdminUserJson },
+        errors: SELF_ERRORS,
       },
     },
-    async (request) => service.banUser(ctx(request), request.params.user_id, request.body),
+    async (request) => service.banUser(ctx(request), request.params.user_id, request.body ?? {}),
   );
 
   r.post(
     "/api/admin/users/:user_id/unban",
-    { config, schema: { params: UserParams, response: { 200: AdminUserJson, ...problems } } },
+    { config, schema: { params: UserParams, response: { 200: AdminUserJson }, errors: ERRORS } },
     async (request) => service.unbanUser(ctx(request), request.params.user_id),
   );
 
@@ -115,7 +114,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
       config,
       schema: {
         params: UserParams,
-        response: { 200: z.object({ sessions_revoked: z.int() }), ...problems },
+        response: { 200: z.object({ sessions_revoked: z.int() }) },
+        errors: SELF_ERRORS,
       },
     },
     async (request) => ({
@@ -130,7 +130,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
       schema: {
         params: UserParams,
         body: z.strictObject({ role: z.enum(ROLES) }),
-        response: { 200: AdminUserJson, 409: Problem, ...problems },
+        response: { 200: AdminUserJson },
+        errors: SELF_ERRORS,
       },
     },
     async (request) => service.setRole(ctx(request), request.params.user_id, request.body.role),
@@ -140,7 +141,11 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
     "/api/admin/users/:user_id",
     {
       config,
-      schema: { params: UserParams, response: { 204: z.null(), 409: Problem, ...problems } },
+      schema: {
+        params: UserParams,
+        response: { 204: z.null().describe("Deleted, with everything the user had") },
+        errors: SELF_ERRORS,
+      },
     },
     async (request, reply) => {
       await service.deleteUser(ctx(request), request.params.user_id);
@@ -150,7 +155,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
 
   r.get(
     "/api/admin/users/:user_id/features",
-    { config, schema: { params: UserParams, response: { 200: FeaturesView, ...problems } } },
+    { config, schema: { params: UserParams, response: { 200: FeaturesView }, errors: ERRORS } },
     async (request) =>
       service.getUserFeatures(ctx(request), request.params.user_id, opts.quotaDefaults),
   );
@@ -162,7 +167,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
       schema: {
         params: UserParams,
         body: FeaturesJson,
-        response: { 200: FeaturesView, ...problems },
+        response: { 200: FeaturesView },
+        errors: ERRORS,
       },
     },
     async (request) =>
@@ -180,7 +186,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
       config,
       schema: {
         params: RoleParams,
-        response: { 200: z.object({ features: FeaturesJson }), ...problems },
+        response: { 200: z.object({ features: FeaturesJson }) },
+        errors: ["forbidden"],
       },
     },
     async (request) => ({
@@ -195,7 +202,8 @@ export async function adminRoutes(app: FastifyInstance, opts: { quotaDefaults: Q
       schema: {
         params: RoleParams,
         body: FeaturesJson,
-        response: { 200: z.object({ features: FeaturesJson }), ...problems },
+        response: { 200: z.object({ features: FeaturesJson }) },
+        errors: ["forbidden"],
       },
     },
     async (request) => ({

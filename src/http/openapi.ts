@@ -76,9 +76,15 @@ export function standardErrors(route: Pick<RouteOptions, "config" | "schema" | "
       "transaction_conflict",
     ] as const)
       codes.add(code);
+    // An account an admin banned; an API key when the account's api_keys switch is off.
+    codes.add("account_disabled");
+    codes.add("feature_disabled");
     // A cookie-authenticated write from a foreign origin (CSRF guard).
     const methods = [route.method].flat();
     if (methods.some((m) => m !== "GET" && m !== "HEAD")) codes.add("forbidden");
+    if (route.config?.role === "admin") codes.add("admin_required");
+    // The per-user quota of a counted door (src/quotas/quota.hook.ts).
+    if (route.config?.quota) codes.add("quota_exceeded");
   }
   if (schema?.params) codes.add("invalid_id");
   if (schema?.querystring) codes.add("validation_failed");

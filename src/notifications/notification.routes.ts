@@ -3,7 +3,6 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
-import { problems } from "../http/problem-json.ts";
 import { requireContext } from "../http/request-context.ts";
 import * as repo from "./notification.repository.ts";
 
@@ -44,6 +43,7 @@ export async function notificationRoutes(app: FastifyInstance) {
     "/api/notifications",
     {
       schema: {
+        summary: "The inbox: fired reminders, newest first",
         querystring: ListQuery,
         response: {
           200: z.object({
@@ -51,7 +51,6 @@ export async function notificationRoutes(app: FastifyInstance) {
             unread_count: z.number(),
             next_cursor: z.string().nullable(),
           }),
-          ...problems(),
         },
       },
     },
@@ -80,8 +79,10 @@ export async function notificationRoutes(app: FastifyInstance) {
     "/api/notifications/:id/read",
     {
       schema: {
+        summary: "Mark one notification read",
         params: z.strictObject({ id: z.uuid() }),
-        response: { 200: NotificationJson, ...problems(404) },
+        response: { 200: NotificationJson },
+        errors: ["not_found"],
       },
     },
     async (request) => {
@@ -97,7 +98,12 @@ export async function notificationRoutes(app: FastifyInstance) {
 
   r.post(
     "/api/notifications/read-all",
-    { schema: { response: { 200: z.object({ marked: z.number() }), ...problems() } } },
+    {
+      schema: {
+        summary: "Mark every notification read",
+        response: { 200: z.object({ marked: z.number() }) },
+      },
+    },
     async (request) => {
       const ctx = requireContext(request);
       return { marked: await retryingWrite(() => repo.markRead(ctx.db, ctx.userId)) };

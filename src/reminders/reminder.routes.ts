@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { problems } from "../http/problem-json.ts";
 import { requireContext } from "../http/request-context.ts";
 import { getTask } from "../tasks/task.service.ts";
 import { taskNumber } from "../tasks/task.ts";
@@ -48,8 +47,10 @@ export async function reminderRoutes(app: FastifyInstance, options: { emailAvail
     "/api/tasks/:number/reminders",
     {
       schema: {
+        summary: "A task's reminders (set through the task's reminders field)",
         params: NumberParams,
-        response: { 200: z.object({ items: z.array(ReminderJson) }), ...problems(404) },
+        response: { 200: z.object({ items: z.array(ReminderJson) }) },
+        errors: ["not_found"],
       },
     },
     async (request) => {
@@ -61,13 +62,19 @@ export async function reminderRoutes(app: FastifyInstance, options: { emailAvail
 
   r.get(
     "/api/me/notifications",
-    { schema: { response: { 200: SettingsJson, ...problems() } } },
+    { schema: { summary: "The caller's notification settings", response: { 200: SettingsJson } } },
     async (request) => toJson(await service.getNotificationSettings(requireContext(request))),
   );
 
   r.patch(
     "/api/me/notifications",
-    { schema: { body: SettingsPatch, response: { 200: SettingsJson, ...problems() } } },
+    {
+      schema: {
+        summary: "Change the caller's notification settings",
+        body: SettingsPatch,
+        response: { 200: SettingsJson },
+      },
+    },
     async (request) => {
       const b = request.body;
       const changes: Partial<NotificationSettings> = {};

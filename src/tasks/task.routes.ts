@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyReply } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
-import { ProblemJson } from "../http/problem.ts";
 import { requireContext } from "../http/request-context.ts";
 import * as service from "./task.service.ts";
 import {
@@ -164,8 +163,10 @@ export async function taskRoutes(app: FastifyInstance) {
     "/api/tasks/:number/restore",
     {
       schema: {
+        summary: "Bring a task (and the subtasks trashed with it) back from the trash",
         params: NumberParams,
-        response: { 200: TaskJson, 400: ProblemJson, 404: ProblemJson, 409: ProblemJson },
+        response: { 200: TaskWithEtag.describe("The restored task (ETag: its version)") },
+        errors: ["not_found", "not_in_trash", "parent_in_trash"],
       },
     },
     // Restores the task (and the subtasks trashed with it) under its own number.

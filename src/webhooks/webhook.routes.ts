@@ -1,7 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { problems } from "../http/problem-json.ts";
 import { requireContext } from "../http/request-context.ts";
 import * as service from "./webhook.service.ts";
 import {
@@ -27,8 +26,9 @@ export async function webhookRoutes(app: FastifyInstance, options: { allowPrivat
     "/api/webhooks",
     {
       schema: {
+        summary: "Register a webhook endpoint (its signing secret is in this answer only)",
         body: z.strictObject({ url, events: events.optional() }),
-        response: { 201: NewWebhookJson, ...problems() },
+        response: { 201: NewWebhookJson },
       },
     },
     async (request, reply) => {
@@ -41,7 +41,12 @@ export async function webhookRoutes(app: FastifyInstance, options: { allowPrivat
 
   r.get(
     "/api/webhooks",
-    { schema: { response: { 200: z.object({ items: z.array(WebhookJson) }), ...problems() } } },
+    {
+      schema: {
+        summary: "The caller's webhook endpoints",
+        response: { 200: z.object({ items: z.array(WebhookJson) }) },
+      },
+    },
     async (request) => ({
       items: (await service.listWebhooks(requireContext(request))).map(toWebhookJson),
     }),
@@ -49,7 +54,14 @@ export async function webhookRoutes(app: FastifyInstance, options: { allowPrivat
 
   r.get(
     "/api/webhooks/:id",
-    { schema: { params: IdParams, response: { 200: WebhookJson, ...problems(404) } } },
+    {
+      schema: {
+        summary: "One webhook endpoint",
+        params: IdParams,
+        response: { 200: WebhookJson },
+        errors: ["not_found"],
+      },
+    },
     async (request) =>
       toWebhookJson(await service.getWebhook(requireContext(request), request.params.id)),
   );
@@ -58,13 +70,15 @@ export async function webhookRoutes(app: FastifyInstance, options: { allowPrivat
     "/api/webhooks/:id",
     {
       schema: {
+        summary: "Change a webhook endpoint (url, events, active)",
         params: IdParams,
         body: z.strictObject({
           url: url.optional(),
           events: events.optional(),
           active: z.boolean().optional(),
         }),
-        response: { 200: WebhookJson, ...problems(404) },
+        response: { 200: WebhookJson },
+        errors: ["not_found"],
       },
     },
     async (request) =>
@@ -80,7 +94,14 @@ export async function webhookRoutes(app: FastifyInstance, options: { allowPrivat
 
   r.delete(
     "/api/webhooks/:id",
-    { schema: { params: IdParams, response: { 204: z.null(), ...problems(404) } } },
+    {
+      schema: {
+        summary: "Delete a webhook endpoint",
+        params: IdParams,
+        response: { 204: z.null().describe("Deleted") },
+        errors: ["not_found"],
+      },
+    },
     async (request, reply) => {
       await service.deleteWebhook(requireContext(request), request.params.id);
       return reply.status(204).send(null);
@@ -91,9 +112,11 @@ export async function webhookRoutes(app: FastifyInstance, options: { allowPrivat
     "/api/webhooks/:id/deliveries",
     {
       schema: {
+        summary: "An endpoint's newest deliveries",
         params: IdParams,
         querystring: z.strictObject({ limit: z.coerce.number().int().min(1).max(200).default(50) }),
-        response: { 200: z.object({ items: z.array(DeliveryJson) }), ...problems(404) },
+        response: { 200: z.object({ items: z.array(DeliveryJson) }) },
+        errors: ["not_found"],
       },
     },
     async (request) => ({

@@ -35,6 +35,13 @@ for (const backend of backends) {
         LLM_IDLE_TIMEOUT_MS: "300",
         AUTH_RATE_LIMIT: "true",
         SIGN_IN_MAX_FAILURES: "1",
+        // Quotas on, every limit off (0) but the ones an admin sets for one user below.
+        RATE_LIMITS: "true",
+        RATE_LIMIT_CHAT_PER_MINUTE: "0",
+        RATE_LIMIT_CHAT_PER_DAY: "0",
+        RATE_LIMIT_TASK_WRITES_PER_MINUTE: "0",
+        RATE_LIMIT_MCP_PER_MINUTE: "0",
+        RATE_LIMIT_API_KEYS_PER_DAY: "0",
       });
       g.llm.setDefault({ text: "Done." });
       const res = await g.t.app.inject({ url: OPENAPI_PATH });
@@ -109,6 +116,7 @@ for (const backend of backends) {
           "200",
           "400",
           "401",
+          "403",
           "404",
           "500",
           "503",
@@ -157,6 +165,12 @@ for (const backend of backends) {
 async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<void> {
   const { t, llm } = g;
   const call = api.call.bind(api);
+  /** A call whose status the test knows: a wrong one fails here, not just the document check. */
+  const expect = async (status: number, ...args: Parameters<typeof call>) => {
+    const res = await call(...args);
+    assert.equal(res.statusCode, status, `${args[0]} ${args[1]}: ${res.body}`);
+    return res;
+  };
   const json = { "content-type": "application/json" };
 
   // Public: health, metrics, the document, the page.
@@ -275,6 +289,71 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   }); // 404
   await call("DELETE", "/api/tasks/{number}", { headers: auth, params: { number } });
   await call("DELETE", "/api/tasks/{number}", { headers: auth, params: { number } }); // 404
+
+  // The trash: restore, and a subtask whose parent is in the trash.
+  await expect(200, "POST", "/api/tasks/{number}/restore", { headers: auth, params: { number } });
+  await expect(409, "POST", "/api/tasks/{number}/restore", { headers: auth, params: { number } }); // 409 not_in_trash
+  await expect(404, "POST", "/api/tasks/{number}/restore", {
+    headers: auth,
+    params: { number: 999 },
+  }); // 404
+  await expect(404, "POST", "/api/tasks/{number}/restore", {
+    headers: bo.headers,
+    params: { number },
+  }); // 404: someone else's
+  const subtask = await expect(201, "POST", "/api/tasks", {
+    headers: auth,
+    payload: { title: "milk: oat", parent_id: number },
+  });
+  assert.equal(subtask.statusCode, 201, subtask.body);
+  const sub = subtask.json().id as number;
+  for (const n of [sub, number]) {
+    await expect(200, "DELETE", "/api/tasks/{number}", { headers: auth, params: { number: n } });
+  }
+  const orphan = await expect(409, "POST", "/api/tasks/{number}/restore", {
+    headers: auth,
+    params: { number: sub },
+  }); // 409 parent_in_trash
+  assert.equal(orphan.json().code, "parent_in_trash", orphan.body);
+
+  // The activity log and undo.
+  const log = await expect(200, "GET", "/api/activity", { headers: auth, query: `task=${number}` });
+  assert.equal(log.statusCode, 200, log.body);
+  await expect(200, "GET", "/api/activity", { headers: auth, query: "limit=2" });
+  await expect(404, "GET", "/api/activity", { headers: auth, query: "task=999" }); // 404
+  await expect(400, "GET", "/api/activity", { headers: auth, query: "limit=0" }); // 400
+  await expect(400, "GET", "/api/activity", { headers: auth, query: "cursor=nope" }); // 400
+  type Entry = { id: string; kind: string };
+  const entries = log.json().items as Entry[];
+  const newest = entries[0];
+  assert.equal(newest?.kind, "task.deleted", log.body);
+  const undo = await expect(201, "POST", "/api/activity/{id}/undo", {
+    headers: auth,
+    params: { id: newest.id },
+  });
+  assert.equal(undo.statusCode, 201, undo.body);
+  const again = await expect(409, "POST", "/api/activity/{id}/undo", {
+    headers: auth,
+    params: { id: newest.id },
+  }); // 409 already_undone
+  assert.equal(again.json().code, "already_undone", again.body);
+  // Completed, then changed since (deleted, restored): undoing the completion would overwrite.
+  const completed = entries.find((e) => e.kind === "task.completed");
+  assert.ok(completed, log.body);
+  const conflict = await expect(409, "POST", "/api/activity/{id}/undo", {
+    headers: auth,
+    params: { id: completed.id },
+  }); // 409 undo_conflict
+  assert.equal(conflict.json().code, "undo_conflict", conflict.body);
+  await expect(404, "POST", "/api/activity/{id}/undo", {
+    headers: bo.headers,
+    params: { id: completed.id },
+  }); // 404: someone else's
+  await expect(404, "POST", "/api/activity/{id}/undo", {
+    headers: auth,
+    params: { id: randomUUID() },
+  }); // 404
+  await expect(400, "POST", "/api/activity/{id}/undo", { headers: auth, params: { id: "nope" } }); // 400
 
   // Chat and conversations.
   const turn = await call("POST", "/api/chat", { headers: auth, payload: { message: "hello" } });
@@ -416,6 +495,303 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     headers: auth,
     params: { key_id: key.json().id },
   }); // 404
+
+  const fullLog = await expect(200, "GET", "/api/activity", { headers: auth, query: "limit=200" });
+  const revoked = fullLog.json().items as { id: string; kind: string }[];
+  const keyRevoked = revoked.find((e) => e.kind === "api_key.revoked");
+  assert.ok(keyRevoked, "the key's revocation is logged");
+  const notUndoable = await expect(409, "POST", "/api/activity/{id}/undo", {
+    headers: auth,
+    params: { id: keyRevoked.id },
+  }); // 409 not_undoable
+  assert.equal(notUndoable.json().code, "not_undoable", notUndoable.body);
+
+  // Reminders and notification settings.
+  const reminded = await expect(201, "POST", "/api/tasks", {
+    headers: auth,
+    payload: {
+      title: "call the plumber",
+      due: { date: "2026-12-02", time: "09:00" },
+      reminders: [{ before_minutes: 30 }],
+    },
+  });
+  assert.equal(reminded.statusCode, 201, reminded.body);
+  const remindedNumber = reminded.json().id as number;
+  await expect(200, "GET", "/api/tasks/{number}/reminders", {
+    headers: auth,
+    params: { number: remindedNumber },
+  });
+  await expect(404, "GET", "/api/tasks/{number}/reminders", {
+    headers: bo.headers,
+    params: { number: remindedNumber },
+  }); // 404: someone else's
+  await expect(400, "GET", "/api/tasks/{number}/reminders", {
+    headers: auth,
+    params: { number: "x" },
+  }); // 400
+  await expect(200, "GET", "/api/me/notifications", { headers: auth });
+  await expect(200, "PATCH", "/api/me/notifications", { headers: auth, payload: { email: false } });
+  await expect(400, "PATCH", "/api/me/notifications", { headers: auth, payload: { web: "yes" } }); // 400
+
+  // The inbox (a fired reminder, written as the reminder job writes it).
+  const notificationId = randomUUID();
+  await t.server.database.db.execute(
+    sql`insert into notifications (id, user_id, task_number, title, scheduled_for)
+        values (${notificationId}, ${user.id}, ${remindedNumber}, 'call the plumber', now())`,
+  );
+  const inbox = await expect(200, "GET", "/api/notifications", {
+    headers: auth,
+    query: "unread=true",
+  });
+  assert.equal(inbox.json().unread_count, 1, inbox.body);
+  await expect(400, "GET", "/api/notifications", { headers: auth, query: "cursor=nope" }); // 400
+  await expect(200, "POST", "/api/notifications/{id}/read", {
+    headers: auth,
+    params: { id: notificationId },
+  });
+  await expect(404, "POST", "/api/notifications/{id}/read", {
+    headers: bo.headers,
+    params: { id: notificationId },
+  }); // 404: someone else's
+  await expect(400, "POST", "/api/notifications/{id}/read", { headers: auth, params: { id: "1" } }); // 400
+  await expect(200, "POST", "/api/notifications/read-all", { headers: auth });
+
+  // Webhooks (an address literal: no DNS lookup).
+  const hook = await expect(201, "POST", "/api/webhooks", {
+    headers: auth,
+    payload: { url: "https://93.184.215.14/hooks/tasktalk", events: ["task.created"] },
+  });
+  assert.equal(hook.statusCode, 201, hook.body);
+  const hookId = hook.json().id as string;
+  await expect(400, "POST", "/api/webhooks", {
+    headers: auth,
+    payload: { url: "http://127.0.0.1:9/hook" },
+  }); // 400: a private address
+  await expect(200, "GET", "/api/webhooks", { headers: auth });
+  await expect(200, "GET", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
+  await expect(404, "GET", "/api/webhooks/{id}", { headers: bo.headers, params: { id: hookId } }); // 404
+  await expect(400, "GET", "/api/webhooks/{id}", { headers: auth, params: { id: "nope" } }); // 400
+  await expect(200, "PATCH", "/api/webhooks/{id}", {
+    headers: auth,
+    params: { id: hookId },
+    payload: { active: false },
+  });
+  await expect(400, "PATCH", "/api/webhooks/{id}", {
+    headers: auth,
+    params: { id: hookId },
+    payload: {},
+  }); // 400: nothing to change
+  await expect(404, "PATCH", "/api/webhooks/{id}", {
+    headers: bo.headers,
+    params: { id: hookId },
+    payload: { active: true },
+  }); // 404
+  await expect(200, "GET", "/api/webhooks/{id}/deliveries", {
+    headers: auth,
+    params: { id: hookId },
+    query: "limit=5",
+  });
+  await expect(400, "GET", "/api/webhooks/{id}/deliveries", {
+    headers: auth,
+    params: { id: hookId },
+    query: "limit=0",
+  }); // 400
+  await expect(404, "GET", "/api/webhooks/{id}/deliveries", {
+    headers: bo.headers,
+    params: { id: hookId },
+  }); // 404
+  await expect(404, "DELETE", "/api/webhooks/{id}", {
+    headers: bo.headers,
+    params: { id: hookId },
+  }); // 404
+  await expect(204, "DELETE", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
+
+  // Administration: the first account (Ada) is the admin; Bo is not.
+  const cy = await signUp(t.app, "Cy Three");
+  const cyKey = await t.app.inject({
+    method: "POST",
+    url: "/api/api-keys",
+    headers: cy.headers,
+    payload: { name: "cy's script" },
+  });
+  assert.equal(cyKey.statusCode, 201, cyKey.body);
+  const cyKeyHeaders = { authorization: `Bearer ${cyKey.json().key}` };
+  const cyId = { user_id: cy.id };
+  const self = { user_id: user.id };
+  const missing = { user_id: "no-such-user" };
+  await expect(200, "GET", "/api/admin/users", { headers: auth, query: "limit=2" });
+  await expect(400, "GET", "/api/admin/users", { headers: auth, query: "limit=0" }); // 400
+  const notAdmin = await expect(403, "GET", "/api/admin/users", { headers: bo.headers });
+  assert.equal(notAdmin.json().code, "admin_required", notAdmin.body);
+  // An admin's API key cannot administer: 403 forbidden, reads included.
+  const adminKey = await t.app.inject({
+    method: "POST",
+    url: "/api/api-keys",
+    headers: auth,
+    payload: { name: "admin's script" },
+  });
+  assert.equal(adminKey.statusCode, 201, adminKey.body);
+  const byKey = await expect(403, "GET", "/api/admin/users", {
+    headers: { authorization: `Bearer ${adminKey.json().key}` },
+  });
+  assert.equal(byKey.json().code, "forbidden", byKey.body);
+  await expect(200, "GET", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
+  await expect(404, "GET", "/api/admin/users/{user_id}", { headers: auth, params: missing }); // 404
+  await expect(403, "GET", "/api/admin/users/{user_id}", { headers: bo.headers, params: cyId }); // 403
+  await expect(200, "POST", "/api/admin/users/{user_id}/ban", {
+    headers: auth,
+    params: cyId,
+    payload: { reason: "spam", expires_in_seconds: 3600 },
+  });
+  const banned = await expect(403, "GET", "/api/tasks", { headers: cyKeyHeaders }); // 403 account_disabled
+  assert.equal(banned.json().code, "account_disabled", banned.body);
+  await expect(409, "POST", "/api/admin/users/{user_id}/ban", { headers: auth, params: self }); // 409
+  await expect(400, "POST", "/api/admin/users/{user_id}/ban", {
+    headers: auth,
+    params: cyId,
+    payload: { expires_in_seconds: 1 },
+  }); // 400
+  await expect(404, "POST", "/api/admin/users/{user_id}/ban", { headers: auth, params: missing }); // 404
+  await expect(403, "POST", "/api/admin/users/{user_id}/ban", {
+    headers: bo.headers,
+    params: cyId,
+  }); // 403
+  await expect(200, "POST", "/api/admin/users/{user_id}/unban", { headers: auth, params: cyId });
+  // The ban ended Cy's sessions: Cy signs in again.
+  const cySignIn = await t.app.inject({
+    method: "POST",
+    url: "/api/auth/sign-in/email",
+    payload: { email: cy.email, password: PASSWORD },
+  });
+  assert.equal(cySignIn.statusCode, 200, cySignIn.body);
+  const cyHeaders = { authorization: `Bearer ${cySignIn.headers["set-auth-token"]}` };
+  await expect(404, "POST", "/api/admin/users/{user_id}/unban", { headers: auth, params: missing }); // 404
+  await expect(403, "POST", "/api/admin/users/{user_id}/unban", {
+    headers: bo.headers,
+    params: cyId,
+  }); // 403
+  await expect(200, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
+    headers: auth,
+    params: { user_id: bo.id },
+  });
+  const boAgain = await signUp(t.app, "Bo's sessions ended: another non-admin");
+  const nonAdmin = boAgain.headers;
+  await expect(409, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
+    headers: auth,
+    params: self,
+  }); // 409
+  await expect(404, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
+    headers: auth,
+    params: missing,
+  }); // 404
+  await expect(403, "POST", "/api/admin/users/{user_id}/revoke-sessions", {
+    headers: nonAdmin,
+    params: cyId,
+  }); // 403
+  await expect(200, "PUT", "/api/admin/users/{user_id}/role", {
+    headers: auth,
+    params: cyId,
+    payload: { role: "user" },
+  });
+  await expect(409, "PUT", "/api/admin/users/{user_id}/role", {
+    headers: auth,
+    params: self,
+    payload: { role: "user" },
+  }); // 409
+  await expect(400, "PUT", "/api/admin/users/{user_id}/role", {
+    headers: auth,
+    params: cyId,
+    payload: { role: "owner" },
+  }); // 400
+  await expect(404, "PUT", "/api/admin/users/{user_id}/role", {
+    headers: auth,
+    params: missing,
+    payload: { role: "user" },
+  }); // 404
+  await expect(403, "PUT", "/api/admin/users/{user_id}/role", {
+    headers: nonAdmin,
+    params: cyId,
+    payload: { role: "admin" },
+  }); // 403
+  await expect(200, "GET", "/api/admin/users/{user_id}/features", { headers: auth, params: cyId });
+  await expect(404, "GET", "/api/admin/users/{user_id}/features", {
+    headers: auth,
+    params: missing,
+  }); // 404
+  await expect(403, "GET", "/api/admin/users/{user_id}/features", {
+    headers: nonAdmin,
+    params: cyId,
+  }); // 403
+  // Cy's API keys switched off: the key is refused (403 feature_disabled), the session is not.
+  await expect(200, "PUT", "/api/admin/users/{user_id}/features", {
+    headers: auth,
+    params: cyId,
+    payload: { api_keys: false, quotas: { task_writes_per_minute: 1 } },
+  });
+  const disabled = await expect(403, "GET", "/api/tasks", { headers: cyKeyHeaders }); // 403
+  assert.equal(disabled.json().code, "feature_disabled", disabled.body);
+  // …and one task write a minute: the second is 429 quota_exceeded (RATE_LIMITS is on).
+  const cyFirst = await expect(201, "POST", "/api/tasks", {
+    headers: cyHeaders,
+    payload: { title: "1" },
+  });
+  assert.equal(cyFirst.statusCode, 201, cyFirst.body);
+  const overQuota = await expect(429, "POST", "/api/tasks", {
+    headers: cyHeaders,
+    payload: { title: "2" },
+  }); // 429
+  assert.equal(overQuota.json().code, "quota_exceeded", overQuota.body);
+  await expect(429, "PATCH", "/api/tasks/{number}", {
+    headers: cyHeaders,
+    params: { number: cyFirst.json().id },
+    payload: { title: "one" },
+  }); // 429
+  await expect(400, "PUT", "/api/admin/users/{user_id}/features", {
+    headers: auth,
+    params: cyId,
+    payload: { quotas: { chat_per_day: -1 } },
+  }); // 400
+  await expect(404, "PUT", "/api/admin/users/{user_id}/features", {
+    headers: auth,
+    params: missing,
+    payload: {},
+  }); // 404
+  await expect(403, "PUT", "/api/admin/users/{user_id}/features", {
+    headers: nonAdmin,
+    params: cyId,
+    payload: { mcp: true },
+  }); // 403
+  await expect(200, "GET", "/api/admin/roles/{role}/features", {
+    headers: auth,
+    params: { role: "user" },
+  });
+  await expect(400, "GET", "/api/admin/roles/{role}/features", {
+    headers: auth,
+    params: { role: "owner" },
+  }); // 400
+  await expect(403, "GET", "/api/admin/roles/{role}/features", {
+    headers: nonAdmin,
+    params: { role: "user" },
+  }); // 403
+  await expect(200, "PUT", "/api/admin/roles/{role}/features", {
+    headers: auth,
+    params: { role: "user" },
+    payload: { mcp: true },
+  });
+  await expect(400, "PUT", "/api/admin/roles/{role}/features", {
+    headers: auth,
+    params: { role: "user" },
+    payload: { mcp: "yes" },
+  }); // 400
+  await expect(403, "PUT", "/api/admin/roles/{role}/features", {
+    headers: nonAdmin,
+    params: { role: "user" },
+    payload: { mcp: true },
+  }); // 403
+  await expect(403, "DELETE", "/api/admin/users/{user_id}", { headers: nonAdmin, params: cyId }); // 403
+  await expect(409, "DELETE", "/api/admin/users/{user_id}", { headers: auth, params: self }); // 409
+  await expect(204, "DELETE", "/api/admin/users/{user_id}", { headers: auth, params: cyId });
+  await expect(404, "DELETE", "/api/admin/users/{user_id}", { headers: auth, params: cyId }); // 404
 
   // MCP.
   const mcp = { ...auth, ...json, accept: "application/json, text/event-stream" };
