@@ -113,10 +113,28 @@ export async function startJobs(
       stopped = true;
       // Not graceful beyond a short wait: an interrupted job is retried by another
       // instance (or this one after a restart) once it expires.
-      await boss.stop({ graceful: true, timeout: 5000, close: true });
+      // pg-boss's own pool has no query timeout: with the database unreachable (a
+      // partition) its stop would wait for ever on a query that never returns. Shutdown
+      // waits at most a few seconds more, then goes on (the process is ending).
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), STOP_DEADLINE_MS);
+        timer.unref();
+      });
+      const outcome = await Promise.race([
+        boss.stop({ graceful: true, timeout: 5000, close: true }).then(() => "stopped" as const),
+        deadline,
+      ]);
+      clearTimeout(timer);
+      if (outcome === "late") {
+        log.warn({ category: "jobs" }, "job queue did not stop in time; going on without it");
+      }
     },
   };
 }
+
+/** How long stop() waits for pg-boss (its graceful timeout is 5 s) before going on. */
+const STOP_DEADLINE_MS = 8000;
 
 /**
  * pg-boss looks a queue up (and caches it) on the first send to it; queues created after
