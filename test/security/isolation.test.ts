@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import type { InjectOptions, LightMyRequestResponse } from "fastify";
@@ -24,6 +25,7 @@ const BODY_CANDIDATES: Record<string, unknown>[] = [
   { description: "pwned by B" },
   { completed: true },
   { message: "pwned by B" },
+  { active: false },
 ];
 const BODYLESS = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
 /** Tables holding A's data, each with the column that names the owner. */
@@ -37,6 +39,13 @@ const OWNED_TABLES = [
   ["task_counters", "user_id"],
   ["api_keys", "user_id"],
   ["activity", "user_id"],
+  ["task_reminders", "user_id"],
+  ["notifications", "user_id"],
+  ["notification_settings", "user_id"],
+  ["webhooks", "user_id"],
+  ["webhook_deliveries", "user_id"],
+  ["pending_actions", "user_id"],
+  ["import_keys", "user_id"],
 ] as const;
 
 for (const backend of await availableBackends()) {
@@ -73,11 +82,11 @@ for (const backend of await availableBackends()) {
       return res.json().conversation_id as string;
     };
 
-    /** A: 25 tasks (some completed, one deleted), two conversations, one with a tool call. */
+    /** A: 55 tasks (some completed, one deleted), two conversations, one with a tool call. */
     const victim = async () => {
       const a = await signUp(f.t.app, "Alice");
-      for (let n = 1; n <= 25; n++) await addTask(a, `alice secret ${n}`);
-      for (const n of [20, 22]) {
+      for (let n = 1; n <= 55; n++) await addTask(a, `alice secret ${n}`);
+      for (const n of [50, 52]) {
         const res = await call(a, {
           method: "PATCH",
           url: `/api/tasks/${n}`,
@@ -85,9 +94,9 @@ for (const backend of await availableBackends()) {
         });
         assert.equal(res.statusCode, 200);
       }
-      assert.equal((await call(a, { method: "DELETE", url: "/api/tasks/21" })).statusCode, 200);
+      assert.equal((await call(a, { method: "DELETE", url: "/api/tasks/51" })).statusCode, 200);
       f.llm.setDefault(
-        toolCallThenText("add_task", { title: "alice secret 26" }, "Added alice secret 26."),
+        toolCallThenText("add_task", { title: "alice secret 56" }, "Added alice secret 56."),
       );
       const first = await chat(f.t, a, { message: "alice private conversation" });
       assert.equal(first.statusCode, 200, first.body);
@@ -103,7 +112,27 @@ for (const backend of await availableBackends()) {
       // B never gets near these numbers (checked at the end), so they are A's alone.
       const log = await call(a, { url: "/api/activity?limit=5" });
       const entries = (log.json() as { items: { id: string }[] }).items.map((e) => e.id);
-      return { a, conversations: [c1, c2], numbers: [20, 22, 25, 26], keys, entries };
+      // A's webhook (an address literal: no DNS lookup) and a fired reminder in A's inbox.
+      const hook = await call(a, {
+        method: "POST",
+        url: "/api/webhooks",
+        payload: { url: "https://93.184.215.14/hooks/alice", events: ["task.created"] },
+      });
+      assert.equal(hook.statusCode, 201, hook.body);
+      const notification = randomUUID();
+      await f.t.server.database.db.execute(
+        sql`insert into notifications (id, user_id, task_number, title, scheduled_for)
+            values (${notification}, ${a.id}, 50, 'alice reminder', now())`,
+      );
+      return {
+        a,
+        conversations: [c1, c2],
+        numbers: [50, 52, 55, 56],
+        keys,
+        entries,
+        webhooks: [hook.json().id as string],
+        notifications: [notification],
+      };
     };
 
     /** Everything A can see through the API, and A's raw rows in every table. */
@@ -133,7 +162,7 @@ for (const backend of await availableBackends()) {
         rows[table] = rowsOf<{ r: string }>(result).map((x) => x.r);
       }
       assert.ok((rows.messages ?? []).length >= 6, "the snapshot sees A's messages");
-      assert.ok((rows.tasks ?? []).length >= 25, "the snapshot sees A's tasks");
+      assert.ok((rows.tasks ?? []).length >= 55, "the snapshot sees A's tasks");
       return { api, rows };
     };
 
@@ -151,7 +180,7 @@ for (const backend of await availableBackends()) {
     };
 
     test("every id-taking route, called by B with A's ids → 404 (403 for :user_id); A unchanged", async () => {
-      const { a, conversations, numbers, keys, entries } = await victim();
+      const { a, conversations, numbers, keys, entries, webhooks, notifications } = await victim();
       const b = await signUp(f.t.app, "Bob");
       await addTask(b, "bob's own"); // B has a task 1 too: A's ids must not reach it
       await newConversation(b, "bob's own conversation");
@@ -194,6 +223,30 @@ for (const backend of await availableBackends()) {
             await addTask(b, "bob's task to undo");
             const log = await call(b, { url: "/api/activity?limit=1" });
             return (log.json() as { items: { id: string }[] }).items[0]?.id ?? "";
+          },
+          refused: { status: 404, code: "not_found" },
+        },
+        "webhooks/:id": {
+          theirs: webhooks,
+          own: async () => {
+            const res = await call(b, {
+              method: "POST",
+              url: "/api/webhooks",
+              payload: { url: "https://93.184.215.14/hooks/bob" },
+            });
+            return res.json().id as string;
+          },
+          refused: { status: 404, code: "not_found" },
+        },
+        "notifications/:id": {
+          theirs: notifications,
+          own: async () => {
+            const id = randomUUID();
+            await f.t.server.database.db.execute(
+              sql`insert into notifications (id, user_id, task_number, title, scheduled_for)
+                  values (${id}, ${b.id}, 1, 'bob reminder', now())`,
+            );
+            return id;
           },
           refused: { status: 404, code: "not_found" },
         },
@@ -325,6 +378,7 @@ for (const backend of await availableBackends()) {
         completed: false,
         parent_id: null,
         recurrence: "every monday",
+        reminders: [{ before_minutes: 30 }],
         repeat_from: "completion",
       };
       const argsFor = (name: string, shape: Record<string, unknown>, taskId: number) => {
