@@ -145,7 +145,7 @@ export async function claimReminder(
       update task_reminders r set fired_at = now()
       from tasks t
       where r.id = ${id} and r.fired_at is null and r.fire_at = ${fireAt.toISOString()}::timestamptz
-        and t.id = r.task_id and not t.completed
+        and t.id = r.task_id and not t.completed and t.deleted_at is null
       returning r.id, r.user_id, t.number, t.title, t.due_at, r.fire_at`),
   );
   const row = rows[0];
@@ -160,12 +160,13 @@ export async function claimReminder(
   };
 }
 
-/** Every reminder still to fire whose task is pending: queued again at start. */
+/** Every reminder still to fire whose task is pending (not done, not in the trash): queued again at start. */
 export async function listUnfired(db: Executor, limit: number) {
   return rowsOf<{ id: string; fire_at: string | Date }>(
     await db.execute(sql`
       select r.id, r.fire_at from task_reminders r join tasks t on t.id = r.task_id
       where r.fired_at is null and r.fire_at is not null and not t.completed
+        and t.deleted_at is null
       order by r.fire_at limit ${limit}`),
   ).map((r) => ({ id: r.id, fireAt: new Date(r.fire_at) }));
 }

@@ -154,11 +154,11 @@ for (const backend of await availableBackends()) {
       for (const name of ["x".repeat(60_000), "x".repeat(101), "Ann\u0000", "Bob\u0007", "C\nD"]) {
         const res = await signUpWith(name);
         assert.equal(res.statusCode, 400, `${JSON.stringify(name.slice(0, 10))}: ${res.body}`);
-        assert.equal(res.json().code, "validation_failed");
+        assert.equal(res.json().problem_code, "validation_failed");
       }
       const longEmail = await signUpWith("Long", `${"a".repeat(300)}@example.com`);
       assert.equal(longEmail.statusCode, 400, longEmail.body);
-      assert.equal(longEmail.json().code, "validation_failed");
+      assert.equal(longEmail.json().problem_code, "validation_failed");
       for (const name of ["x".repeat(100), "Zoë 山田 🙂"]) {
         const res = await signUpWith(name);
         assert.equal(res.statusCode, 200, res.body);
@@ -178,7 +178,7 @@ for (const backend of await availableBackends()) {
       for (const name of ["y".repeat(60_000), "nul\u0000name"]) {
         const res = await update(name);
         assert.equal(res.statusCode, 400, res.body);
-        assert.equal(res.json().code, "validation_failed");
+        assert.equal(res.json().problem_code, "validation_failed");
       }
       assert.equal((await update("Renamed")).statusCode, 200);
       const session = await t.app.inject({ url: "/api/auth/get-session", headers: user.headers });

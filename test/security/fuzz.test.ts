@@ -52,8 +52,14 @@ function violation(key: string, method: string, res: LightMyRequestResponse): st
   if (!type.startsWith("application/problem+json"))
     return `${res.statusCode} as ${type || "no content type"}`;
   if (method === "HEAD") return undefined;
-  const body = JSON.parse(res.body) as { code?: unknown; status?: unknown };
-  const code = typeof body.code === "string" ? body.code : "";
+  const body = JSON.parse(res.body) as {
+    code?: unknown;
+    problem_code?: unknown;
+    status?: unknown;
+  };
+  // On /api/auth/* `code` is Better Auth's (for its client) and ours is `problem_code`.
+  const ours = body.problem_code ?? body.code;
+  const code = typeof ours === "string" ? ours : "";
   if (!Object.hasOwn(ERROR_CODES, code)) return `unknown code ${JSON.stringify(body.code)}`;
   const status = ERROR_CODES[code as keyof typeof ERROR_CODES].status;
   if (status !== res.statusCode || body.status !== res.statusCode) {
