@@ -24,7 +24,7 @@ import { type Outcome, type Row, seed, turn } from "./offline-harness.test.ts";
 /**
  * One turn, however hostile the message, answers within this (on a slow shared 2-core box).
  * The reported attack took 35.9 s. Since the confirmation judgement and the recurrence
- * phrases joined the parser (2026-11-30) the slowest generated turn measures 136–166 ms of
+ * phrases joined the parser (2026-11-30) the slowest generated turn measures 127–170 ms of
  * CPU alone (mean 19–25 ms), and a GC pause in a full CI run pushed one past the old 200 ms
  * budget: 400 ms keeps the bound two orders of magnitude under the attack, with room.
  */
