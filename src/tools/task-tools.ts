@@ -46,6 +46,9 @@ const fields = {
   recurrence: recurrenceInput.describe(
     `Makes the task repeat: the user's words ("every monday", "every weekday at 9", "every 2 weeks", "on the 1st of every month", "every other day") or an RFC 5545 RRULE ("FREQ=WEEKLY;BYDAY=MO", at most ${RECURRENCE_MAX} characters; daily or less often; COUNT=n ends it after n completions, UNTIL=YYYYMMDD on a date). Without a date, the task becomes due on the first occurrence. null stops repeating and keeps the due date ("stop repeating task 4").`,
   ),
+  reminders: remindersInput.describe(
+    'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
+  ),
   repeat_from: repeatFromInput.describe(
     '"due" (default): the next occurrence follows the current due date. "completion": it is counted from the day the task is completed ("every 2 weeks after I finish it").',
   ),
@@ -163,11 +166,7 @@ export const addTaskTool = defineTool({
     list: fields.list.optional(),
     labels: fields.labels.optional(),
     parent_id: fields.parent_id.optional(),
-    reminders: remindersInput
-      .optional()
-      .describe(
-        'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
-      ),
+    reminders: fields.reminders.optional(),
     recurrence: fields.recurrence.optional(),
     repeat_from: fields.repeat_from.optional(),
   }),
@@ -255,8 +254,8 @@ export const completeTaskTool = defineTool({
 export const deleteTaskTool = defineTool({
   name: "delete_task",
   description:
-    "Permanently delete one of the user's tasks, by its number, together with its subtasks. Only use it when the user clearly asks to delete or remove a task; " +
-    "to mark a task as done use complete_task instead. A deleted task cannot be restored and its number is not reused.",
+    "Delete one of the user's tasks, by its number, together with its subtasks: they go to the trash (restore_task brings them back, under the same number). Only use it when the user clearly asks to delete or remove a task; " +
+    "to mark a task as done use complete_task instead.",
   inputSchema: z.strictObject({ task_id: taskId }),
   outputSchema: TaskResult,
   async execute(ctx, input) {
@@ -292,11 +291,7 @@ export const updateTaskTool = defineTool({
     list: fields.list.optional(),
     labels: fields.labels.optional(),
     parent_id: fields.parent_id.optional(),
-    reminders: remindersInput
-      .optional()
-      .describe(
-        'Reminders, replacing any the task has: {"before_minutes": 30} is 30 minutes before the due time (0 = at it), {"at": "<ISO instant with offset>"} an exact moment; [] removes them. Leave it out to keep them.',
-      ),
+    reminders: fields.reminders.optional(),
     recurrence: fields.recurrence.optional(),
     repeat_from: fields.repeat_from.optional(),
   }),
