@@ -23,14 +23,17 @@ import { type Outcome, type Row, seed, turn } from "./offline-harness.test.ts";
 
 /**
  * One turn, however hostile the message, answers within this (on a slow shared 2-core box).
- * The reported attack took 35.9 s. Since the confirmation judgement and the recurrence
- * phrases joined the parser (2026-11-30) the slowest generated turn measures 127–170 ms of
- * CPU alone (mean 19–25 ms), but in full CI runs single turns took 204 ms and 402 ms (a
- * 907-character message after an 8,000-character earlier one): a regression to profile
- * (the judgement reads the earlier message). Until then the bound is 1 s — still 35× under
- * the attack; test/security/bystander.test.ts keeps other users' wall time under 1 s.
+ * The reported attack took 35.9 s. Warm, the slowest generated turn measures 60–130 ms of
+ * the thread's CPU (mean 9–13 ms; `.prof`-style sampling of 600 messages, 2026-11-30).
+ * The 204 ms and 402 ms turns full CI runs saw were not the parser's steady state: the
+ * first message down a new path pays V8's compilation of the parser's large regexes and
+ * compromise's match nets (150–360 ms once per process), and `process.cpuUsage()` also
+ * counted the collector's and the compiler's background threads. So turns are measured
+ * with `process.threadCpuUsage()`, the `before` hook walks every path once, and a turn over
+ * budget is run twice more and judged by its fastest run: a blow-up in the parser is slow
+ * every time, a pause is not.
  */
-const TURN_BUDGET_MS = 1000;
+const TURN_BUDGET_MS = 200;
 const RUNS = 300;
 
 const TASKS = [
@@ -41,19 +44,30 @@ const TASKS = [
 ];
 
 /**
- * A turn and the CPU time it cost this process. CPU time, not wall time: the machine is
+ * A turn and the CPU time it cost this thread. CPU time, not wall time: the machine is
  * shared, and a descheduled test is not a slow parser. (The bystander test in
- * test/security/ measures wall time, as another user sees it.)
+ * test/security/ measures wall time, as another user sees it.) Over the budget, the same
+ * turn runs twice more on fresh rows and the fastest run counts (see TURN_BUDGET_MS).
  */
 async function timed(
   message: string,
   rows: Row[] = seed(TASKS),
   history: ModelMessage[] = [],
+  budget = TURN_BUDGET_MS,
 ): Promise<{ ms: number; outcome: Outcome }> {
-  const before = process.cpuUsage();
-  const outcome = await turn(rows, message, history);
-  const used = process.cpuUsage(before);
-  return { ms: (used.user + used.system) / 1000, outcome };
+  const once = async (on: Row[]) => {
+    const before = process.threadCpuUsage();
+    const outcome = await turn(on, message, history);
+    const used = process.threadCpuUsage(before);
+    return { ms: (used.user + used.system) / 1000, outcome };
+  };
+  const snapshot = structuredClone(rows);
+  const first = await once(rows);
+  let ms = first.ms;
+  for (let retry = 0; retry < 2 && ms >= budget; retry++) {
+    ms = Math.min(ms, (await once(structuredClone(snapshot))).ms);
+  }
+  return { ms, outcome: first.outcome };
 }
 
 const show = (message: string) =>
@@ -133,13 +147,55 @@ const earlier = fc.tuple(
   fc.constantFrom(askTitle(), askWhich("delete"), askChange("task 2")),
 );
 
+/** One message down each of the parser's paths, to warm them before anything is timed. */
+const WARM_UP = [
+  "delete the meeting task",
+  "I paid the bill",
+  "add buy milk tomorrow at 5pm high priority #errands to Shopping",
+  "pay rent on the 1st of every month",
+  "remind me to call mom every monday at 9am",
+  "remind me ✅ “, ✅ “",
+  "complete tasks 1 and 2",
+  "rename task 1 to Buy bread",
+  "change task 3 due to next friday",
+  "what's pending?",
+  "show my overdue tasks",
+  "what did I finish this week?",
+  "reopen task 2",
+  "don't delete anything",
+  "undo that",
+  "hello",
+  "thanks!",
+];
+
 // --- tests --------------------------------------------------------------------------------
 
 describe("offline assistant: bounded work per message", () => {
   before(async () => {
-    // The first turn of a process compiles the parser's regexes and compromise's lexicon.
-    await turn(seed(TASKS), "delete the meeting task");
-    await turn(seed(TASKS), "I paid the bill");
+    // The first turn down each path of a process compiles the parser's regexes and
+    // compromise's lexicon and match nets: walk the paths once, by hand and by a sample of
+    // the generator (a different one from the property's runs).
+    for (const say of WARM_UP) await turn(seed(TASKS), say);
+    for (const ask of [askTitle(), askWhich("delete"), askChange("task 2")]) {
+      const history: ModelMessage[] = [
+        { role: "user", content: "add a task" },
+        { role: "assistant", content: ask },
+      ];
+      await turn(seed(TASKS), "remind me to call the bank tomorrow at 5pm", history);
+      await turn(seed(TASKS), "the second one", history);
+    }
+    for (const [say, before] of fc.sample(fc.tuple(message, fc.option(earlier)), {
+      numRuns: 60,
+      seed: 20261130,
+    })) {
+      const history: ModelMessage[] = before
+        ? [
+            { role: "user", content: before[0] },
+            { role: "assistant", content: before[1] },
+          ]
+        : [];
+      await turn(seed(TASKS), say, history);
+    }
   });
 
   test("the reported 'complete task 1 2 3 …' (7,934 chars) is answered at once", async () => {
@@ -201,7 +257,7 @@ describe("offline assistant: bounded work per message", () => {
     // A short reference, and one of some 150 words, each compared with every title word.
     const long = upTo(MAX_REQUEST_CHARS, "june trip plan ", "delete the ");
     for (const say of ["delete the june task", long]) {
-      const { ms, outcome } = await timed(say, rows);
+      const { ms, outcome } = await timed(say, rows, [], TURN_BUDGET_MS * 2);
       assert.ok(ms < TURN_BUDGET_MS * 2, `${Math.round(ms)} ms for ${show(say)}`);
       assert.equal(outcome.calls[0]?.name, "list_tasks");
       assert.equal(rows.length, 1000, "nothing was deleted");
