@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { type B1Result, FLOOR, MODEL, PEERS, SDK, TASKTALK, TASKTALK_NET } from "./b1.ts";
 import { type B2Result, PACE_MS } from "./b2.ts";
 import type { B3Result } from "./b3.ts";
+import { type B5Result, TURN_TABLES } from "./b5.ts";
 import type { B6Result } from "./b6.ts";
 import type { GrowthResult } from "./growth.ts";
 import { ROOT } from "./lib/backends.ts";
@@ -22,6 +23,7 @@ export interface Report {
     growth?: GrowthResult;
     B2?: B2Result;
     B3?: B3Result;
+    B5?: B5Result;
     B6?: B6Result;
   };
   goals?: Goal[];
@@ -157,6 +159,22 @@ export function goals(r: Report["results"]): Goal[] {
     );
     add("B3", "errors, all levels and variants", errors, "= 0", errors === 0);
   }
+  if (r.B5) {
+    for (const [backend, byLen] of Object.entries(r.B5)) {
+      const cells = Object.values(byLen);
+      const worst = Math.max(...cells.map((c) => c.walOverPayload));
+      add(
+        "B5",
+        `${backend}: WAL bytes ÷ payload bytes per turn, worst length`,
+        worst,
+        "≤ 3",
+        worst <= 3,
+      );
+      const wal = (n: number) => byLen[String(n)]?.walPerTurn ?? Number.NaN;
+      const flat = wal(LENGTHS[2] ?? 10_000) / wal(LENGTHS[0] ?? 10);
+      add("B5", `${backend}: WAL per turn at 10k ÷ at 10 (flat)`, flat, "≤ 1.2", flat <= 1.2);
+    }
+  }
   if (r.B6) {
     for (const [backend, c] of Object.entries(r.B6.coldStartMs)) {
       if (backend.includes("src/main.ts")) continue; // shown for comparison; the goal is npm start's
@@ -263,6 +281,26 @@ export function markdown(report: Report): string {
       );
     }
     lines.push("");
+  }
+  if (r.B5) {
+    lines.push(
+      "### B5 — write amplification per turn (bytes; WAL from `pg_current_wal_lsn()`, growth = heap + indexes + TOAST)",
+      "",
+      `| backend | msgs | turns | payload | WAL | WAL ÷ payload | growth | ${TURN_TABLES.join(" | ")} |`,
+      `|---|---:|---:|---:|---:|---:|---:|${TURN_TABLES.map(() => "---:").join("|")}|`,
+    );
+    for (const [backend, byLen] of Object.entries(r.B5)) {
+      for (const [n, c] of Object.entries(byLen)) {
+        lines.push(
+          `| ${backend} | ${len(Number(n))} | ${c.turns} | ${f(c.payloadPerTurn, 0)} | ${f(c.walPerTurn, 0)} | **${f(c.walOverPayload)}** | ${f(c.growthPerTurn, 0)} | ${TURN_TABLES.map((t) => f(c.growthByTable[t], 0)).join(" | ")} |`,
+        );
+      }
+    }
+    lines.push(
+      "",
+      "On PostgreSQL the WAL is the server's: whatever else wrote to it during the measured turns is counted too.",
+      "",
+    );
   }
   if (r.B6) {
     lines.push(
