@@ -19,11 +19,13 @@ import { USER_TEXT } from "./peers/common.ts";
 import { RawFloor } from "./peers/floor.ts";
 import { LibreChatPattern } from "./peers/librechat.ts";
 import { OpenWebUiPattern } from "./peers/open-webui.ts";
+import { type CapturedTurn, type FloorDb, startProtocolFloor } from "./peers/protocol-floor.ts";
 import { sdkTurn } from "./sdk-cost.ts";
 
 export const TASKTALK = "Tasktalk turn (HTTP)";
 export const TASKTALK_NET = "Tasktalk turn − model direct";
 export const FLOOR = "raw SQL floor";
+export const PROTOCOL_FLOOR = "protocol floor (node:http + driver + fetch)";
 export const MODEL = "model directly (2 calls)";
 export const SDK = "AI SDK streamText alone (2 model calls)";
 export const PEERS = [
@@ -47,6 +49,16 @@ export async function tasktalkTurn(
   conversationId: string,
   token: string,
 ): Promise<number> {
+  return (await tasktalkTurnWithBody(agent, url, conversationId, token)).totalMs;
+}
+
+/** A turn and what it answered (the protocol floor replays the bytes). */
+export async function tasktalkTurnWithBody(
+  agent: ReturnType<typeof makeAgent>,
+  url: string,
+  conversationId: string,
+  token: string,
+): Promise<{ totalMs: number; body: string }> {
   const r = await post(
     agent,
     `${url}/api/chat`,
@@ -54,7 +66,7 @@ export async function tasktalkTurn(
     { authorization: `Bearer ${token}` },
   );
   if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
-  return r.totalMs;
+  return { totalMs: r.totalMs, body: r.body };
 }
 
 function cell(s: Series): B1Cell {
@@ -76,6 +88,15 @@ export async function runB1(opts: {
     const agent = makeAgent(1);
     const modelAgent = makeAgent(1);
     const sdk = sdkTurn(opts.model.url);
+    const captured = new Map<string, CapturedTurn>();
+    const floorDb: FloorDb =
+      backend === "pg" ? { kind: "pg", pool: opts.pgPool } : { kind: "pglite", sql: app.sql };
+    const protocolFloor = await startProtocolFloor({
+      db: floorDb,
+      modelUrl: opts.model.url,
+      captured,
+    });
+    const floorAgent = makeAgent(1);
     try {
       const storageSql: Sql = backend === "pg" ? pgSql(opts.pgPool) : app.sql;
       const floor = new RawFloor(storageSql);
@@ -103,9 +124,12 @@ export async function runB1(opts: {
         const resetApp = () => resetTasktalk(app.sql, [key]);
         // One turn to capture the exact requests the server sends the model at this length.
         await resetApp();
-        await tasktalkTurn(agent, app.url, conversationId, benchToken(0));
+        const { body } = await tasktalkTurnWithBody(agent, app.url, conversationId, benchToken(0));
         const bodies = await opts.model.lastBodies();
         if (bodies.length !== 2) throw new Error("B1: expected a tool call and an answer");
+        const pfloorKey = convKey.pfloor(length);
+        captured.set(uuidOf(pfloorKey), { modelBodies: bodies, response: body });
+        const resetProtocolFloor = () => resetTasktalk(app.sql, [pfloorKey]);
         const variants: Variant[] = [
           {
             name: TASKTALK,
@@ -115,6 +139,12 @@ export async function runB1(opts: {
           {
             name: MODEL,
             run: async () => (await callModelDirect(modelAgent, opts.model.url, bodies)).totalMs,
+          },
+          {
+            name: PROTOCOL_FLOOR,
+            run: () =>
+              tasktalkTurn(floorAgent, protocolFloor.url, uuidOf(pfloorKey), benchToken(0)),
+            reset: resetProtocolFloor,
           },
           { name: FLOOR, run: () => timed(() => floor.turn(length)), reset: () => floor.reset() },
           { name: SDK, run: () => timed(sdk) },
@@ -136,12 +166,14 @@ export async function runB1(opts: {
         result[backend][String(length)] = cells;
         progress(
           "B1",
-          `${label}: Tasktalk ${cells[TASKTALK]?.p50.toFixed(2)} ms, floor ${cells[FLOOR]?.p50.toFixed(2)} ms`,
+          `${label}: Tasktalk ${cells[TASKTALK]?.p50.toFixed(2)} ms, protocol floor ${cells[PROTOCOL_FLOOR]?.p50.toFixed(2)} ms, raw floor ${cells[FLOOR]?.p50.toFixed(2)} ms`,
         );
       }
     } finally {
       agent.destroy();
       modelAgent.destroy();
+      floorAgent.destroy();
+      await protocolFloor.close();
       await app.close();
     }
   }

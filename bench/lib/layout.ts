@@ -42,7 +42,7 @@ export const backgroundMessages = (s: Scale) => s.bgUsers * s.bgConvs * s.bgMsgs
 export const B3_LENGTH = 10;
 
 /** Bump when the seed changes: a reused database with another fingerprint is rebuilt. */
-export const SEED_VERSION = "4";
+export const SEED_VERSION = "5";
 
 export const PASSWORD = "correct horse battery";
 export const SECRET = "bench-secret-bench-secret-bench-secret-0123";
@@ -62,9 +62,12 @@ export const convKey = {
   app: (n: number) => `app-${n}`,
   /** B1: the raw-SQL floor's own copy (the floor allocates seqs itself). */
   floor: (n: number) => `floor-${n}`,
+  /** B1: the protocol floor's own copy (it takes leases and seqs as Tasktalk does). */
+  pfloor: (n: number) => `pfloor-${n}`,
   /** B3: client i's conversation through the app, and its floor copy. */
   b3app: (i: number) => `b3app-${i}`,
   b3floor: (i: number) => `b3floor-${i}`,
+  b3pfloor: (i: number) => `b3pfloor-${i}`,
 };
 
 /** Content of seeded message `s` (odd = user, even = assistant), ~100 characters. */

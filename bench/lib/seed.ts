@@ -40,11 +40,16 @@ export async function seededFingerprint(sql: Sql): Promise<string | undefined> {
 function measuredConversations(scale: Scale): [string, string, number][] {
   const out: [string, string, number][] = [];
   for (const n of scale.lengths) {
-    out.push([convKey.app(n), benchUser(0), n], [convKey.floor(n), benchUser(0), n]);
+    out.push(
+      [convKey.app(n), benchUser(0), n],
+      [convKey.floor(n), benchUser(0), n],
+      [convKey.pfloor(n), benchUser(0), n],
+    );
   }
   for (let i = 1; i <= scale.maxClients; i++) {
     out.push([convKey.b3app(i), benchUser(i), B3_LENGTH]);
     out.push([convKey.b3floor(i), benchUser(i), B3_LENGTH]);
+    out.push([convKey.b3pfloor(i), benchUser(i), B3_LENGTH]);
   }
   return out;
 }
@@ -207,8 +212,8 @@ export async function resetTasktalk(sql: Sql, keys: string[]): Promise<void> {
 
 /** A measured conversation's seeded length, from its key (see convKey and measuredConversations). */
 function seededLength(key: string): number {
-  if (/^b3(app|floor)-\d+$/.test(key)) return B3_LENGTH;
-  const n = /^(app|floor)-(\d+)$/.exec(key)?.[2];
+  if (/^b3(app|floor|pfloor)-\d+$/.test(key)) return B3_LENGTH;
+  const n = /^(app|floor|pfloor)-(\d+)$/.exec(key)?.[2];
   if (n === undefined) throw new Error(`unknown conversation ${key}`);
   return Number(n);
 }
