@@ -5,15 +5,21 @@
  * the raw-SQL floor at the same concurrency (pg Pool of the app's default size, 10).
  * The three alternate round by round. Also samples the app processes' RSS (B6).
  */
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import type pg from "pg";
-import type { ChildApp } from "./lib/backends.ts";
+import { type ChildApp, pgUrl } from "./lib/backends.ts";
 import { makeAgent, post } from "./lib/http.ts";
 import { B3_LENGTH, benchToken, convKey, uuidOf } from "./lib/layout.ts";
+import type { Model } from "./lib/model.ts";
 import { resetTasktalk } from "./lib/seed.ts";
 import { pgSql } from "./lib/sql.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
 import { USER_TEXT } from "./peers/common.ts";
 import { RawFloor } from "./peers/floor.ts";
+import type { CapturedTurn } from "./peers/protocol-floor.ts";
+
+export const PROTOCOL_FLOOR_PG = "protocol floor pg";
 
 export interface B3Cell {
   turnsPerSec: number;
@@ -67,10 +73,34 @@ async function load(
   return { turns: latencies.length, errors, latencies, elapsedMs, rssMax };
 }
 
+/** The protocol floor as a process of its own, on pg with the app's pool size (10). */
+async function startFloorProcess(
+  pgDb: string,
+  model: Model,
+  captured: CapturedTurn,
+): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = fork(new URL("./peers/protocol-floor.ts", import.meta.url), [], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+  const ready = once(child, "message") as Promise<[{ url: string }]>;
+  child.send({ pgUrl: pgUrl(pgDb), modelUrl: model.url, captured, poolMax: 10 });
+  const [{ url }] = await ready;
+  return {
+    url,
+    async stop() {
+      const exited = once(child, "exit");
+      child.send({ stop: true });
+      await exited;
+    },
+  };
+}
+
 export async function runB3(opts: {
   levels: number[];
   apps: Record<string, ChildApp>;
   pgPool: pg.Pool;
+  pgDb: string;
+  model: Model;
   rounds: number;
   roundMs: number;
 }): Promise<B3Result> {
@@ -96,12 +126,39 @@ export async function runB3(opts: {
     );
     if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.body.slice(0, 200)}`);
   };
+  // One real turn on pg at B3's length, replayed by the protocol floor: its model requests
+  // and its answer.
+  const pgApp = opts.apps.pg;
+  if (!pgApp) throw new Error("B3: the protocol floor needs the pg app");
+  const capture = await post(
+    makeAgent(1),
+    `${pgApp.url}/api/chat`,
+    { message: USER_TEXT, conversation_id: uuidOf(convKey.b3app(1)) },
+    { authorization: `Bearer ${benchToken(1)}` },
+  );
+  if (capture.status !== 200) throw new Error(`B3 capture: HTTP ${capture.status}`);
+  const floorProcess = await startFloorProcess(opts.pgDb, opts.model, {
+    modelBodies: await opts.model.lastBodies(),
+    response: capture.body,
+  });
+  const floorAgent = makeAgent(maxClients);
+  const protocolTurn = async (i: number) => {
+    const r = await post(
+      floorAgent,
+      `${floorProcess.url}/api/chat`,
+      { message: USER_TEXT, conversation_id: uuidOf(convKey.b3pfloor(i)) },
+      { authorization: `Bearer ${benchToken(i)}` },
+    );
+    if (r.status !== 200)
+      throw new Error(`protocol floor HTTP ${r.status}: ${r.body.slice(0, 200)}`);
+  };
   const variants: { name: string; fn: (i: number) => Promise<void>; rss?: () => number }[] = [
     ...Object.entries(opts.apps).map(([name, app]) => ({
       name: `Tasktalk ${name}`,
       fn: turnOn(name, app),
       rss: () => app.rssMb(),
     })),
+    { name: PROTOCOL_FLOOR_PG, fn: protocolTurn },
     { name: "raw SQL floor pg", fn: (i: number) => floorOf(i).turn(B3_LENGTH) },
   ];
   try {
@@ -142,12 +199,15 @@ export async function runB3(opts: {
         Array.from({ length: maxClients }, (_, i) => [
           convKey.b3app(i + 1),
           convKey.b3floor(i + 1),
+          convKey.b3pfloor(i + 1),
         ]).flat(),
       );
       for (const f of floors.values()) await f.reset();
     }
   } finally {
     for (const a of Object.values(agents)) a.destroy();
+    floorAgent.destroy();
+    await floorProcess.stop();
   }
   return result;
 }

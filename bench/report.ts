@@ -12,7 +12,7 @@ import {
   TASKTALK_NET,
 } from "./b1.ts";
 import { type B2Result, PACE_MS } from "./b2.ts";
-import type { B3Result } from "./b3.ts";
+import { type B3Result, PROTOCOL_FLOOR_PG } from "./b3.ts";
 import { type B5Result, TURN_TABLES } from "./b5.ts";
 import type { B6Result } from "./b6.ts";
 import type { GrowthResult } from "./growth.ts";
@@ -160,17 +160,28 @@ export function goals(r: Report["results"]): Goal[] {
   }
   if (r.B3) {
     const levels = Object.entries(r.B3);
-    const pgRatio = Math.min(
-      ...levels.map(
-        ([, l]) => (l["Tasktalk pg"]?.turnsPerSec ?? 0) / (l["raw SQL floor pg"]?.turnsPerSec ?? 1),
-      ),
-    );
+    const vs = (clients: string, floor: string) => {
+      const l = r.B3?.[clients];
+      return (l?.["Tasktalk pg"]?.turnsPerSec ?? 0) / (l?.[floor]?.turnsPerSec ?? Number.NaN);
+    };
+    for (const clients of ["8", "32"]) {
+      if (!r.B3[clients]) continue;
+      const x = vs(clients, PROTOCOL_FLOOR_PG);
+      add(
+        "B3",
+        `pg: Tasktalk turns/s ÷ protocol floor turns/s at ${clients} clients`,
+        x,
+        "≥ 0.5",
+        x >= 0.5,
+      );
+    }
+    const rawRatio = Math.min(...levels.map(([c]) => vs(c, "raw SQL floor pg")));
     add(
-      "B3",
-      "pg: Tasktalk turns/s ÷ raw floor turns/s, worst concurrency",
-      pgRatio,
-      "≥ 0.7",
-      pgRatio >= 0.7,
+      "B3 (reference)",
+      "pg: Tasktalk turns/s ÷ raw-SQL floor turns/s, worst concurrency",
+      rawRatio,
+      "information",
+      true,
     );
     const at8 = r.B3["8"];
     if (at8) {
@@ -295,8 +306,8 @@ export function markdown(report: Report): string {
     lines.push("### B3 — throughput, instant model, closed loop (turns/s; p50 / p99 ms)", "");
     const names = Object.keys(Object.values(r.B3)[0] ?? {});
     lines.push(
-      `| clients | ${names.join(" | ")} | pg ÷ floor | PGlite ÷ pg |`,
-      `|---:|${names.map(() => "---:").join("|")}|---:|---:|`,
+      `| clients | ${names.join(" | ")} | pg ÷ protocol floor | pg ÷ raw floor | PGlite ÷ pg |`,
+      `|---:|${names.map(() => "---:").join("|")}|---:|---:|---:|`,
     );
     for (const [clients, level] of Object.entries(r.B3)) {
       const cell = (n: string) => {
@@ -307,7 +318,7 @@ export function markdown(report: Report): string {
       };
       const tp = (n: string) => level[n]?.turnsPerSec ?? Number.NaN;
       lines.push(
-        `| ${clients} | ${names.map(cell).join(" | ")} | ${f(tp("Tasktalk pg") / tp("raw SQL floor pg"))} | ${f(tp("Tasktalk pglite") / tp("Tasktalk pg"))} |`,
+        `| ${clients} | ${names.map(cell).join(" | ")} | ${f(tp("Tasktalk pg") / tp(PROTOCOL_FLOOR_PG))} | ${f(tp("Tasktalk pg") / tp("raw SQL floor pg"))} | ${f(tp("Tasktalk pglite") / tp("Tasktalk pg"))} |`,
       );
     }
     lines.push("");

@@ -219,7 +219,7 @@ async function runAll(opts: {
           idle[b] = await idleRss(app, plan.b6.idleRestMs);
         if (r.B6) r.B6.rssIdleMb = idle;
         if (only.has("B3")) {
-          r.B3 = await runB3({ apps, pgPool, ...plan.b3 });
+          r.B3 = await runB3({ apps, pgPool, pgDb: setup.pgDb, model, ...plan.b3 });
           if (r.B6) {
             for (const b of backends) {
               const peaks = Object.values(r.B3).map(

@@ -112,7 +112,8 @@ export interface ProtocolFloor {
 
 /**
  * Starts the floor's HTTP server on 127.0.0.1. `captured` maps a conversation id to the
- * turn Tasktalk made on it (the model bodies and the response differ with the length).
+ * turn Tasktalk made on it (the model bodies and the response differ with the length);
+ * `"*"` is the turn for any other conversation.
  */
 export async function startProtocolFloor(opts: {
   db: FloorDb;
@@ -134,7 +135,7 @@ export async function startProtocolFloor(opts: {
       }
       const userId = user.id as string;
       const conversationId = input.conversation_id;
-      const turn = opts.captured.get(conversationId);
+      const turn = opts.captured.get(conversationId) ?? opts.captured.get("*");
       if (!turn) throw new Error(`protocol floor: no captured turn for ${conversationId}`);
       const turnId = randomUUID();
       const [userMessage] = await query(STEP_A, [
@@ -253,4 +254,30 @@ export async function startProtocolFloor(opts: {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * As a child process (B3, where the app is a process of its own too): `fork()` it, send
+ * `{ pgUrl, modelUrl, captured, poolMax }`, and it answers `{ url }`; `{ stop: true }` ends it.
+ */
+if (process.argv[1] && import.meta.filename === process.argv[1] && process.send) {
+  const { default: pgModule } = await import("pg");
+  process.once(
+    "message",
+    async (m: { pgUrl: string; modelUrl: string; captured: CapturedTurn; poolMax: number }) => {
+      const pool = new pgModule.Pool({ connectionString: m.pgUrl, max: m.poolMax });
+      const floor = await startProtocolFloor({
+        db: { kind: "pg", pool },
+        modelUrl: m.modelUrl,
+        captured: new Map([["*", m.captured]]),
+      });
+      process.on("message", async (next: { stop?: boolean }) => {
+        if (!next.stop) return;
+        await floor.close();
+        await pool.end();
+        process.exit(0);
+      });
+      process.send?.({ url: floor.url });
+    },
+  );
 }
