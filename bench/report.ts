@@ -13,6 +13,7 @@ import {
 } from "./b1.ts";
 import { type B2Result, PACE_MS } from "./b2.ts";
 import { type B3Result, PROTOCOL_FLOOR_PG } from "./b3.ts";
+import { type B4Cell, type B4Result, DELAYED, DIRECT, POOLED } from "./b4.ts";
 import { type B5Result, TURN_TABLES } from "./b5.ts";
 import type { B6Result } from "./b6.ts";
 import type { GrowthResult } from "./growth.ts";
@@ -32,6 +33,7 @@ export interface Report {
     growth?: GrowthResult;
     B2?: B2Result;
     B3?: B3Result;
+    B4?: B4Result;
     B5?: B5Result;
     B6?: B6Result;
   };
@@ -194,6 +196,24 @@ export function goals(r: Report["results"]): Goal[] {
     );
     add("B3", "errors, all levels and variants", errors, "= 0", errors === 0);
   }
+  if (r.B4) {
+    const cells = Object.values(r.B4);
+    const pooled = Math.max(
+      ...cells.map((c) => (c[POOLED]?.p50 ?? Number.NaN) / (c[DIRECT]?.p50 ?? Number.NaN)),
+    );
+    add(
+      "B4",
+      "PgBouncer (transaction mode) ÷ direct, worst length",
+      pooled,
+      "≤ 1.3",
+      pooled <= 1.3,
+    );
+    const errors = cells.reduce(
+      (n, c) => n + Object.values(c).reduce((m, x) => m + x.errors, 0),
+      0,
+    );
+    add("B4", "errors, direct, pooled and delayed", errors, "= 0", errors === 0);
+  }
   if (r.B5) {
     for (const [backend, byLen] of Object.entries(r.B5)) {
       const cells = Object.values(byLen);
@@ -322,6 +342,27 @@ export function markdown(report: Report): string {
       );
     }
     lines.push("");
+  }
+  if (r.B4) {
+    lines.push(
+      "### B4 — through a pooler and over a slower link (pg; ms, p50 (p99))",
+      "",
+      "| msgs | direct | PgBouncer, transaction mode | ÷ direct | +1 ms round trip | ÷ direct |",
+      "|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const [n, c] of Object.entries(r.B4)) {
+      const d = c[DIRECT]?.p50 ?? Number.NaN;
+      const cell = (x: B4Cell | undefined) =>
+        x ? `${f(x.p50)} (${f(x.p99, 1)})${x.errors ? ` **${x.errors} errors**` : ""}` : "–";
+      lines.push(
+        `| ${len(Number(n))} | ${cell(c[DIRECT])} | ${cell(c[POOLED])} | ${f((c[POOLED]?.p50 ?? Number.NaN) / d)} | ${cell(c[DELAYED])} | ${f((c[DELAYED]?.p50 ?? Number.NaN) / d)} |`,
+      );
+    }
+    lines.push(
+      "",
+      "A turn makes 2 round trips before the model is called (authenticate, step A: `node bench/profile.ts`).",
+      "",
+    );
   }
   if (r.B5) {
     lines.push(

@@ -1,6 +1,6 @@
 /**
  * Tasktalk benchmarks (shared/BENCHMARKS.md): B1 (and its black-box growth check), B2, B3,
- * B5, B6, with their baselines in the same run, alternating rounds; median of round medians
+ * B4, B5, B6, with their baselines in the same run, alternating rounds; median of round medians
  * and p99.
  *
  *   npm run bench              full (minutes)
@@ -26,6 +26,7 @@ import { buildServer } from "../scripts/build-server.ts";
 import { runB1 } from "./b1.ts";
 import { runB2 } from "./b2.ts";
 import { runB3 } from "./b3.ts";
+import { runB4 } from "./b4.ts";
 import { runB5 } from "./b5.ts";
 import { idleRss, runB6ColdStarts } from "./b6.ts";
 import { runGrowth } from "./growth.ts";
@@ -57,6 +58,7 @@ const PLANS = {
     growth: { backends: ["pg", "pglite"] as Backend[], grow: 20, rounds: 1, perRound: 2 },
     b2: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0 },
     b3: { levels: [1, 4], rounds: 1, roundMs: 150 },
+    b4: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0 },
     b5: { turns: 3, warmup: 1 },
     // The sources (`node src/main.ts`) start in seconds on a busy machine: on pg only.
     b6: {
@@ -72,6 +74,7 @@ const PLANS = {
     growth: { backends: ["pg"] as Backend[], grow: 2000, rounds: 2, perRound: 10 },
     b2: { rounds: 2, perRound: 5, maxRoundMs: 500, warmup: 1 },
     b3: { levels: [1, 8, 32, 128], rounds: 2, roundMs: 400 },
+    b4: { rounds: 3, perRound: 8, maxRoundMs: 500, warmup: 2 },
     b5: { turns: 40, warmup: 5 },
     b6: { rounds: 2, entries: ["bundle"] as Entry[], sourceBackends: BACKENDS, idleRestMs: 1000 },
   },
@@ -80,6 +83,7 @@ const PLANS = {
     growth: { backends: ["pg", "pglite"] as Backend[], grow: 10_000, rounds: 5, perRound: 20 },
     b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
     b3: { levels: [1, 8, 32, 128], rounds: 5, roundMs: 3000 },
+    b4: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
     b5: { turns: 300, warmup: 20 },
     b6: {
       rounds: 7,
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
     },
   });
   const mode: Mode = values.smoke ? "smoke" : values.quick ? "quick" : "full";
-  const only = new Set((values.only ?? "B1,B2,B3,B5,B6").toUpperCase().split(","));
+  const only = new Set((values.only ?? "B1,B2,B3,B4,B5,B6").toUpperCase().split(","));
   const command = `npm run bench${mode === "full" && !values.only ? "" : " --"}${mode === "full" ? "" : ` --${mode}`}${values.only ? ` --only ${values.only}` : ""}`;
   progress("bench", `${mode} mode: ${[...only].join(", ")}`);
 
@@ -194,6 +198,7 @@ async function runAll(opts: {
       });
     }
     if (only.has("B2")) r.B2 = await runB2({ setup, backends, model, plan: plan.b2 });
+    if (only.has("B4")) r.B4 = await runB4({ setup, model, plan: plan.b4 });
     if (only.has("B5")) r.B5 = await runB5({ setup, backends, model, ...plan.b5 });
     // B3 and B6 run the app as `npm start` does: the bundle in dist/, rebuilt when stale.
     // (The PGlite directory they start on was seeded above.)

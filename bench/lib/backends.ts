@@ -152,8 +152,13 @@ export async function startInProcess(
   setup: Setup,
   backend: Backend,
   modelUrl: string,
+  /** pg only: the app's DATABASE_URL, when it must go through a pooler or a proxy (B4). */
+  databaseUrl?: string,
 ): Promise<InProcessApp> {
-  const config = loadConfig(appEnv(setup, backend, modelUrl));
+  const config = loadConfig({
+    ...appEnv(setup, backend, modelUrl),
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+  });
   const logger = {
     level: "info",
     stream: pino.destination({ dest: "/dev/null", sync: false }),
