@@ -9,7 +9,11 @@ async function main(): Promise<void> {
   const { app } = server;
   await app.listen({ port: config.port, host: config.host });
   app.log.info(
-    { database: server.database.kind, llm: config.llm.provider },
+    {
+      database: server.database.kind,
+      ...(server.database.dataDirFrom ? { dataDir: server.database.dataDirFrom } : {}),
+      llm: config.llm.provider,
+    },
     `Tasktalk ready on http://${config.host}:${config.port}`,
   );
 

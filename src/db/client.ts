@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Config } from "../config.ts";
 import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
+import { isFreshDataDir, readTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -37,6 +38,11 @@ export interface Database {
   poolStats(): PoolStats | undefined;
   /** PGlite only: the embedded instance (the job queue runs on it through its adapter). */
   readonly pglite?: PGlite;
+  /**
+   * PGlite only: how the data directory came to be — it `existed`, was loaded from the
+   * migrated `template` npm ci built, or was made by `initdb` (no matching template).
+   */
+  readonly dataDirFrom?: "existed" | "template" | "initdb" | "memory";
   /** PGlite only: what autovacuum would do (it also runs on a timer). */
   maintain?(): Promise<void>;
   close(): Promise<void>;
@@ -78,8 +84,17 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
   const inMemory = dataDir.startsWith("memory://");
   const lock: DirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
   let client: PGlite;
+  let dataDirFrom: Database["dataDirFrom"];
   try {
-    client = await PGlite.create(inMemory ? undefined : dataDir);
+    // A first start loads the migrated template `npm ci` built, instead of initdb plus
+    // every migration (src/db/pglite-template.ts); without one it initializes as before.
+    const fresh = !inMemory && isFreshDataDir(dataDir);
+    const template = fresh ? readTemplate() : undefined;
+    dataDirFrom = inMemory ? "memory" : !fresh ? "existed" : template ? "template" : "initdb";
+    client = await PGlite.create(
+      inMemory ? undefined : dataDir,
+      template ? { loadDataDir: template } : {},
+    );
   } catch (error) {
     lock?.release();
     throw error;
@@ -102,6 +117,7 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
     kind: "pglite",
     db,
     pglite: client,
+    dataDirFrom,
     probeTimeoutMs: PGLITE_PROBE_TIMEOUT_MS,
     ping: () => timed(db),
     poolStats: () => undefined,
