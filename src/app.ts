@@ -7,6 +7,7 @@ import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
+import { addDavMethods, caldavRoutes } from "./caldav/caldav.routes.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
 import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
@@ -51,6 +52,8 @@ export interface RouteInfo {
   method: string;
   url: string;
   auth: RouteAuth;
+  /** "basic": HTTP Basic with an API key only (CalDAV); else a session or bearer token. */
+  credentials: "any" | "bearer" | "basic";
 }
 
 declare module "fastify" {
@@ -116,7 +119,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate("routeList", routeList);
   app.addHook("onRoute", (route) => {
     for (const method of [route.method].flat()) {
-      routeList.push({ method, url: route.url, auth: route.config?.auth ?? "user" });
+      routeList.push({
+        method,
+        url: route.url,
+        auth: route.config?.auth ?? "user",
+        credentials: route.config?.credentials ?? "any",
+      });
     }
   });
 
@@ -152,6 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(notificationRoutes);
   await app.register(webhookRoutes, { allowPrivate: config.webhooks.allowPrivate });
   await app.register(mcpRoutes, { database, config });
+  // Calendar apps (CalDAV, /dav/): WebDAV methods and XML/iCalendar bodies, its own plugin.
+  addDavMethods(app);
+  await app.register(caldavRoutes);
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);
   // GET /openapi.json and the reference page at /docs.

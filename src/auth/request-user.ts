@@ -34,10 +34,13 @@ export function registerRequestUser(
     // nothing but 401 and cannot make the server parse a large body.
     const existing = route.onRequest;
     const bearerOnly = route.config?.credentials === "bearer";
+    const basic = route.config?.credentials === "basic";
     const door = route.config?.door;
     const adminOnly = route.config?.role === "admin";
     const authenticate = async (request: FastifyRequest) => {
-      const user = await sessionUser(auth, db, request, { bearerOnly, quotaDefaults });
+      const user = basic
+        ? await basicUser(db, request, quotaDefaults)
+        : await sessionUser(auth, db, request, { bearerOnly, quotaDefaults });
       if (user.cookie) checkOrigin(request, origins);
       if (adminOnly && user.access.role !== "admin") {
         throw new AppError("admin_required", "This route is for administrators");
@@ -128,6 +131,45 @@ export async function sessionUser(
     // Sent alongside a bearer token the cookie may be what signed in: count it as such.
     cookie: cookie !== undefined,
   };
+}
+
+/**
+ * HTTP Basic for calendar apps (CalDAV): the account's e-mail as the user name and a
+ * personal API key as the password; the key must be that account's. Nothing else is
+ * accepted on these routes (no cookie: a browser's ambient credential must not write).
+ */
+async function basicUser(
+  db: Db,
+  request: FastifyRequest,
+  quotaDefaults: QuotaLimits,
+): Promise<RequestUser> {
+  const encoded = request.headers.authorization?.match(/^Basic +([A-Za-z0-9+/=]+) *$/i)?.[1];
+  const decoded = encoded ? Buffer.from(encoded, "base64").toString("utf8") : "";
+  const colon = decoded.indexOf(":");
+  if (colon < 0) {
+    throw new AppError("unauthorized", "Sign in with your e-mail and a personal API key");
+  }
+  const email = decoded.slice(0, colon).trim().toLowerCase();
+  const key = decoded.slice(colon + 1);
+  const owner = looksLikeApiKey(key) ? await authenticateApiKey(db, key) : undefined;
+  if (!owner || owner.email.toLowerCase() !== email) {
+    throw new AppError(
+      "unauthorized",
+      "The e-mail or the API key is wrong (or the key was revoked)",
+    );
+  }
+  const { access: row, ...who } = owner;
+  assertNotBanned(row);
+  const resolved = resolveAccess(
+    toRole(row.role),
+    row.roleFeatures,
+    row.userFeatures,
+    quotaDefaults,
+  );
+  if (!resolved.apiKeys) {
+    throw new AppError("feature_disabled", "API keys are not enabled for this account");
+  }
+  return { ...who, via: "api_key", cookie: false, access: resolved };
 }
 
 /**

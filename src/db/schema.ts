@@ -242,9 +242,14 @@ export const lists = pgTable(
       .references(() => user.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The path segment a CalDAV client chose for it (MKCALENDAR); null = served by its id. */
+    caldavName: text("caldav_name"),
   },
   // Names are unique per user ignoring case: "Shopping" and "shopping" are one list.
-  (t) => [uniqueIndex("lists_user_name_uq").on(t.userId, sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex("lists_user_name_uq").on(t.userId, sql`lower(${t.name})`),
+    uniqueIndex("lists_user_caldav_name_uq").on(t.userId, t.caldavName),
+  ],
 );
 
 export const tasks = pgTable(
@@ -291,6 +296,11 @@ export const tasks = pgTable(
     ...timestamps,
     /** In the trash since then (null = live): invisible to every read but the trash's. */
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    /**
+     * The user's change number at this task's last write, set by a trigger from
+     * task_change_counters (hand-written SQL): what CalDAV sync tokens count (src/caldav/).
+     */
+    changeSeq: bigint("change_seq", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     uniqueIndex("tasks_user_number_uq").on(t.userId, t.number),
@@ -302,6 +312,7 @@ export const tasks = pgTable(
     }).onDelete("cascade"),
     index("tasks_user_parent_idx").on(t.userId, t.parentNumber),
     index("tasks_user_due_idx").on(t.userId, t.dueDate),
+    index("tasks_user_change_idx").on(t.userId, t.changeSeq),
     // The trash purge (maintenance) finds old trashed tasks without reading live ones.
     index("tasks_deleted_at_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
     // The same expression as the `q` filter in task.repository.ts, so the planner can use it.
@@ -318,6 +329,53 @@ export const taskCounters = pgTable("task_counters", {
     .primaryKey()
     .references(() => user.id, { onDelete: "cascade" }),
   lastNumber: integer("last_number").notNull().default(0),
+});
+
+/**
+ * Each user's task change counter (bumped by the tasks trigger, in the writing transaction,
+ * so numbers commit in order per user): `last_seq` is the newest change; `forgotten_seq` the
+ * newest change of a task since purged for good — a CalDAV sync token older than it cannot
+ * be answered (the client then resyncs in full).
+ */
+export const taskChangeCounters = pgTable("task_change_counters", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  forgottenSeq: bigint("forgotten_seq", { mode: "number" }).notNull().default(0),
+});
+
+/**
+ * What a CalDAV client gave a task (src/caldav/): its UID, its resource name, and the
+ * VTODO properties and components Tasktalk does not map, as iCalendar text, given back
+ * unchanged. A task without a row is served under `tasktalk-<number>.ics`.
+ */
+export const caldavObjects = pgTable(
+  "caldav_objects",
+  {
+    taskId: uuid("task_id")
+      .primaryKey()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    uid: text("uid").notNull(),
+    name: text("name").notNull(),
+    extra: text("extra").notNull().default(""),
+  },
+  (t) => [
+    uniqueIndex("caldav_objects_user_uid_uq").on(t.userId, t.uid),
+    uniqueIndex("caldav_objects_user_name_uq").on(t.userId, t.name),
+  ],
+);
+
+/** A user's secret calendar feed URL (/ical/<token>.ics): only the token's SHA-256 is kept. */
+export const icalFeeds = pgTable("ical_feeds", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  tokenHash: text("token_hash").notNull().unique(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });
 
 /**

@@ -61,6 +61,10 @@ declare module "fastify" {
  */
 export const DOCUMENTED_ELSEWHERE: Readonly<Record<string, string>> = {
   "/api/auth/*": "Better Auth's mount: its routes are described in src/auth/auth.openapi.ts",
+  // Calendar apps (WebDAV/CalDAV, XML and iCalendar bodies): README "Calendar apps (CalDAV)".
+  "/.well-known/caldav": "CalDAV discovery (RFC 6764): a redirect to /dav/",
+  "/dav": "CalDAV (RFC 4791, RFC 6578): README, src/caldav/",
+  "/dav/*": "CalDAV (RFC 4791, RFC 6578): README, src/caldav/",
 };
 
 /** Error codes every route of a kind can answer with, without declaring them. */

@@ -26,9 +26,10 @@ declare module "fastify" {
     auth?: RouteAuth;
     /**
      * "bearer": only an `Authorization: Bearer` token is accepted, never the session cookie
-     * (the MCP endpoint: a browser's ambient cookie must not drive tools).
+     * (the MCP endpoint: a browser's ambient cookie must not drive tools). "basic": only
+     * HTTP Basic with the e-mail and an API key (CalDAV, src/caldav/).
      */
-    credentials?: "any" | "bearer";
+    credentials?: "any" | "bearer" | "basic";
     /** The door recorded in the request context (default: "web" when signed in by the
      *  session cookie — the page —, else "rest"). */
     door?: Door;

@@ -171,7 +171,7 @@ export async function listUnfired(db: Executor, limit: number) {
   ).map((r) => ({ id: r.id, fireAt: new Date(r.fire_at) }));
 }
 
-function toReminder(row: typeof taskReminders.$inferSelect): Reminder {
+export function toReminder(row: typeof taskReminders.$inferSelect): Reminder {
   return {
     id: row.id,
     taskId: row.taskId,

@@ -46,6 +46,9 @@ const OWNED_TABLES = [
   ["webhook_deliveries", "user_id"],
   ["pending_actions", "user_id"],
   ["import_keys", "user_id"],
+  ["task_change_counters", "user_id"],
+  ["caldav_objects", "user_id"],
+  ["ical_feeds", "user_id"],
 ] as const;
 
 for (const backend of await availableBackends()) {
