@@ -160,6 +160,8 @@ export class ClientSide {
         'a = "tasks_local"',
         'b = "tasks_remote"',
         'collections = ["from b"]',
+        // The list's name for todoman (it reads a folder's `displayname` file).
+        'metadata = ["displayname"]',
         ...(conflict ? [`conflict_resolution = "${conflict}"`] : []),
         "",
         "[storage tasks_local]",
@@ -189,6 +191,10 @@ export class ClientSide {
   /** `vdirsyncer discover`, answering "y" to "create the local folder?". */
   discover(): Promise<RunResult> {
     return run(CLIENTS.vdirsyncer, ["discover"], { env: this.env(), input: "y\n".repeat(20) });
+  }
+
+  metasync(): Promise<RunResult> {
+    return run(CLIENTS.vdirsyncer, ["metasync"], { env: this.env() });
   }
 
   sync(): Promise<RunResult> {

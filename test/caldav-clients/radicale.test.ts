@@ -124,6 +124,19 @@ describe("vdirsyncer, todoman and python3-caldav against Radicale", () => {
     await findTodo(side, "pay the rent", true);
   });
 
+  test("todoman edit, sync, edit again, sync: no conflict (Radicale answers PUT with an ETag)", async () => {
+    const side = await setUpClient(alice(), "radicale-twice", sides);
+    ok(await side.todoman(["new", "-l", "Inbox", "-d", "2026-12-20", "book the train"]));
+    ok(await side.sync());
+    const train = await findTodo(side, "book the train");
+    ok(await side.todoman(["edit", String(train.id), "--due", "2026-12-21"]));
+    ok(await side.sync());
+    ok(await side.todoman(["done", String(train.id)]));
+    ok(await side.sync());
+    const [stored] = await withSummary("book the train");
+    assert.equal(icalValue(stored ?? "", "STATUS"), "COMPLETED");
+  });
+
   test("concurrent edit: vdirsyncer's PUT gets a 412; it stops, then 'a wins' re-syncs", async () => {
     assert.equal(await put("passport", vtodo("passport", "renew passport", "20261210")), 201);
     let armed = false;
