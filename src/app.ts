@@ -6,6 +6,7 @@ import { adminRoutes } from "./admin/admin.routes.ts";
 import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
+import { oauthDiscoveryRoutes } from "./auth/oauth.routes.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
 import type { TurnDeps } from "./chat/turn.ts";
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { database, jobs: deps.jobs });
   await app.register(authRoutes, { auth, database });
+  await app.register(oauthDiscoveryRoutes, { auth });
   await app.register(conversationRoutes);
   const turn: TurnDeps = {
     model: await createLanguageModel(config.llm),
