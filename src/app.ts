@@ -6,6 +6,7 @@ import { adminRoutes } from "./admin/admin.routes.ts";
 import { apiKeyRoutes } from "./api-keys/api-key.routes.ts";
 import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
+import { oauthDiscoveryRoutes } from "./auth/oauth.routes.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
 import { addDavMethods, caldavRoutes } from "./caldav/caldav.routes.ts";
 import { icalFeedRoutes } from "./caldav/ical-feed.routes.ts";
@@ -141,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(healthRoutes, { database, jobs: deps.jobs });
   await app.register(authRoutes, { auth, database });
+  await app.register(oauthDiscoveryRoutes, { auth });
   await app.register(conversationRoutes);
   const turn: TurnDeps = {
     model: await createLanguageModel(config.llm),

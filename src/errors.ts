@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   admin_required: { status: 403, title: "Only an administrator may do this" },
   account_disabled: { status: 403, title: "The account is disabled" },
   feature_disabled: { status: 403, title: "This feature is not enabled for your account" },
+  insufficient_scope: { status: 403, title: "The credential lacks the scope this needs" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   request_timeout: { status: 408, title: "The request took too long to arrive" },

@@ -12,6 +12,7 @@ const columns = {
   userId: apiKeys.userId,
   name: apiKeys.name,
   prefix: apiKeys.prefix,
+  scopes: apiKeys.scopes,
   createdAt: apiKeys.createdAt,
   lastUsedAt: apiKeys.lastUsedAt,
 };
@@ -23,12 +24,16 @@ const columns = {
 export async function insertApiKey(
   db: Db,
   userId: string,
-  input: { name: string; prefix: string; keyHash: string },
+  input: { name: string; prefix: string; keyHash: string; scopes: string[] },
   max: number,
 ): Promise<ApiKey | undefined> {
+  const scopes = sql`array[${sql.join(
+    input.scopes.map((scope) => sql`${scope}`),
+    sql`, `,
+  )}]::text[]`;
   const result = await db.execute(sql`
-    insert into ${apiKeys} (user_id, name, prefix, key_hash)
-    select ${userId}, ${input.name}, ${input.prefix}, ${input.keyHash}
+    insert into ${apiKeys} (user_id, name, prefix, key_hash, scopes)
+    select ${userId}, ${input.name}, ${input.prefix}, ${input.keyHash}, ${scopes}
     where (select count(*) from ${apiKeys}
            where ${apiKeys.userId} = ${userId} and ${apiKeys.revokedAt} is null) < ${max}
     returning id, created_at`);
@@ -39,6 +44,7 @@ export async function insertApiKey(
     userId,
     name: input.name,
     prefix: input.prefix,
+    scopes: input.scopes,
     createdAt: new Date(row.created_at),
     lastUsedAt: null,
   };
@@ -70,6 +76,7 @@ export async function revokeApiKey(
 
 export interface KeyOwner {
   keyId: string;
+  scopes: string[];
   lastUsedAt: Date | null;
   user: { id: string; email: string; name: string; timezone: string | null };
   access: AccessRow;
@@ -80,6 +87,7 @@ export async function findLiveKeyOwner(db: Db, keyHash: string): Promise<KeyOwne
   const rows = await db
     .select({
       keyId: apiKeys.id,
+      scopes: apiKeys.scopes,
       lastUsedAt: apiKeys.lastUsedAt,
       userId: user.id,
       email: user.email,
@@ -97,6 +105,7 @@ export async function findLiveKeyOwner(db: Db, keyHash: string): Promise<KeyOwne
   if (!row) return undefined;
   return {
     keyId: row.keyId,
+    scopes: row.scopes,
     lastUsedAt: row.lastUsedAt,
     user: { id: row.userId, email: row.email, name: row.name, timezone: row.timezone },
     access: {

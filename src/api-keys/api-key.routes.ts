@@ -6,12 +6,13 @@ import { AppError } from "../errors.ts";
 import { SECURITY } from "../http/openapi.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import * as service from "./api-key.service.ts";
-import { apiKeyName, toApiKeyJson } from "./api-key.ts";
+import { apiKeyName, apiKeyScopes, toApiKeyJson } from "./api-key.ts";
 
 const ApiKeyJson = z.object({
   id: z.string(),
   name: z.string(),
   prefix: z.string(),
+  scopes: z.array(z.string()),
   created_at: z.string(),
   last_used_at: z.string().nullable(),
 });
@@ -19,6 +20,7 @@ const CreatedJson = z.object({
   id: z.string(),
   name: z.string(),
   prefix: z.string(),
+  scopes: z.array(z.string()),
   key: z.string(),
   created_at: z.string(),
 });
@@ -44,7 +46,7 @@ export async function apiKeyRoutes(app: FastifyInstance) {
       config: { quota: "api_key_create" },
       schema: {
         summary: "Create a personal API key (the key is shown once)",
-        body: z.strictObject({ name: apiKeyName }),
+        body: z.strictObject({ name: apiKeyName, scopes: apiKeyScopes.optional() }),
         response: { 201: CreatedJson },
         security: SECURITY.session,
         // forbidden: a key cannot manage keys; conflict: the per-user maximum is reached.

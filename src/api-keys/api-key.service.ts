@@ -1,4 +1,6 @@
 import { recordActivity } from "../activity/activity.repository.ts";
+import { TASK_SCOPES, type TaskScope } from "../auth/auth.ts";
+import { taskScopes } from "../auth/oauth-token.ts";
 import type { RequestContext } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { joinOrBegin, retryingRead, retryingWrite } from "../db/transaction.ts";
@@ -7,6 +9,7 @@ import * as repo from "./api-key.repository.ts";
 import {
   type ApiKey,
   apiKeyName,
+  apiKeyScopes,
   generateApiKey,
   hashApiKey,
   isWellFormedApiKey,
@@ -22,18 +25,26 @@ const TOUCH_INTERVAL_SECONDS = 60;
  */
 export async function createApiKey(
   ctx: RequestContext,
-  input: { name: string },
+  input: { name: string; scopes?: readonly string[] | undefined },
 ): Promise<{ apiKey: ApiKey; key: string }> {
   const parsed = apiKeyName.safeParse(input.name);
   if (!parsed.success) {
     throw new AppError("validation_failed", `name: ${parsed.error.issues[0]?.message}`);
   }
+  const scopes = apiKeyScopes.safeParse(input.scopes ?? [...TASK_SCOPES]);
+  if (!scopes.success) {
+    throw new AppError("validation_failed", `scopes: ${scopes.error.issues[0]?.message}`);
+  }
+  // Writing without reading makes no sense for a task client: tasks:write implies tasks:read.
+  const granted = TASK_SCOPES.filter(
+    (scope) => scopes.data.includes(scope) || scopes.data.includes("tasks:write"),
+  );
   const { key, prefix, keyHash } = generateApiKey();
   const apiKey = await joinOrBegin(ctx.db, async (tx, db) => {
     const created = await repo.insertApiKey(
       db,
       ctx.userId,
-      { name: parsed.data, prefix, keyHash },
+      { name: parsed.data, prefix, keyHash, scopes: granted },
       MAX_KEYS_PER_USER,
     );
     if (!created) {
@@ -48,7 +59,7 @@ export async function createApiKey(
       subject: created.id,
       summary: `Created API key “${created.name}” (${created.prefix}…)`,
       before: null,
-      after: { name: created.name, prefix: created.prefix },
+      after: { name: created.name, prefix: created.prefix, scopes: created.scopes },
     });
     return created;
   });
@@ -89,6 +100,7 @@ export async function authenticateApiKey(
       email: string;
       name: string;
       timezone: string | null;
+      scopes: TaskScope[];
       access: repo.KeyOwner["access"];
     }
   | undefined
@@ -100,5 +112,5 @@ export async function authenticateApiKey(
   const stale =
     !owner.lastUsedAt || Date.now() - owner.lastUsedAt.getTime() > TOUCH_INTERVAL_SECONDS * 1000;
   if (stale) await retryingWrite(() => repo.touchApiKey(db, owner.keyId, TOUCH_INTERVAL_SECONDS));
-  return { ...owner.user, access: owner.access };
+  return { ...owner.user, scopes: taskScopes(owner.scopes), access: owner.access };
 }

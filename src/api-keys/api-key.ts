@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
+import { TASK_SCOPES } from "../auth/auth.ts";
 
 /**
  * A personal API key: `tt_` followed by 32 random bytes in base64url (43 characters). It
@@ -11,6 +12,8 @@ export interface ApiKey {
   userId: string;
   name: string;
   prefix: string;
+  /** `tasks:read`, `tasks:write`: a key without tasks:write is read-only. */
+  scopes: string[];
   createdAt: Date;
   lastUsedAt: Date | null;
 }
@@ -31,6 +34,14 @@ export const apiKeyName = z
   .min(1, "must not be empty")
   .max(NAME_MAX, `must be at most ${NAME_MAX} characters`)
   .refine((s) => !s.includes("\u0000"), "must not contain NUL characters");
+
+/** What a key may do; the default (and every key made before scopes existed) is both. */
+export const apiKeyScopes = z
+  .array(z.enum(TASK_SCOPES))
+  .min(1, "must name at least one scope")
+  .max(TASK_SCOPES.length)
+  .refine((list) => new Set(list).size === list.length, "must not repeat a scope")
+  .describe("`tasks:read` (read-only) or both `tasks:read` and `tasks:write` (the default)");
 
 /** True for any bearer token meant as an API key (it may still be malformed or unknown). */
 export function looksLikeApiKey(token: string): boolean {
@@ -57,6 +68,7 @@ export function toApiKeyJson(apiKey: ApiKey) {
     id: apiKey.id,
     name: apiKey.name,
     prefix: apiKey.prefix,
+    scopes: apiKey.scopes,
     created_at: apiKey.createdAt.toISOString(),
     last_used_at: apiKey.lastUsedAt ? apiKey.lastUsedAt.toISOString() : null,
   };

@@ -52,6 +52,32 @@ export async function authRoutes(
   });
 }
 
+/**
+ * MCP clients on the user's machine (Claude Code, Claude Desktop, the MCP Inspector, the
+ * SDK's examples) register `http://localhost:PORT/callback` without `application_type`,
+ * which RFC 7591 reads as "web" — and Better Auth refuses http and loopback redirects for
+ * web clients. A registration whose every redirect URI is http on an exact loopback host is
+ * what RFC 8252 calls a native app: it is registered as one (any other body passes as is).
+ */
+function loopbackClientsAreNative(body: Buffer): Buffer {
+  const parsed = parsedOrUndefined(body.toString("utf8"));
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return body;
+  const metadata = parsed as Record<string, unknown>;
+  const uris = metadata.redirect_uris;
+  if (metadata.application_type !== undefined || !Array.isArray(uris) || uris.length === 0) {
+    return body;
+  }
+  const loopback = uris.every(
+    (uri) =>
+      typeof uri === "string" &&
+      URL.canParse(uri) &&
+      new URL(uri).protocol === "http:" &&
+      ["localhost", "127.0.0.1", "[::1]"].includes(new URL(uri).hostname),
+  );
+  if (!loopback) return body;
+  return Buffer.from(JSON.stringify({ ...metadata, application_type: "native" }));
+}
+
 /** Malformed JSON is left for Better Auth to refuse in its own words. */
 function parsedOrUndefined(text: string): unknown {
   try {
@@ -90,7 +116,11 @@ async function forward(
   // Fetch Metadata headers (Node's fetch sends sec-fetch-mode), so it is vouched for here.
   // Requests that do carry an Origin or Referer are still checked by Better Auth.
   if (!request.headers.origin && !request.headers.referer) headers.set("origin", url.origin);
-  const body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
+  let body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
+  if (body && request.method === "POST" && url.pathname === "/api/auth/oauth2/register") {
+    body = loopbackClientsAreNative(body);
+    headers.delete("content-length");
+  }
   const response = await auth.handler(
     new Request(url, { method: request.method, headers, body: body ? new Uint8Array(body) : null }),
   );
@@ -107,7 +137,10 @@ async function forward(
   if (suspect && !(await databaseReachable(database))) {
     throw new AppError("database_unavailable");
   }
-  if (response.status >= 400) throw await authError(response);
+  // The OAuth provider's endpoints answer OAuth clients (RFC 6749 §5.2 `{ error,
+  // error_description }`, a redirect): they get Better Auth's answer as it is.
+  const oauth = url.pathname.startsWith("/api/auth/oauth2/");
+  if (response.status >= 400 && !oauth) throw await authError(response);
   reply.status(response.status);
   response.headers.forEach((value, key) => {
     if (key !== "set-cookie") reply.header(key, value);

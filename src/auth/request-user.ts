@@ -11,7 +11,8 @@ import { toAppError } from "../db/db-errors.ts";
 import { AppError } from "../errors.ts";
 import type { RequestUser } from "../http/request-context.ts";
 import type { Jobs } from "../jobs/queue.ts";
-import type { Auth } from "./auth.ts";
+import { type Auth, MCP_SCOPES, mcpResource, TASK_SCOPES } from "./auth.ts";
+import { findOAuthTokenOwner, looksLikeOAuthToken } from "./oauth-token.ts";
 import { findSessionByToken } from "./session.repository.ts";
 
 /**
@@ -28,6 +29,8 @@ export function registerRequestUser(
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
   const origins = allowedOrigins(auth);
+  const resource = mcpResource(String(auth.options.baseURL));
+  const metadataUrl = protectedResourceMetadataUrl(String(auth.options.baseURL));
   app.addHook("onRoute", (route) => {
     if (route.config?.auth === "public") return;
     // onRequest: before the body is read or validated, so an anonymous caller learns
@@ -37,11 +40,27 @@ export function registerRequestUser(
     const basic = route.config?.credentials === "basic";
     const door = route.config?.door;
     const adminOnly = route.config?.role === "admin";
+    // The MCP endpoint also takes OAuth access tokens issued for it (RFC 8707 audience),
+    // and its 401 points MCP clients at the authorization flow (RFC 9728).
+    const oauthResource = door === "mcp" ? resource : undefined;
     const authenticate = async (request: FastifyRequest) => {
-      const user = basic
-        ? await basicUser(db, request, quotaDefaults)
-        : await sessionUser(auth, db, request, { bearerOnly, quotaDefaults });
+      let user: RequestUser;
+      try {
+        user = basic
+          ? await basicUser(db, request, quotaDefaults)
+          : await sessionUser(auth, db, request, { bearerOnly, quotaDefaults, oauthResource });
+      } catch (error) {
+        throw oauthResource ? withResourceChallenge(error, metadataUrl, request) : error;
+      }
       if (user.cookie) checkOrigin(request, origins);
+      // A read-only credential (an API key with tasks:read only) cannot write anywhere:
+      // MCP, where every call is a POST, checks the scope per tool instead.
+      if (door !== "mcp" && UNSAFE_METHODS.has(request.method) && !canWrite(user)) {
+        throw new AppError(
+          "insufficient_scope",
+          "This API key is read-only (scope tasks:read): writes need the tasks:write scope",
+        );
+      }
       if (adminOnly && user.access.role !== "admin") {
         throw new AppError("admin_required", "This route is for administrators");
       }
@@ -63,6 +82,32 @@ export function registerRequestUser(
   });
 }
 
+/** True when the caller's credential may change tasks (scope tasks:write). */
+export function canWrite(user: Pick<RequestUser, "scopes">): boolean {
+  return user.scopes.includes("tasks:write");
+}
+
+/** Where the MCP endpoint's protected resource metadata is (RFC 9728, path-suffixed form). */
+export function protectedResourceMetadataUrl(baseURL: string): string {
+  return new URL("/.well-known/oauth-protected-resource/mcp", baseURL).href;
+}
+
+/**
+ * A 401 from /mcp carries `WWW-Authenticate: Bearer resource_metadata="…"` (RFC 9728 §5.1,
+ * the MCP authorization spec): how an MCP client finds the authorization server.
+ */
+function withResourceChallenge(error: unknown, metadataUrl: string, request: FastifyRequest) {
+  if (!(error instanceof AppError) || error.code !== "unauthorized") return error;
+  const sent = /^Bearer +\S/i.test(request.headers.authorization ?? "");
+  const challenge = `Bearer resource_metadata="${metadataUrl}", scope="${MCP_SCOPES.join(" ")}"${
+    sent ? ', error="invalid_token"' : ""
+  }`;
+  return new AppError("unauthorized", error.detail, {
+    cause: error,
+    headers: { "www-authenticate": challenge },
+  });
+}
+
 /**
  * Reads the caller from the bearer token or the session cookie; a database failure is a
  * 503, not a 401. A bearer token starting with `tt_` is a personal API key, looked up by
@@ -73,7 +118,7 @@ export async function sessionUser(
   auth: Auth,
   db: Db,
   request: FastifyRequest,
-  options: { bearerOnly?: boolean; quotaDefaults: QuotaLimits },
+  options: { bearerOnly?: boolean; quotaDefaults: QuotaLimits; oauthResource?: string },
 ): Promise<RequestUser> {
   const access = (row: AccessRow) => {
     assertNotBanned(row);
@@ -98,6 +143,28 @@ export async function sessionUser(
     }
     return { ...who, via: "api_key", cookie: false, access: resolved };
   }
+  if (bearer && looksLikeOAuthToken(bearer)) {
+    if (!options.oauthResource) {
+      throw new AppError("unauthorized", "An OAuth access token is accepted at /mcp only");
+    }
+    const owner = await findOAuthTokenOwner(db, bearer).catch((error: unknown) => {
+      throw toAppError(error);
+    });
+    if (!owner) {
+      throw new AppError("unauthorized", "The access token is invalid, expired or revoked");
+    }
+    // Audience binding (RFC 8707): a token issued for another resource is not ours.
+    if (!owner.resources.includes(options.oauthResource)) {
+      throw new AppError("unauthorized", "The access token was not issued for this resource");
+    }
+    return {
+      ...owner.user,
+      via: "oauth",
+      cookie: false,
+      scopes: owner.scopes,
+      access: access(owner.access),
+    };
+  }
   if (options.bearerOnly && !bearer) {
     throw new AppError("unauthorized", "Send a bearer token: a session token or an API key");
   }
@@ -109,7 +176,7 @@ export async function sessionUser(
   try {
     if (bearer) {
       const fast = await bearerSession(auth, db, bearer);
-      if (fast) return { ...fast.user, access: access(fast.row) };
+      if (fast) return { ...fast.user, scopes: TASK_SCOPES, access: access(fast.row) };
     }
     result = await auth.api.getSession({ headers });
   } catch (error) {
@@ -128,6 +195,7 @@ export async function sessionUser(
     name: result.user.name,
     timezone: typeof result.user.timezone === "string" ? result.user.timezone : null,
     via: "session",
+    scopes: TASK_SCOPES,
     // Sent alongside a bearer token the cookie may be what signed in: count it as such.
     cookie: cookie !== undefined,
   };
@@ -221,6 +289,7 @@ async function bearerSession(
       name: row.name,
       timezone: row.timezone,
       via: "session",
+      scopes: TASK_SCOPES,
       cookie: false,
     },
     row,
@@ -231,7 +300,18 @@ async function bearerSession(
 const DEFAULT_EXPIRES_IN_S = 60 * 60 * 24 * 7;
 const DEFAULT_UPDATE_AGE_S = 60 * 60 * 24;
 
-const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+/** Methods that change something (WebDAV's too: CalDAV clients write with them). */
+const UNSAFE_METHODS = new Set([
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "MKCALENDAR",
+  "MKCOL",
+  "PROPPATCH",
+  "MOVE",
+  "COPY",
+]);
 
 /** This server's own origin and TRUSTED_ORIGINS, as origins (entries that are not URLs drop). */
 function allowedOrigins(auth: Auth): ReadonlySet<string> {

@@ -86,7 +86,11 @@ export function standardErrors(route: Pick<RouteOptions, "config" | "schema" | "
     codes.add("feature_disabled");
     // A cookie-authenticated write from a foreign origin (CSRF guard).
     const methods = [route.method].flat();
-    if (methods.some((m) => m !== "GET" && m !== "HEAD")) codes.add("forbidden");
+    if (methods.some((m) => m !== "GET" && m !== "HEAD")) {
+      codes.add("forbidden");
+      // A read-only API key (scope tasks:read) sending a write.
+      codes.add("insufficient_scope");
+    }
     if (route.config?.role === "admin") codes.add("admin_required");
     // The per-user quota of a counted door (src/quotas/quota.hook.ts).
     if (route.config?.quota) codes.add("quota_exceeded");

@@ -101,7 +101,9 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   if (RETRYABLE_CODES.has(error.code))
     reply.header("retry-after", error.code === "rate_limited" ? "60" : "1");
   if (error.headers) reply.headers(error.headers);
-  if (error.code === "unauthorized") reply.header("www-authenticate", 'Bearer realm="tasktalk"');
+  if (error.code === "unauthorized" && !error.headers?.["www-authenticate"]) {
+    reply.header("www-authenticate", 'Bearer realm="tasktalk"');
+  }
   // Serialized here: a route's response schema for this status (GET /health's 503 body)
   // must never be applied to a problem.
   return reply

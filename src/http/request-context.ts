@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { Access } from "../admin/features.ts";
+import type { TaskScope } from "../auth/auth.ts";
 import type { Door, RequestContext } from "../context.ts";
 import { AppError } from "../errors.ts";
 
@@ -10,8 +11,13 @@ export interface RequestUser {
   name: string;
   /** The user's IANA time zone as stored; null when not set (the context then says "UTC"). */
   timezone: string | null;
-  /** How the caller proved who they are: a Better Auth session, or a personal API key. */
-  via: "session" | "api_key";
+  /**
+   * How the caller proved who they are: a Better Auth session, a personal API key, or an
+   * OAuth access token (MCP clients; accepted on /mcp only).
+   */
+  via: "session" | "api_key" | "oauth";
+  /** What the credential may do: a session, everything; a key or token, what it was given. */
+  scopes: readonly TaskScope[];
   /** The session came from the cookie (a browser's ambient credential): CSRF applies. */
   cookie: boolean;
   /** Role, feature switches and quotas in force for this caller (src/admin/features.ts). */

@@ -74,6 +74,7 @@ export async function startStdioServer(config: Config, log: Logger): Promise<Std
     };
     const server = createMcpServer({
       context,
+      scopes: owner.scopes,
       onError: (error, tool) => log.error({ err: error, tool }, "MCP tool failed"),
     });
     const transport = new StdioServerTransport();

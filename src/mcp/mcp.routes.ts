@@ -5,7 +5,7 @@ import type { Config } from "../config.ts";
 import type { RequestContext } from "../context.ts";
 import type { Database } from "../db/client.ts";
 import { AppError } from "../errors.ts";
-import { requireContext } from "../http/request-context.ts";
+import { requireContext, requireUser } from "../http/request-context.ts";
 import { countMcpToolCall } from "../ops/metrics.ts";
 import { checkHostAndOrigin, hostPolicy } from "./host-policy.ts";
 import { createMcpServer } from "./mcp-server.ts";
@@ -83,6 +83,7 @@ async function serveMcp(ctx: RequestContext, request: FastifyRequest, reply: Fas
   const log = request.log;
   const server = createMcpServer({
     context: async () => ctx,
+    scopes: requireUser(request).scopes,
     onError: (error, tool) => log.error({ err: error, tool, category: "mcp" }, "MCP tool failed"),
     onOutcome: (tool, outcome) => countMcpToolCall(ctx.db, tool, outcome),
   });

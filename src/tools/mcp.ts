@@ -1,9 +1,10 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { TaskScope } from "../auth/auth.ts";
 import type { RequestContext } from "../context.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { runTool, TASK_TOOLS } from "./task-tools.ts";
-import { type AnyToolDefinition, isToolError, toolFailure } from "./tool.ts";
+import { type AnyToolDefinition, isToolError, toolError, toolFailure } from "./tool.ts";
 
 /**
  * Hints for MCP clients (shown to people, used to decide what needs a confirmation). They
@@ -53,6 +54,17 @@ export interface McpToolOptions {
   onError(error: unknown, toolName: string): void;
   /** Told the outcome of every call: "ok" or the failure's code (metrics). */
   onOutcome?(toolName: string, outcome: string): void;
+  /**
+   * What the caller's credential allows (an OAuth token's or an API key's scopes); absent:
+   * everything. Without `tasks:write`, only the read-only tools run; the others answer an
+   * `insufficient_scope` tool error.
+   */
+  scopes?: readonly TaskScope[];
+}
+
+/** A tool that only reads (list_tasks): allowed with the tasks:read scope alone. */
+export function isReadOnlyTool(name: string): boolean {
+  return ANNOTATIONS[name]?.readOnlyHint === true;
 }
 
 /**
@@ -89,6 +101,20 @@ async function callTool(
   args: unknown,
   options: McpToolOptions,
 ): Promise<CallToolResult> {
+  if (
+    options.scopes &&
+    !options.scopes.includes("tasks:write") &&
+    !isReadOnlyTool(definition.name)
+  ) {
+    options.onOutcome?.(definition.name, "insufficient_scope");
+    return toCallToolResult(
+      toolError(
+        "insufficient_scope",
+        `${definition.name} changes tasks: this connection was granted tasks:read only. ` +
+          "Reconnect and allow tasks:write to make changes.",
+      ),
+    );
+  }
   try {
     const ctx = await options.context();
     const result = await runTool(ctx, definition.name, args);

@@ -68,6 +68,8 @@ export async function webRoutes(app: FastifyInstance, opts: { root?: string } = 
   } as const;
   app.get("/", pageOptions, (_request, reply) => page(reply));
   app.get("/index.html", pageOptions, (_request, reply) => page(reply));
+  // The OAuth consent screen (MCP connectors): the same page, which reads the path.
+  app.get("/oauth/consent", pageOptions, (_request, reply) => page(reply));
 
   app.get<{ Params: { "*": string } }>(
     "/assets/*",
