@@ -17,6 +17,7 @@ const TABLES = [
   "api_keys",
   "app_settings",
   "conversations",
+  "import_jobs",
   "import_keys",
   "lists",
   "messages",

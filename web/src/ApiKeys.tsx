@@ -83,7 +83,7 @@ export function ApiKeysPanel(props: { onClose: () => void }) {
   };
 
   return (
-    <section className="admin-page api-keys" aria-labelledby={`${nameId}-h`}>
+    <main className="admin-page api-keys" aria-labelledby={`${nameId}-h`}>
       <div className="admin-head">
         <h1 id={`${nameId}-h`} ref={headingRef} tabIndex={-1}>
           API keys
@@ -194,6 +194,6 @@ export function ApiKeysPanel(props: { onClose: () => void }) {
           </tbody>
         </table>
       )}
-    </section>
+    </main>
   );
 }
