@@ -10,6 +10,7 @@ import { migratePg, migratePglite } from "./db/migrate.ts";
 import { type Jobs, QUEUES, startJobs } from "./jobs/queue.ts";
 import { startEmailWorker } from "./notifications/email.ts";
 import { startMaintenance } from "./ops/maintenance.ts";
+import { IMPORT_RETRY_LIMIT, startImportWorker } from "./portability/import.jobs.ts";
 import { requeueReminders, startReminderWorker } from "./reminders/reminder.jobs.ts";
 import { requeuePendingDeliveries, startWebhookWorker } from "./webhooks/webhook.jobs.ts";
 
@@ -102,6 +103,12 @@ function queueOptions(config: Config) {
       expireInSeconds: Math.ceil(config.webhooks.timeoutMs / 1000) + 60,
     },
     [QUEUES.emailDeliver]: { retryLimit: 5, retryDelay: 30, retryBackoff: true },
+    // A retried import resumes: items already in are skipped (their import keys).
+    [QUEUES.importRun]: {
+      retryLimit: IMPORT_RETRY_LIMIT,
+      retryDelay: 10,
+      expireInSeconds: 3600,
+    },
   };
 }
 
@@ -125,6 +132,7 @@ async function startWorkers(jobs: Jobs, database: Database, config: Config, log:
   await startReminderWorker(jobs, database.db, config, log);
   await startWebhookWorker(jobs, database.db, config.webhooks, log);
   await startEmailWorker(jobs, database.db, config.smtp);
+  await startImportWorker(jobs, database.db, log);
   await requeue();
 }
 

@@ -638,6 +638,35 @@ export const importKeys = pgTable(
 );
 
 /**
+ * A large import run as a job (src/portability/import.jobs.ts): the file is kept here
+ * first (durable: a job retried after a crash reads it again), then a pg-boss worker
+ * imports it item by item, counting as it goes. `body` is emptied once the job is done.
+ */
+export const importJobs = pgTable(
+  "import_jobs",
+  {
+    id: uuid("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    format: text("format").notNull(),
+    list: text("list"),
+    body: text("body").notNull(),
+    /** queued | running | done | failed */
+    state: text("state").notNull().default("queued"),
+    total: integer("total").notNull(),
+    processed: integer("processed").notNull().default(0),
+    created: integer("created").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    /** The import report (failed items, warnings, counts) once done; the reason if failed. */
+    report: jsonb("report"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("import_jobs_user_idx").on(t.userId, t.createdAt)],
+);
+
+/**
  * The activity log: every change, written in the SAME transaction as the change by
  * src/activity/activity.repository.ts `recordActivity` (the one choke point). Rows are
  * never updated: an undo is a new row whose `undo_of` names the entry it reverts (unique,

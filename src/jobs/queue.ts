@@ -20,6 +20,7 @@ export const QUEUES = {
   reminderFire: "reminder-fire",
   webhookDeliver: "webhook-deliver",
   emailDeliver: "email-deliver",
+  importRun: "import-run",
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 

@@ -40,6 +40,12 @@ const STATEMENTS: [string, ReturnType<typeof sql>][] = [
   ],
   // Per-user quota windows that ended (src/quotas/): a new request starts a new window anyway.
   ["quota_counters", sql`delete from quota_counters where expire < now() - interval '1 hour'`],
+  // Finished import jobs (src/portability/import.jobs.ts): their progress is read once, soon.
+  [
+    "import_jobs",
+    sql`delete from import_jobs where state in ('done', 'failed')
+        and updated_at < now() - interval '7 days'`,
+  ],
   [
     "stale_leases",
     sql`update conversations set active_turn_id = null, active_turn_expires_at = null

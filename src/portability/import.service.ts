@@ -68,6 +68,8 @@ export const IMPORT_MAX_ITEMS = 20_000;
 export async function importItems(
   ctx: RequestContext,
   input: { tasks: ImportTask[]; conversations?: ImportConversation[] },
+  /** Called after each item with how many are done (an import job records its progress). */
+  onProgress?: (processed: number, report: ImportReport) => Promise<void>,
 ): Promise<ImportReport> {
   const total = input.tasks.length + (input.conversations?.length ?? 0);
   if (total > IMPORT_MAX_ITEMS) {
@@ -87,6 +89,7 @@ export async function importItems(
     ...input.tasks.filter((t) => !t.parentKey),
     ...input.tasks.filter((t) => t.parentKey),
   ];
+  let processed = 0;
   for (const item of ordered) {
     try {
       const outcome = await importTask(ctx, item, report);
@@ -94,6 +97,7 @@ export async function importItems(
     } catch (error) {
       fail(report, item.key, error);
     }
+    await onProgress?.(++processed, report);
   }
   for (const conversation of input.conversations ?? []) {
     try {
@@ -104,6 +108,7 @@ export async function importItems(
     } catch (error) {
       fail(report, conversation.key, error);
     }
+    await onProgress?.(++processed, report);
   }
   return report;
 }

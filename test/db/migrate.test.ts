@@ -19,6 +19,7 @@ const TABLES = [
   "caldav_objects",
   "conversations",
   "ical_feeds",
+  "import_jobs",
   "import_keys",
   "lists",
   "messages",

@@ -465,6 +465,19 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     payload: { not: "csv" },
   }); // 415
   await call("POST", "/api/import", { headers: auth, query: "format=bogus", payload: {} }); // 400
+  const importJob = await expect(202, "POST", "/api/import", {
+    headers: auth,
+    query: "format=tasktalk&async=true",
+    payload: exported.json(),
+  });
+  await expect(200, "GET", "/api/import/jobs/{id}", {
+    headers: auth,
+    params: { id: importJob.json().id },
+  });
+  await expect(404, "GET", "/api/import/jobs/{id}", {
+    headers: auth,
+    params: { id: randomUUID() },
+  });
   await call("GET", "/api/chat/{id}/stream", { headers: auth, params: { id: "abc" } }); // 204
 
   // API keys.

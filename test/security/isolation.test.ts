@@ -45,6 +45,7 @@ const OWNED_TABLES = [
   ["webhooks", "user_id"],
   ["webhook_deliveries", "user_id"],
   ["pending_actions", "user_id"],
+  ["import_jobs", "user_id"],
   ["import_keys", "user_id"],
   ["task_change_counters", "user_id"],
   ["caldav_objects", "user_id"],

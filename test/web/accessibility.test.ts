@@ -118,6 +118,12 @@ describe("every screen passes an axe-core audit", { skip: !haveChromium }, () =>
         await audit(page, "tasks");
         await page.getByText("Import / export").click();
         await audit(page, "import / export");
+        await page.getByRole("button", { name: "API keys" }).click();
+        await page.getByLabel("Name of a new key").fill("axe key");
+        await page.getByRole("button", { name: "Create key" }).click();
+        await page.getByLabel("New API key").waitFor();
+        await page.getByRole("button", { name: "Revoke axe key" }).click();
+        await audit(page, "API keys");
         await context.close();
       });
     }

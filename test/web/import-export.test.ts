@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -74,6 +74,45 @@ describe("import and export in the page", { skip: !haveChromium }, () => {
     const file = await download.path();
     const data = JSON.parse(readFileSync(file, "utf8")) as { tasks: { title: string }[] };
     assert.equal(data.tasks.length, 6);
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test("a large file imports as a job, with a progress bar", async () => {
+    const rows = ["TYPE,CONTENT,DESCRIPTION,PRIORITY,INDENT,AUTHOR,RESPONSIBLE,DATE,DATE_LANG"];
+    for (let i = 1; i <= 600; i++) rows.push(`task,Big row ${i},,1,1,Ada (1),,,en`);
+    const big = join(dataDir, "big.csv");
+    writeFileSync(big, `${rows.join("\n")}\n`);
+    const context = await browser.newContext({ viewport: DESKTOP });
+    context.setDefaultTimeout(TIMEOUT);
+    const page = await context.newPage();
+    const problems = watch(page);
+    await page.goto(server.url);
+    await signUp(page, "Big importer", `big-${Date.now()}@example.com`);
+
+    await page.getByText("Import / export").click();
+    await page.getByLabel("Import from").selectOption("todoist");
+    const accepted = page.waitForResponse((r) => r.url().includes("/api/import?"));
+    await page.getByLabel("File").setInputFiles(big);
+    assert.equal((await accepted).status(), 202);
+    const bar = page.getByRole("progressbar", { name: "Import progress" });
+    await bar.waitFor();
+    assert.equal(await bar.getAttribute("max"), "600");
+    const values: number[] = [];
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline && (await bar.count()) > 0) {
+      const value = await bar.getAttribute("value").catch(() => null);
+      if (value !== null) values.push(Number(value));
+      await page.waitForTimeout(200);
+    }
+    await page
+      .getByRole("status")
+      .filter({ hasText: "Imported: 600 tasks added" })
+      .waitFor({ timeout: 120_000 });
+    for (let i = 1; i < values.length; i++) {
+      assert.ok((values[i] ?? 0) >= (values[i - 1] ?? 0), `progress went back: ${values}`);
+    }
+    await page.locator(".task", { hasText: "Big row 1" }).first().waitFor();
     assert.deepEqual(problems, []);
     await context.close();
   });

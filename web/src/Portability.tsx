@@ -8,6 +8,20 @@ interface ImportReport {
   warnings: { key: string; warning: string }[];
 }
 
+/** A large import's job (GET /api/import/jobs/{id}). */
+interface ImportJob {
+  state: "queued" | "running" | "done" | "failed";
+  total: number;
+  processed: number;
+  created: number;
+  skipped: number;
+  errors: { key: string; reason: string }[];
+  warnings: { key: string; warning: string }[];
+  error: string | null;
+}
+
+const POLL_MS = 500;
+
 const FORMATS = [
   { value: "tasktalk", label: "Tasktalk export (.json)", accept: ".json,application/json" },
   { value: "todoist", label: "Todoist CSV", accept: ".csv,text/csv" },
@@ -19,6 +33,7 @@ export function Portability(props: { onImported(): void }) {
   const [format, setFormat] = useState<(typeof FORMATS)[number]["value"]>("tasktalk");
   const [status, setStatus] = useState("");
   const [busy, setBusy] = useState(false);
+  const [progress, setProgress] = useState<{ processed: number; total: number } | null>(null);
   const fileId = useId();
   const formatId = useId();
 
@@ -33,7 +48,10 @@ export function Portability(props: { onImported(): void }) {
         body: await file.text(),
       });
       if (!res.ok) throw await problemOf(res);
-      const report = (await res.json()) as ImportReport;
+      const report =
+        res.status === 202
+          ? await follow(res.headers.get("location") ?? "", (await res.json()) as ImportJob)
+          : ((await res.json()) as ImportReport);
       const parts = [
         `${report.tasks.created} tasks added`,
         report.tasks.skipped ? `${report.tasks.skipped} already here` : "",
@@ -46,8 +64,30 @@ export function Portability(props: { onImported(): void }) {
     } catch (error) {
       setStatus(`Import failed: ${errorText(error)}`);
     } finally {
+      setProgress(null);
       setBusy(false);
     }
+  }
+
+  /** A large file imports as a job: its progress is polled until it ends. */
+  async function follow(location: string, job: ImportJob): Promise<ImportReport> {
+    let current = job;
+    for (;;) {
+      setProgress({ processed: current.processed, total: current.total });
+      if (current.state === "done") break;
+      if (current.state === "failed") throw new Error(current.error ?? "The import failed");
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const res = await fetch(location, { credentials: "same-origin" });
+      if (!res.ok) throw await problemOf(res);
+      current = (await res.json()) as ImportJob;
+    }
+    setProgress(null);
+    return {
+      tasks: { created: current.created, skipped: current.skipped },
+      conversations: { created: 0, skipped: 0 },
+      failed: current.errors,
+      warnings: current.warnings,
+    };
   }
 
   return (
@@ -81,6 +121,15 @@ export function Portability(props: { onImported(): void }) {
             e.target.value = "";
           }}
         />
+        {progress && (
+          <progress
+            aria-label="Import progress"
+            value={progress.processed}
+            max={Math.max(progress.total, 1)}
+          >
+            {progress.processed} of {progress.total}
+          </progress>
+        )}
         <p role="status">{status}</p>
       </div>
     </details>

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { AdminPanel } from "./Admin.tsx";
+import { ApiKeysPanel } from "./ApiKeys.tsx";
 import {
   activity as activityApi,
   type Conversation,
@@ -17,6 +18,7 @@ import { Portability } from "./Portability.tsx";
 import { TasksPanel } from "./Tasks.tsx";
 import { UndoToast } from "./Undo.tsx";
 import { offerOf, turnEntries, type UndoOffer } from "./undoOffer.ts";
+import { useLiveTasks } from "./useLiveTasks.ts";
 
 export type Loadable<T> =
   | { state: "loading" }
@@ -40,6 +42,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const [newChatKey, setNewChatKey] = useState(0);
   const [role, setRole] = useState<"admin" | "user">("user");
   const [adminOpen, setAdminOpen] = useState(false);
+  const [keysOpen, setKeysOpen] = useState(false);
 
   const loadConversations = useCallback(async () => {
     try {
@@ -73,6 +76,8 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   }, [list]);
 
   const loadTasks = useCallback(() => setTasksVersion((v) => v + 1), []);
+  // Changes made elsewhere (REST, MCP, CalDAV, another tab) show without a reload.
+  useLiveTasks(loadTasks);
 
   // The Undo toast: what the last change was, and a way back.
   const [offer, setOffer] = useState<UndoOffer | null>(null);
@@ -233,11 +238,25 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
               type="button"
               className="btn ghost small"
               aria-pressed={adminOpen}
-              onClick={() => setAdminOpen((open) => !open)}
+              onClick={() => {
+                setKeysOpen(false);
+                setAdminOpen((open) => !open);
+              }}
             >
               Admin
             </button>
           )}
+          <button
+            type="button"
+            className="btn ghost small"
+            aria-pressed={keysOpen}
+            onClick={() => {
+              setAdminOpen(false);
+              setKeysOpen((open) => !open);
+            }}
+          >
+            API keys
+          </button>
           <Portability
             onImported={() => {
               loadTasks();
@@ -250,7 +269,8 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
         </div>
       </header>
       {adminOpen && <AdminPanel selfId={props.user.id} onClose={() => setAdminOpen(false)} />}
-      <main className="panels" hidden={adminOpen}>
+      {keysOpen && <ApiKeysPanel onClose={() => setKeysOpen(false)} />}
+      <main className="panels" hidden={adminOpen || keysOpen}>
         <ConversationList
           list={list}
           activeId={activeId}

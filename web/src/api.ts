@@ -308,6 +308,26 @@ export const admin = {
   remove: (id: string) => api<void>("DELETE", `/api/admin/users/${id}`),
 };
 
+/** A personal API key as listed (never its secret). */
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
+/** A key just created: `key` is its secret, in this one answer only. */
+export interface CreatedApiKey extends Omit<ApiKey, "last_used_at"> {
+  key: string;
+}
+
+export const apiKeys = {
+  list: () => api<{ items: ApiKey[] }>("GET", "/api/api-keys"),
+  create: (name: string) => api<CreatedApiKey>("POST", "/api/api-keys", { name }),
+  revoke: (id: string) => api<void>("DELETE", `/api/api-keys/${id}`),
+};
+
 /** A v4 uuid, also on plain-http origins where `crypto.randomUUID` is missing. */
 export function uuid(): string {
   if (typeof crypto.randomUUID === "function" && window.isSecureContext) {
