@@ -22,8 +22,9 @@ import { registerProblemHandlers, sendProblem, toHttpError } from "./http/proble
 import type { RouteAuth } from "./http/request-context.ts";
 import { registerStrictUtf8 } from "./http/utf8.ts";
 import type { Jobs } from "./jobs/queue.ts";
-import { createLanguageModel, modelName } from "./llm/provider.ts";
 import { mcpRoutes } from "./mcp/mcp.routes.ts";
+import { createModelCatalog } from "./models/catalog.ts";
+import { modelRoutes } from "./models/model.routes.ts";
 import { notificationRoutes } from "./notifications/notification.routes.ts";
 import { healthRoutes } from "./ops/health.routes.ts";
 import { registerMetrics } from "./ops/metrics.routes.ts";
@@ -143,10 +144,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { database, jobs: deps.jobs });
   await app.register(authRoutes, { auth, database });
   await app.register(oauthDiscoveryRoutes, { auth });
-  await app.register(conversationRoutes);
+  const models = createModelCatalog(config.llm);
+  // The default model is built now (the offline one loads its language library, ~0.5 s),
+  // not during the first turn; the others on first use.
+  const defaultSpec = models.find(models.defaultId);
+  if (defaultSpec) await models.languageModel(defaultSpec);
+  await app.register(conversationRoutes, { models });
+  await app.register(modelRoutes, { models });
   const turn: TurnDeps = {
-    model: await createLanguageModel(config.llm),
-    modelName: modelName(config.llm),
+    models,
     turnQueueMs: config.turnQueueMs,
     turnLeaseMs: config.turnLeaseMs,
     llm: config.llm,

@@ -4,6 +4,7 @@ import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { QuotaLimits } from "./admin/features.ts";
+import { type ModelSpec, OFFLINE_MODEL, parseModels } from "./models/model.ts";
 
 /**
  * The whole environment, validated once. Nothing else in the codebase reads process.env:
@@ -120,6 +121,18 @@ const EnvSchema = z.object({
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().optional(),
+  /** A JSON array of models users choose from (see README "Models and usage"). */
+  LLM_MODELS: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .optional(),
+  /** The model a new conversation gets when neither it nor the user names one. */
+  LLM_DEFAULT_MODEL: z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .optional(),
   LLM_MAX_STEPS: int(6, 1, 50),
   LLM_MAX_OUTPUT_TOKENS: int(1024, 16, 100_000),
   LLM_TIMEOUT_MS: int(60_000, 1000, 600_000),
@@ -224,6 +237,10 @@ export interface Config {
     readonly timeoutMs: number;
     readonly idleTimeoutMs: number;
     readonly maxRetries: number;
+    /** Every model offered (the offline assistant always among them), in display order. */
+    readonly models: readonly ModelSpec[];
+    /** The server's default model id (one of `models`). */
+    readonly defaultModel: string;
   };
   readonly history: { readonly maxMessages: number; readonly maxChars: number };
   /** How long a send to a conversation that is busy with another turn waits before 409. */
@@ -284,7 +301,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.NODE_ENV === "production" && !e.BETTER_AUTH_SECRET) {
     issues.push("BETTER_AUTH_SECRET: required when NODE_ENV=production (at least 32 characters)");
   }
-  if (e.LLM_PROVIDER === "openai-compatible") {
+  const catalogue = modelCatalogue(e, issues);
+  if (e.LLM_PROVIDER === "openai-compatible" && !e.LLM_MODELS) {
     if (!e.LLM_BASE_URL) issues.push("LLM_BASE_URL: required when LLM_PROVIDER=openai-compatible");
     if (!e.LLM_MODEL) issues.push("LLM_MODEL: required when LLM_PROVIDER=openai-compatible");
   }
@@ -360,6 +378,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.LLM_TIMEOUT_MS,
       idleTimeoutMs: e.LLM_IDLE_TIMEOUT_MS,
       maxRetries: e.LLM_MAX_RETRIES,
+      models: catalogue.models,
+      defaultModel: catalogue.defaultModel,
     },
     history: { maxMessages: e.HISTORY_MAX_MESSAGES, maxChars: e.HISTORY_MAX_CHARS },
     turnQueueMs: e.TURN_QUEUE_MS,
@@ -389,6 +409,52 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * The models offered: LLM_MODELS when set, else the one model of LLM_PROVIDER / LLM_MODEL;
+ * the offline assistant is always one of them. The default is LLM_DEFAULT_MODEL, else the
+ * first model listed (the single model of the LLM_* variables).
+ */
+function modelCatalogue(
+  e: z.output<typeof EnvSchema>,
+  issues: string[],
+): { models: ModelSpec[]; defaultModel: string } {
+  let models: ModelSpec[];
+  if (e.LLM_MODELS) {
+    const parsed = parseModels(e.LLM_MODELS);
+    if ("issues" in parsed) {
+      issues.push(...parsed.issues);
+      return { models: [OFFLINE_MODEL], defaultModel: OFFLINE_MODEL.id };
+    }
+    models = parsed.models;
+  } else if (e.LLM_PROVIDER === "openai-compatible" && e.LLM_MODEL) {
+    const model = e.LLM_MODEL;
+    models = [
+      {
+        id: model,
+        label: model,
+        provider: "openai-compatible",
+        baseURL: e.LLM_BASE_URL,
+        apiKey: e.LLM_API_KEY,
+        providerModel: model,
+        prices: null,
+      },
+    ];
+  } else {
+    models = [];
+  }
+  if (!models.some((m) => m.provider === "offline" || m.id === OFFLINE_MODEL.id)) {
+    models.push(OFFLINE_MODEL);
+  }
+  const fallback = models[0]?.id ?? OFFLINE_MODEL.id;
+  const defaultModel = e.LLM_DEFAULT_MODEL ?? fallback;
+  if (!models.some((m) => m.id === defaultModel)) {
+    issues.push(
+      `LLM_DEFAULT_MODEL: "${defaultModel}" is not a configured model (${models.map((m) => m.id).join(", ")})`,
+    );
+  }
+  return { models, defaultModel };
 }
 
 /**

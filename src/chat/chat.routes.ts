@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
+import { modelForTurn } from "../models/model.service.ts";
 import { turnProbe } from "../ops/metrics.ts";
 import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { streamTurn } from "./sse.ts";
@@ -22,6 +23,13 @@ const ChatBody = z.strictObject({
     .refine((m) => !m.includes("\u0000"), "message must not contain NUL characters"),
   conversation_id: z.uuid().optional(),
   client_message_id: z.uuid().optional(),
+  model: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("For a new conversation: its model (GET /api/models); else my default"),
 });
 type ChatBody = z.infer<typeof ChatBody>;
 
@@ -41,6 +49,8 @@ const SdkChatBody = z.looseObject({
   messages: z.array(UiMessage).min(1).max(100_000),
   trigger: z.enum(["submit-message", "regenerate-message"]).default("submit-message"),
   messageId: z.string().max(200).optional(),
+  /** A transport's `body: {model}`: the model of a chat this request creates. */
+  model: z.string().trim().min(1).max(200).optional(),
 });
 type SdkChatBody = z.infer<typeof SdkChatBody>;
 
@@ -70,6 +80,7 @@ function sdkTurn(body: SdkChatBody): ChatBody & { createConversation: true } {
     message: message.data,
     conversation_id: conversationId,
     client_message_id: clientMessageIdFor(conversationId, last.id),
+    ...(body.model ? { model: body.model } : {}),
     createConversation: true,
   };
 }
@@ -90,10 +101,16 @@ export async function chatRoutes(
     // An AI SDK client always gets the stream: its transport sends no Accept header.
     const sdk = "messages" in sent;
     const body = sdk ? sdkTurn(sent) : sent;
+    const model = await modelForTurn(ctx, opts.turn.models, requireUser(request).access, {
+      conversationId: body.conversation_id,
+      requested: body.model,
+      sdk,
+    });
     const input = {
       message: body.message,
       conversationId: body.conversation_id,
       clientMessageId: body.client_message_id,
+      model,
       ...(sdk ? { createConversation: true } : {}),
     };
     const started = await startTurn(ctx, opts.turn, input);
@@ -137,6 +154,8 @@ export async function chatRoutes(
   // message; model_error / model_timeout: the model failed (the user message is kept).
   const errors = [
     "not_found",
+    "unknown_model",
+    "model_not_allowed",
     "turn_in_progress",
     "idempotency_mismatch",
     "model_error",

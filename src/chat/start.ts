@@ -37,7 +37,13 @@ export async function startOnce(
     );
     if (fast.kind === "started") {
       const window = wholeWindow(fast.windowBefore, fast.message, deps.history.maxMessages);
-      return { kind: "run", ...lease, userMessage: fast.message, ...(window ? { window } : {}) };
+      return {
+        kind: "run",
+        ...lease,
+        userMessage: fast.message,
+        model: input.model,
+        ...(window ? { window } : {}),
+      };
     }
     // not_leased (missing, not the user's, or busy) or duplicate: the transaction decides.
   }
@@ -87,7 +93,7 @@ async function startInTx(
         turnId,
         leaseMs,
         title: titleFrom(input.message),
-        model: deps.modelName,
+        model: input.model.id,
       });
       if (!created) return { kind: "missing" };
       seq = 1;
@@ -101,7 +107,7 @@ async function startInTx(
       turnId,
       leaseMs,
       title,
-      model: deps.modelName,
+      model: input.model.id,
     });
     if (!created) throw new Error("insert into conversations returned no row");
     conversationId = created.id;
@@ -114,7 +120,7 @@ async function startInTx(
     content: input.message,
     clientMessageId: input.clientMessageId ?? null,
   });
-  return { kind: "run", turnId, conversationId, userMessage };
+  return { kind: "run", turnId, conversationId, userMessage, model: input.model };
 }
 
 /** A client_message_id seen before: the stored reply, or the same message run again. */
@@ -149,7 +155,14 @@ async function resumeTurn(
   }
   const taken = await repo.takeLease(tx, { userId, conversationId, ...lease, seqs: 0 });
   if (!taken) return { kind: "busy", conversationId };
-  return { kind: "run", turnId: lease.turnId, conversationId, userMessage: existing, rerun: true };
+  return {
+    kind: "run",
+    turnId: lease.turnId,
+    conversationId,
+    userMessage: existing,
+    model: input.model,
+    rerun: true,
+  };
 }
 
 /** A stored reply that ended in an error answers a replay with the same code. */

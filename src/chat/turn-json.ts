@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ToolCallJson, toMessageJson } from "../conversations/conversation.ts";
+import { ToolCallJson, toMessageJson, UsageJson } from "../conversations/conversation.ts";
 import type { TurnOutcome } from "./turn.ts";
 
 /** The JSON answer of a turn (and the `data-turn` part of a stream). */
@@ -10,6 +10,7 @@ export const TurnJson = z.object({
   response: z.string(),
   tool_calls: z.array(ToolCallJson),
   status: z.enum(["complete", "truncated", "error"]),
+  usage: UsageJson.nullable(),
 });
 
 /** The seed contract: {conversation_id, response, tool_calls}, plus ids and status. */
@@ -22,5 +23,6 @@ export function turnJson(outcome: TurnOutcome) {
     response: reply?.content ?? "",
     tool_calls: reply ? toMessageJson(reply).tool_calls : [],
     status: reply?.status ?? "error",
+    usage: reply ? toMessageJson(reply).usage : null,
   };
 }

@@ -24,7 +24,8 @@ const p = (name: string) => sql.placeholder(name);
 const WINDOW_COLUMNS = sql.raw(
   `m.id, m.conversation_id, m.seq, m.role, left(m.content, ${CONTENT_MAX}) as content,
    case when pg_column_size(m.tool_calls) > ${TOOL_CALLS_MAX} then '[]'::jsonb else m.tool_calls end as tool_calls,
-   m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code`,
+   m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code,
+   m.model, m.cost_micros`,
 );
 
 // `insert … select` statements below select their values by column name (a query-builder
@@ -115,6 +116,8 @@ const leaseAndInsertQuery = prepared((db) => {
           usage: sql<null>`null::jsonb`.as("usage"),
           createdAt: sql<Date>`now()`.as("created_at"),
           errorCode: sql<null>`null::text`.as("error_code"),
+          model: sql<null>`null::text`.as("model"),
+          costMicros: sql<null>`null::bigint`.as("cost_micros"),
         })
         .from(lease),
     )
@@ -302,6 +305,8 @@ export async function storeReply(
     status: Message["status"];
     usage: Record<string, number | undefined>;
     errorCode: string | null;
+    model: string;
+    costMicros: number | null;
   },
 ): Promise<StoreReply> {
   try {
@@ -351,6 +356,8 @@ const storeReplyQuery = prepared((db) => {
           usage: sql<Record<string, number>>`${p("usage")}::jsonb`.as("usage"),
           createdAt: sql<Date>`now()`.as("created_at"),
           errorCode: sql<string | null>`${p("errorCode")}::text`.as("error_code"),
+          model: sql<string>`${p("model")}::text`.as("model"),
+          costMicros: sql<number | null>`${p("costMicros")}::bigint`.as("cost_micros"),
         })
         .from(next),
     )

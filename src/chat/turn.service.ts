@@ -3,6 +3,7 @@ import type { Message } from "../conversations/conversation.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import { costMicros } from "../models/model.ts";
 import { withConfirmation } from "./confirmation.ts";
 import { type Generated, generate, type PartListener } from "./generate.ts";
 import { toModelMessages, toolCallMessages } from "./history.ts";
@@ -92,8 +93,9 @@ export async function runTurn(
     turn.conversationId,
   );
   const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
+  const model = await deps.models.languageModel(turn.model);
   const generated = await generate(
-    { ...deps, model: withConfirmation(deps.model) },
+    { ...deps, model: withConfirmation(model) },
     { messages, tools, timezone: ctx.timezone },
     listener,
   ).finally(stopHeartbeat);
@@ -147,6 +149,8 @@ async function finishTurn(
         status: g.status,
         usage: g.usage,
         errorCode: g.error?.code ?? null,
+        model: turn.model.id,
+        costMicros: costMicros(turn.model, g.usage),
       }),
     );
   } catch (error) {

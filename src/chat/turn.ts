@@ -1,6 +1,8 @@
 import type { Config } from "../config.ts";
 import type { Message } from "../conversations/conversation.ts";
 import type { AppError } from "../errors.ts";
+import type { ModelCatalog } from "../models/catalog.ts";
+import type { ModelSpec } from "../models/model.ts";
 import type { GenerationDeps } from "./generate.ts";
 import type { Lease } from "./lease.ts";
 
@@ -12,10 +14,12 @@ export interface TurnInput {
   clientMessageId?: string | undefined;
   /** A conversationId not found is created with that id (AI SDK clients name their chats). */
   createConversation?: boolean;
+  /** The model the turn runs on (the conversation's, or a new conversation's choice). */
+  model: ModelSpec;
 }
 
-export interface TurnDeps extends GenerationDeps {
-  modelName: string;
+export interface TurnDeps extends Omit<GenerationDeps, "model"> {
+  models: ModelCatalog;
   /** How long a send to a busy conversation waits before 409 turn_in_progress. */
   turnQueueMs: number;
   /** How long a turn's lease lasts without renewal; renewed every third of it. */
@@ -27,6 +31,7 @@ export interface TurnDeps extends GenerationDeps {
 export interface StartedTurn extends Lease {
   kind: "run";
   userMessage: Message;
+  model: ModelSpec;
   /** The model's window (ending with userMessage) when step A could read it too. */
   window?: Message[];
   /** An earlier run of this turn died before its reply was stored: it may have done things. */

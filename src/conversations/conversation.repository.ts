@@ -13,6 +13,7 @@ const conversationColumns = {
   id: conversations.id,
   userId: conversations.userId,
   title: conversations.title,
+  model: conversations.model,
   lastSeq: conversations.lastSeq,
   createdAt: conversations.createdAt,
   updatedAt: conversations.updatedAt,
@@ -60,6 +61,33 @@ export async function listConversations(
     .limit(limit);
 }
 
+export async function updateConversationModel(
+  db: Executor,
+  userId: string,
+  id: string,
+  model: string,
+): Promise<Conversation | undefined> {
+  const [row] = await db
+    .update(conversations)
+    .set({ model, updatedAt: sql`now()` })
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)))
+    .returning(conversationColumns);
+  return row;
+}
+
+/** The model id stored with a conversation (null before models were chosen); undefined if missing. */
+export async function findConversationModel(
+  db: Executor,
+  userId: string,
+  id: string,
+): Promise<{ model: string | null } | undefined> {
+  const [row] = await db
+    .select({ model: conversations.model })
+    .from(conversations)
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)));
+  return row;
+}
+
 export async function updateConversationTitle(
   db: Executor,
   userId: string,
@@ -103,6 +131,9 @@ export interface MessageRow {
   usage: Record<string, number | undefined> | null;
   created_at: Date | string;
   error_code: string | null;
+  model: string | null;
+  /** bigint: a string from node-postgres and json_agg alike, or a number. */
+  cost_micros: number | string | null;
 }
 
 /** The one mapper from a stored message row to the domain type. */
@@ -120,6 +151,8 @@ export function toMessage(row: MessageRow): Message {
     usage: row.usage,
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
     errorCode: row.error_code,
+    model: row.model,
+    costMicros: row.cost_micros === null ? null : Number(row.cost_micros),
   };
 }
 
@@ -149,6 +182,8 @@ export const messageColumns = {
   usage: messages.usage,
   created_at: messages.createdAt,
   error_code: messages.errorCode,
+  model: messages.model,
+  cost_micros: messages.costMicros,
 };
 
 /** A page of messages in seq order: after `afterSeq` (forwards) or before `beforeSeq` (backwards). */

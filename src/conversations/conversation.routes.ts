@@ -1,7 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { requireContext } from "../http/request-context.ts";
+import { AppError } from "../errors.ts";
+import { requireContext, requireUser } from "../http/request-context.ts";
+import type { ModelCatalog } from "../models/catalog.ts";
+import { switchConversationModel } from "../models/model.service.ts";
 import * as service from "./conversation.service.ts";
 import {
   ConversationJson,
@@ -31,7 +34,7 @@ export const pageLimit = (fallback: number, max: number) =>
 const IdParams = z.strictObject({ id: z.uuid() });
 const seqQuery = queryInt;
 
-export async function conversationRoutes(app: FastifyInstance) {
+export async function conversationRoutes(app: FastifyInstance, opts: { models: ModelCatalog }) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const ctx = requireContext;
 
@@ -73,17 +76,30 @@ export async function conversationRoutes(app: FastifyInstance) {
     "/api/conversations/:id",
     {
       schema: {
-        summary: "Rename a conversation",
+        summary: "Rename a conversation, or switch the model its next replies come from",
         params: IdParams,
-        body: z.strictObject({ title: z.string().trim().min(1).max(TITLE_MAX) }),
+        body: z.strictObject({
+          title: z.string().trim().min(1).max(TITLE_MAX).optional(),
+          model: z.string().trim().min(1).max(200).optional().describe("A GET /api/models id"),
+        }),
         response: { 200: ConversationJson },
-        errors: ["not_found"],
+        errors: ["not_found", "unknown_model", "model_not_allowed"],
       },
     },
-    async (request) =>
-      toConversationJson(
-        await service.renameConversation(ctx(request), request.params.id, request.body.title),
-      ),
+    async (request) => {
+      const { title, model } = request.body;
+      const { id } = request.params;
+      if (title === undefined && model === undefined) {
+        throw new AppError("validation_failed", "Send a title, a model, or both");
+      }
+      const access = requireUser(request).access;
+      let updated = model
+        ? await switchConversationModel(ctx(request), opts.models, access, id, model)
+        : undefined;
+      if (title !== undefined) updated = await service.renameConversation(ctx(request), id, title);
+      if (!updated) throw new AppError("not_found", "Conversation not found");
+      return toConversationJson(updated);
+    },
   );
 
   r.delete(

@@ -4,6 +4,8 @@ export interface Conversation {
   id: string;
   userId: string;
   title: string;
+  /** The model id its turns run on; null for a conversation from before models were chosen. */
+  model: string | null;
   lastSeq: number;
   createdAt: Date;
   updatedAt: Date;
@@ -35,15 +37,33 @@ export interface Message {
   createdAt: Date;
   /** For a reply with status "error": the code the turn answered with. */
   errorCode: string | null;
+  /** For an assistant message: the model that wrote it. */
+  model: string | null;
+  /** For an assistant message: its cost in micro-units; null without prices. */
+  costMicros: number | null;
 }
 
 /** The API's shapes (toConversationJson, toMessageJson): response schemas and the document. */
 export const ConversationJson = z.object({
   id: z.string(),
   title: z.string(),
+  model: z.string().nullable().describe("The model id its replies come from (GET /api/models)"),
   created_at: z.string(),
   updated_at: z.string(),
 });
+
+export const UsageJson = z
+  .object({
+    model: z.string().nullable(),
+    input_tokens: z.int().nullable(),
+    output_tokens: z.int().nullable(),
+    total_tokens: z.int().nullable(),
+    cost_micros: z
+      .int()
+      .nullable()
+      .describe("Cost in millionths of the operator's currency; null when the model has no prices"),
+  })
+  .describe("For an assistant reply: the tokens it took and what it cost");
 
 export const ToolCallJson = z.object({
   name: z.string(),
@@ -61,6 +81,7 @@ export const MessageJson = z.object({
   reply_to: z.string().nullable(),
   client_message_id: z.string().nullable(),
   created_at: z.string(),
+  usage: UsageJson.nullable(),
 });
 
 export const TITLE_MAX = 200;
@@ -80,6 +101,7 @@ export function toConversationJson(c: Conversation) {
   return {
     id: c.id,
     title: c.title,
+    model: c.model,
     created_at: c.createdAt.toISOString(),
     updated_at: c.updatedAt.toISOString(),
   };
@@ -100,5 +122,20 @@ export function toMessageJson(m: Message) {
     reply_to: m.replyTo,
     client_message_id: m.clientMessageId,
     created_at: m.createdAt.toISOString(),
+    usage: m.role === "assistant" ? toUsageJson(m) : null,
+  };
+}
+
+function toUsageJson(m: Message) {
+  const tokens = (key: string) => {
+    const v = m.usage?.[key];
+    return typeof v === "number" && Number.isInteger(v) ? v : null;
+  };
+  return {
+    model: m.model,
+    input_tokens: tokens("inputTokens"),
+    output_tokens: tokens("outputTokens"),
+    total_tokens: tokens("totalTokens"),
+    cost_micros: m.costMicros,
   };
 }

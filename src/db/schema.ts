@@ -35,6 +35,8 @@ export const user = pgTable("user", {
    * it, validated). Null = not set yet; the effective zone is then UTC.
    */
   timezone: text("timezone"),
+  /** The model this user's new conversations get (PATCH /api/me); null = the server's. */
+  defaultModel: text("default_model"),
   /** Better Auth's admin plugin: "admin" or "user" (the first account is admin). */
   role: text("role").notNull().default("user"),
   /** Disabled by an admin: no sign-in, no session, no API key works until re-enabled. */
@@ -350,9 +352,18 @@ export const messages = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     /** For a reply with status `error`: the error code the turn answered with (a replay repeats it). */
     errorCode: text("error_code"),
+    /** For an assistant message: the model id that wrote it. */
+    model: text("model"),
+    /**
+     * For an assistant message: its cost in micro-units of the operator's currency, from
+     * the model's prices when it was written; null when the model has no prices.
+     */
+    costMicros: bigint("cost_micros", { mode: "number" }),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
+    // GET /api/usage: a user's replies over a day or a month.
+    index("messages_user_usage_idx").on(t.userId, t.createdAt).where(sql`${t.role} = 'assistant'`),
     uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
     uniqueIndex("messages_reply_to_uq").on(t.replyTo),
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),

@@ -1,28 +1,29 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import type { LanguageModel } from "ai";
-import type { Config } from "../config.ts";
+import { extractReasoningMiddleware, type LanguageModel, wrapLanguageModel } from "ai";
+import type { ModelSpec } from "../models/model.ts";
 
 /**
- * The language model for every turn. The base URL comes from server configuration only:
- * no request can point the server at another endpoint (RELIABILITY S2).
+ * The language model of one configured model. The base URL comes from server
+ * configuration only: no request can point the server at another endpoint (RELIABILITY S2).
  */
-export async function createLanguageModel(llm: Config["llm"]): Promise<LanguageModel> {
-  if (llm.provider === "offline") {
+export async function createLanguageModel(spec: ModelSpec): Promise<LanguageModel> {
+  if (spec.provider === "offline") {
     // Loaded only when used: its language library costs ~0.5 s of start-up.
     const { createOfflineModel } = await import("./offline/index.ts");
     return createOfflineModel();
   }
-  if (!llm.baseURL) throw new Error("LLM_BASE_URL is required for openai-compatible");
+  if (!spec.baseURL) throw new Error(`model ${spec.id}: a base URL is required`);
   const provider = createOpenAICompatible({
     name: "llm",
-    baseURL: llm.baseURL,
-    ...(llm.apiKey ? { apiKey: llm.apiKey } : {}),
+    baseURL: spec.baseURL,
+    ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
     includeUsage: true,
   });
-  return provider.chatModel(llm.model);
-}
-
-/** The model name stored with a conversation. */
-export function modelName(llm: Config["llm"]): string {
-  return llm.provider === "offline" ? "offline" : llm.model;
+  // Reasoning models served by Ollama, vLLM or llama.cpp write their thinking inline in
+  // <think>…</think>: it becomes a reasoning part, never the reply (a separate
+  // `reasoning_content` field is read as reasoning by the provider already).
+  return wrapLanguageModel({
+    model: provider.chatModel(spec.providerModel),
+    middleware: extractReasoningMiddleware({ tagName: "think" }),
+  });
 }

@@ -432,6 +432,29 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     params: { id: conversationId },
     payload: { title: "" },
   }); // 400
+  // Models and usage (issue 19).
+  await expect(200, "PATCH", "/api/conversations/{id}", {
+    headers: auth,
+    params: { id: conversationId },
+    payload: { model: "offline" },
+  });
+  await expect(400, "PATCH", "/api/conversations/{id}", {
+    headers: auth,
+    params: { id: conversationId },
+    payload: { model: "no-such-model" },
+  }); // unknown_model
+  await expect(200, "GET", "/api/models", { headers: auth });
+  await expect(200, "PUT", "/api/models/default", { headers: auth, payload: { model: null } });
+  await expect(400, "PUT", "/api/models/default", { headers: auth, payload: { model: "nope" } });
+  await expect(200, "GET", "/api/usage", { headers: auth });
+  await expect(200, "GET", "/api/usage", {
+    headers: auth,
+    query: `date=2026-01-31&conversation_id=${conversationId}`,
+  });
+  await expect(404, "GET", "/api/usage", {
+    headers: bo.headers,
+    query: `conversation_id=${conversationId}`,
+  });
   await call("GET", "/api/conversations/{id}/messages", {
     headers: auth,
     params: { id: conversationId },

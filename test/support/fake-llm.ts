@@ -16,9 +16,27 @@ export interface FakeToolCall {
   arguments: Record<string, unknown> | string; // a string is sent verbatim (may be invalid JSON)
   id?: string;
 }
+/**
+ * How real providers deviate from OpenAI's stream, replayed on request (all optional; the
+ * default is OpenAI's own format).
+ */
+export interface FakeQuirks {
+  /** Reasoning text sent before the reply: inline in `<think>` tags, or in a separate field. */
+  reasoning?: string;
+  reasoningAs?: "think-tags" | "reasoning_content";
+  /** Every tool call complete (id, name, whole arguments) in ONE chunk, as Ollama sends them. */
+  toolCallsInOneChunk?: boolean;
+  /**
+   * Where usage is sent: "separate" (OpenAI: a chunk with no choices, only when
+   * stream_options.include_usage), "last-chunk" (on the finish chunk, always), "none".
+   */
+  usageIn?: "separate" | "last-chunk" | "none";
+  /** Token counts to report instead of the estimate (4 characters a token). */
+  usage?: { input: number; output: number };
+}
 export type FakeStep =
-  | { text: string; chunkSize?: number }
-  | { toolCalls: FakeToolCall[]; text?: string }
+  | ({ text: string; chunkSize?: number } & FakeQuirks)
+  | ({ toolCalls: FakeToolCall[]; text?: string } & FakeQuirks)
   /** Error response. Unless overridden, sends `retry-after-ms: 0` so SDK retries don't wait 2s+. */
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { hang: true }
@@ -166,10 +184,13 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
     }));
     const finishReason = calls.length > 0 ? "tool_calls" : "stop";
     const outChars = text.length + calls.reduce((n, c) => n + c.function.arguments.length, 0);
+    const quirks: FakeQuirks = "text" in step || "toolCalls" in step ? step : {};
+    const inTokens = quirks.usage?.input ?? promptTokens;
+    const outTokens = quirks.usage?.output ?? tokens(outChars);
     const usage = {
-      prompt_tokens: promptTokens,
-      completion_tokens: tokens(outChars),
-      total_tokens: promptTokens + tokens(outChars),
+      prompt_tokens: inTokens,
+      completion_tokens: outTokens,
+      total_tokens: inTokens + outTokens,
     };
     let closed = false;
     res.on("close", () => {
@@ -201,9 +222,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
         while (await write(step.token ?? "lorem ")) {}
         return;
       }
+      const thinking = quirks.reasoning ?? "";
+      const inline = thinking && quirks.reasoningAs !== "reasoning_content";
       const message = {
         role: "assistant",
-        content: text || null,
+        content: (inline ? `<think>${thinking}</think>${text}` : text) || null,
+        ...(thinking && !inline && { reasoning_content: thinking }),
         ...(calls.length && { tool_calls: calls }),
       };
       return sendJson(res, 200, {
@@ -230,9 +254,20 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
       return;
     }
     const size = "chunkSize" in step && step.chunkSize ? step.chunkSize : 4;
+    if (quirks.reasoning) {
+      const field = quirks.reasoningAs === "reasoning_content" ? "reasoning_content" : "content";
+      const thought = field === "content" ? `<think>${quirks.reasoning}</think>` : quirks.reasoning;
+      for (const piece of chunksOf(thought, size)) {
+        if (!(await write(chunk({ [field]: piece })))) return;
+      }
+    }
     for (const piece of chunksOf(text, size)) if (!(await write(chunk({ content: piece })))) return;
     if ("dropAfter" in step) return void res.socket?.destroy();
-    for (const [index, call] of calls.entries()) {
+    if (quirks.toolCallsInOneChunk && calls.length > 0) {
+      const whole = calls.map((call, index) => ({ index, ...call }));
+      if (!(await write(chunk({ tool_calls: whole })))) return;
+    }
+    for (const [index, call] of quirks.toolCallsInOneChunk ? [] : calls.entries()) {
       const head = {
         index,
         id: call.id,
@@ -246,8 +281,12 @@ export async function startFakeLlm(options: FakeLlmOptions = {}): Promise<FakeLl
           return;
       }
     }
-    if (!(await write(chunk({}, finishReason)))) return;
-    if (req.body.stream_options?.include_usage) {
+    const usageIn = quirks.usageIn ?? "separate";
+    if (usageIn === "last-chunk") {
+      const last = { ...base, choices: [{ index: 0, delta: {}, finish_reason: finishReason }] };
+      if (!(await write(`data: ${JSON.stringify({ ...last, usage })}\n\n`))) return;
+    } else if (!(await write(chunk({}, finishReason)))) return;
+    if (usageIn === "separate" && req.body.stream_options?.include_usage) {
       if (!(await write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`))) return;
     }
     if (await write("data: [DONE]\n\n")) res.end();

@@ -1,13 +1,12 @@
-import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { buildWeb } from "../../web/build.ts";
 import { type ServerProcess, startServerProcess } from "../support/process.ts";
 import {
+  audit,
   DESKTOP,
   haveChromium,
   launch,
@@ -22,39 +21,6 @@ import {
 // of the page in Chromium: WCAG 2.x A and AA rules and best practices. No violations.
 
 requireChromium();
-
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; failureSummary?: string }[];
-}
-
-async function audit(page: Page, screen: string): Promise<void> {
-  await page.addScriptTag({ path: AXE });
-  const violations = (await page.evaluate(async () => {
-    const axe = (
-      globalThis as unknown as { axe: { run(...a: unknown[]): Promise<{ violations: unknown[] }> } }
-    ).axe;
-    const result = await axe.run(document, {
-      runOnly: {
-        type: "tag",
-        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
-      },
-    });
-    return result.violations;
-  })) as Violation[];
-  const described = violations.map(
-    (v) =>
-      `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes
-        .slice(0, 3)
-        .map((n) => `${n.target.join(" ")} — ${n.failureSummary?.split("\n").slice(1, 2).join("")}`)
-        .join("\n    ")}`,
-  );
-  assert.deepEqual(described, [], `axe on "${screen}":\n  ${described.join("\n  ")}`);
-}
 
 describe("every screen passes an axe-core audit", { skip: !haveChromium }, () => {
   let server: ServerProcess;

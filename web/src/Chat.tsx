@@ -6,8 +6,16 @@ import {
   useRef,
   useState,
 } from "react";
-import { ApiError, conversations as api, errorText, type Message, uuid } from "./api.ts";
+import {
+  ApiError,
+  conversations as api,
+  errorText,
+  type Message,
+  type Usage,
+  uuid,
+} from "./api.ts";
 import { SendIcon } from "./icons.tsx";
+import { ModelPicker, ReplyUsage, UsageSummary, useModels } from "./Models.tsx";
 import { streamTurn, type UiChunk } from "./stream.ts";
 import { TASK_CHANGING_TOOLS, type ToolView, toolSummary } from "./tools.ts";
 
@@ -21,6 +29,8 @@ interface ChatMessage {
   error?: string;
   /** A send that can be repeated safely: the same client_message_id is stored once. */
   retry?: { message: string; clientMessageId: string };
+  /** A stored reply's tokens and cost. */
+  usage?: Usage | null;
 }
 
 const SUGGESTIONS = [
@@ -44,6 +54,7 @@ function fromStored(m: Message): ChatMessage {
       output: call.result,
     })),
     status: m.status,
+    usage: m.usage,
   };
 }
 
@@ -68,6 +79,10 @@ export function ChatPanel(props: Props) {
   const [draft, setDraft] = useState("");
   const [streaming, setStreaming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const choice = useModels();
+  /** The conversation's model, or a new conversation's choice (null: the default). */
+  const [model, setModel] = useState<string | null>(null);
+  const [usageVersion, setUsageVersion] = useState(0);
   const scroller = useRef<HTMLDivElement>(null);
   const composer = useRef<HTMLTextAreaElement>(null);
   const stickToBottom = useRef(true);
@@ -126,6 +141,11 @@ export function ChatPanel(props: Props) {
     if (conversationId) {
       setNotice(null);
       void loadMessages(conversationId);
+      setModel(null);
+      api.get(conversationId).then(
+        (c) => setModel(c.model),
+        () => {}, // loadMessages reports a missing conversation
+      );
     } else {
       loadTicket.current++;
       setMessages([]);
@@ -244,6 +264,7 @@ export function ChatPanel(props: Props) {
             key: chunk.data.message_id ?? m.key,
             text: chunk.data.response || m.text,
             status: chunk.data.status,
+            usage: chunk.data.usage,
             ...(chunk.data.status === "error" ? { retry } : {}),
           }));
           break;
@@ -254,7 +275,13 @@ export function ChatPanel(props: Props) {
 
     try {
       await streamTurn(
-        { message, conversationId: conversation, clientMessageId, signal: controller.signal },
+        {
+          message,
+          conversationId: conversation,
+          clientMessageId,
+          model: model ?? undefined,
+          signal: controller.signal,
+        },
         onChunk,
       );
       if (!finished && !controller.signal.aborted) {
@@ -275,6 +302,7 @@ export function ChatPanel(props: Props) {
         setStreaming(false);
         if (tasksChanged) propsRef.current.onTasksChanged();
         propsRef.current.onTurnDone();
+        setUsageVersion((v) => v + 1);
       }
     }
   };
@@ -303,6 +331,21 @@ export function ChatPanel(props: Props) {
   }, [draft]);
 
   const heading = conversationId ? (props.title ?? "Conversation") : "New conversation";
+  const labels = new Map((choice?.models ?? []).map((m) => [m.id, m.label]));
+
+  const switchModel = async (id: string) => {
+    const previous = model;
+    setModel(id);
+    if (!conversationId) return; // sent with the first message
+    try {
+      const updated = await api.setModel(conversationId, id);
+      setModel(updated.model);
+      setNotice(`Replies now come from ${labels.get(id) ?? id}.`);
+    } catch (error) {
+      setModel(previous);
+      setNotice(errorText(error));
+    }
+  };
 
   return (
     <section className="panel chat" aria-labelledby="chat-heading">
@@ -310,7 +353,16 @@ export function ChatPanel(props: Props) {
         <h2 id="chat-heading" className="chat-title">
           {heading}
         </h2>
+        {choice && (
+          <ModelPicker
+            choice={choice}
+            value={model}
+            disabled={streaming}
+            onChange={(id) => void switchModel(id)}
+          />
+        )}
       </div>
+      <UsageSummary version={usageVersion} />
       <div className="messages" ref={scroller} onScroll={onScroll}>
         {notice && (
           <p className="notice" role="status">
@@ -372,6 +424,7 @@ export function ChatPanel(props: Props) {
               <MessageItem
                 key={m.key}
                 message={m}
+                labels={labels}
                 disabled={streaming}
                 onRetry={() =>
                   m.retry &&
@@ -432,7 +485,12 @@ function userKeyFor(messages: ChatMessage[], reply: ChatMessage): string | undef
   return undefined;
 }
 
-function MessageItem(props: { message: ChatMessage; disabled: boolean; onRetry: () => void }) {
+function MessageItem(props: {
+  message: ChatMessage;
+  labels: Map<string, string>;
+  disabled: boolean;
+  onRetry: () => void;
+}) {
   const m = props.message;
   const thinking = m.status === "streaming" && !m.text && m.tools.length === 0;
   return (
@@ -474,6 +532,9 @@ function MessageItem(props: { message: ChatMessage; disabled: boolean; onRetry: 
           )}
           {m.status === "streaming" && m.text && <span className="caret" aria-hidden="true" />}
         </div>
+      )}
+      {m.role === "assistant" && m.usage && (
+        <ReplyUsage usage={m.usage} label={props.labels.get(m.usage.model ?? "")} />
       )}
       {m.status === "truncated" && <p className="note">The reply was cut short.</p>}
       {(m.error || m.status === "error") && (

@@ -90,6 +90,8 @@ export interface User {
 export interface Conversation {
   id: string;
   title: string;
+  /** The model its replies come from (null: from before models were chosen). */
+  model: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -109,6 +111,39 @@ export interface Message {
   status: "complete" | "truncated" | "error";
   client_message_id: string | null;
   created_at: string;
+  /** An assistant reply's tokens and cost (null for the user's messages). */
+  usage: Usage | null;
+}
+
+export interface Usage {
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  total_tokens: number | null;
+  /** Millionths of the operator's currency; null when the model has no prices. */
+  cost_micros: number | null;
+}
+
+export interface Model {
+  id: string;
+  label: string;
+  provider: "offline" | "openai-compatible";
+  prices: { input_micros: number; output_micros: number } | null;
+}
+
+export interface Totals {
+  replies: number;
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+  cost_micros: number | null;
+}
+
+export interface UsageReport {
+  date: string;
+  timezone: string;
+  day: Totals;
+  month: Totals;
 }
 
 export interface Due {
@@ -237,6 +272,8 @@ export const conversations = {
   get: (id: string) => api<Conversation>("GET", `/api/conversations/${id}`),
   rename: (id: string, title: string) =>
     api<Conversation>("PATCH", `/api/conversations/${id}`, { title }),
+  setModel: (id: string, model: string) =>
+    api<Conversation>("PATCH", `/api/conversations/${id}`, { model }),
   remove: (id: string) => api<void>("DELETE", `/api/conversations/${id}`),
   /** The last page of messages, or the one before `beforeSeq`; in seq order. */
   messages: (id: string, beforeSeq?: number) =>
@@ -276,6 +313,15 @@ export const activity = {
 
 export const lists = {
   list: () => api<{ items: TaskList[] }>("GET", "/api/lists"),
+};
+
+export const models = {
+  list: () =>
+    api<{ items: Model[]; default: string | null; my_default: string | null }>(
+      "GET",
+      "/api/models",
+    ),
+  usage: () => api<UsageReport>("GET", "/api/usage"),
 };
 
 export const me = {

@@ -1,4 +1,4 @@
-import { ApiError, type Problem, problemOf } from "./api.ts";
+import { ApiError, type Problem, problemOf, type Usage } from "./api.ts";
 
 /**
  * The chunks of the AI SDK UI message stream that the page reads (the server sends more,
@@ -27,6 +27,7 @@ export interface TurnData {
   response: string;
   tool_calls: { name: string; arguments: unknown; result: unknown }[];
   status: "complete" | "truncated" | "error";
+  usage: Usage | null;
 }
 
 /** Splits an SSE body into the JSON of its `data:` fields, up to `[DONE]`. */
@@ -63,6 +64,8 @@ export interface SendInput {
   message: string;
   conversationId: string | null;
   clientMessageId: string;
+  /** For a new conversation: the model it gets (undefined: the user's default). */
+  model?: string | undefined;
   signal?: AbortSignal;
 }
 
@@ -82,6 +85,8 @@ export async function streamTurn(
     body: JSON.stringify({
       message: input.message,
       ...(input.conversationId ? { conversation_id: input.conversationId } : {}),
+      // The model of a conversation this send creates (an existing one keeps its own).
+      ...(input.model && !input.conversationId ? { model: input.model } : {}),
       client_message_id: input.clientMessageId,
     }),
     ...(input.signal ? { signal: input.signal } : {}),
