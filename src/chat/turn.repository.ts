@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import {
   CONTENT_MAX,
   type MessageRow,
@@ -24,7 +24,7 @@ const p = (name: string) => sql.placeholder(name);
 const WINDOW_COLUMNS = sql.raw(
   `m.id, m.conversation_id, m.seq, m.role, left(m.content, ${CONTENT_MAX}) as content,
    case when pg_column_size(m.tool_calls) > ${TOOL_CALLS_MAX} then '[]'::jsonb else m.tool_calls end as tool_calls,
-   m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code`,
+   m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.replaced_by`,
 );
 
 // `insert … select` statements below select their values by column name (a query-builder
@@ -115,6 +115,8 @@ const leaseAndInsertQuery = prepared((db) => {
           usage: sql<null>`null::jsonb`.as("usage"),
           createdAt: sql<Date>`now()`.as("created_at"),
           errorCode: sql<null>`null::text`.as("error_code"),
+          context: sql<null>`null::jsonb`.as("context"),
+          replacedBy: sql<null>`null::uuid`.as("replaced_by"),
         })
         .from(lease),
     )
@@ -233,6 +235,7 @@ export async function findReply(
         eq(messages.userId, userId),
         eq(messages.replyTo, messageId),
         isNotNull(messages.replyTo),
+        isNull(messages.replacedBy),
       ),
     );
   return row && toMessage(row);
@@ -302,6 +305,7 @@ export async function storeReply(
     status: Message["status"];
     usage: Record<string, number | undefined>;
     errorCode: string | null;
+    context: unknown;
   },
 ): Promise<StoreReply> {
   try {
@@ -310,6 +314,7 @@ export async function storeReply(
       id: replyIdFor(input.replyTo),
       toolCalls: JSON.stringify(input.toolCalls),
       usage: JSON.stringify(input.usage),
+      context: JSON.stringify(input.context),
     });
     const row = rows[0];
     return row ? { kind: "stored", message: toMessage(row) } : { kind: "conversation_gone" };
@@ -351,6 +356,8 @@ const storeReplyQuery = prepared((db) => {
           usage: sql<Record<string, number>>`${p("usage")}::jsonb`.as("usage"),
           createdAt: sql<Date>`now()`.as("created_at"),
           errorCode: sql<string | null>`${p("errorCode")}::text`.as("error_code"),
+          context: sql<unknown>`${p("context")}::jsonb`.as("context"),
+          replacedBy: sql<null>`null::uuid`.as("replaced_by"),
         })
         .from(next),
     )

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { conversations, messages } from "../db/schema.ts";
 import type {
@@ -103,6 +103,7 @@ export interface MessageRow {
   usage: Record<string, number | undefined> | null;
   created_at: Date | string;
   error_code: string | null;
+  replaced_by: string | null;
 }
 
 /** The one mapper from a stored message row to the domain type. */
@@ -120,6 +121,7 @@ export function toMessage(row: MessageRow): Message {
     usage: row.usage,
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
     errorCode: row.error_code,
+    replacedBy: row.replaced_by,
   };
 }
 
@@ -149,6 +151,7 @@ export const messageColumns = {
   usage: messages.usage,
   created_at: messages.createdAt,
   error_code: messages.errorCode,
+  replaced_by: messages.replacedBy,
 };
 
 /** A page of messages in seq order: after `afterSeq` (forwards) or before `beforeSeq` (backwards). */
@@ -156,9 +159,13 @@ export async function listMessages(
   db: Executor,
   userId: string,
   conversationId: string,
-  page: { limit: number; afterSeq?: number; beforeSeq?: number },
+  page: { limit: number; afterSeq?: number; beforeSeq?: number; includeReplaced?: boolean },
 ): Promise<Message[]> {
-  const scope = and(eq(messages.userId, userId), eq(messages.conversationId, conversationId));
+  const scope = and(
+    eq(messages.userId, userId),
+    eq(messages.conversationId, conversationId),
+    page.includeReplaced ? undefined : isNull(messages.replacedBy),
+  );
   if (page.beforeSeq !== undefined) {
     const rows = await db
       .select(messageColumns)
@@ -175,4 +182,24 @@ export async function listMessages(
     .orderBy(asc(messages.seq))
     .limit(page.limit);
   return rows.map(toMessage);
+}
+
+/** One message's context manifest (jsonb as stored), in the user's conversation. */
+export async function findMessageContext(
+  db: Executor,
+  userId: string,
+  conversationId: string,
+  messageId: string,
+): Promise<{ id: string; seq: number; context: unknown } | undefined> {
+  const [row] = await db
+    .select({ id: messages.id, seq: messages.seq, context: messages.context })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.conversationId, conversationId),
+        eq(messages.id, messageId),
+      ),
+    );
+  return row && { ...row, seq: Number(row.seq) };
 }

@@ -35,6 +35,8 @@ export interface Message {
   createdAt: Date;
   /** For a reply with status "error": the code the turn answered with. */
   errorCode: string | null;
+  /** For a reply replaced by a regenerated one: that reply's id (kept, out of the window). */
+  replacedBy: string | null;
 }
 
 /** The API's shapes (toConversationJson, toMessageJson): response schemas and the document. */
@@ -60,6 +62,10 @@ export const MessageJson = z.object({
   status: z.enum(["complete", "error", "truncated"]),
   reply_to: z.string().nullable(),
   client_message_id: z.string().nullable(),
+  replaced_by: z
+    .string()
+    .nullable()
+    .describe("A reply replaced by Regenerate: the id of the reply that replaced it"),
   created_at: z.string(),
 });
 
@@ -99,6 +105,7 @@ export function toMessageJson(m: Message) {
     status: m.status,
     reply_to: m.replyTo,
     client_message_id: m.clientMessageId,
+    replaced_by: m.replacedBy,
     created_at: m.createdAt.toISOString(),
   };
 }

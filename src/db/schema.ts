@@ -171,11 +171,18 @@ export const messages = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     /** For a reply with status `error`: the error code the turn answered with (a replay repeats it). */
     errorCode: text("error_code"),
+    /** For a reply: what the model was given (chat/manifest.ts): ids and sizes, never text. */
+    context: jsonb("context").$type<Record<string, unknown>>(),
+    /** For a regenerated reply: the reply that replaced it (kept, out of the window). */
+    replacedBy: uuid("replaced_by"),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
     uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
-    uniqueIndex("messages_reply_to_uq").on(t.replyTo),
+    // One current reply per user message; replaced ones (regenerate) are kept beside it.
+    uniqueIndex("messages_reply_to_uq").on(t.replyTo).where(sql`${t.replacedBy} is null`),
+    // Search across chats (chat/search): the same expression as the query's.
+    index("messages_search_idx").using("gin", sql`to_tsvector('simple', ${t.content})`),
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),
   ],
 );
