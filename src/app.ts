@@ -33,6 +33,7 @@ import { portabilityRoutes } from "./portability/portability.routes.ts";
 import { registerQuotaHooks } from "./quotas/quota.hook.ts";
 import { createQuotas } from "./quotas/quotas.ts";
 import { reminderRoutes } from "./reminders/reminder.routes.ts";
+import { searchRoutes } from "./search/search.routes.ts";
 import { taskRoutes } from "./tasks/task.routes.ts";
 import { userRoutes } from "./users/user.routes.ts";
 import { webRoutes } from "./web/web.plugin.ts";
@@ -161,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(chatRoutes, { turn, bodyLimit: config.http.chatBodyLimit });
   await app.register(taskRoutes);
   await app.register(activityRoutes);
+  await app.register(searchRoutes);
   await app.register(apiKeyRoutes);
   await app.register(userRoutes);
   await app.register(adminRoutes, { quotaDefaults: config.quotas.limits });

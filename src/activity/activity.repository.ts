@@ -187,3 +187,19 @@ export async function listLastTurnEntries(
     .orderBy(activity.createdAt, activity.id);
   return rows.map(toActivity);
 }
+
+/** The entries one chat turn (its user message) wrote, oldest first, at most `limit`. */
+export async function listTurnEntries(
+  db: Executor,
+  userId: string,
+  messageId: string,
+  limit: number,
+): Promise<Activity[]> {
+  const rows = await db
+    .select(columns)
+    .from(activity)
+    .where(and(eq(activity.userId, userId), eq(activity.messageId, messageId)))
+    .orderBy(activity.createdAt, activity.id)
+    .limit(limit);
+  return rows.map(toActivity);
+}

@@ -1,15 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
+import { validate as isUuid } from "uuid";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import { modelForTurn } from "../models/model.service.ts";
 import { turnProbe } from "../ops/metrics.ts";
 import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
+import { startRegenerate } from "./regenerate.ts";
 import { streamTurn } from "./sse.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
-import type { TurnDeps } from "./turn.ts";
-import { TurnJson, turnJson } from "./turn-json.ts";
+import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
+import { RegenerateJson, regeneratedJson, TurnJson, turnJson } from "./turn-json.ts";
 
 export const MESSAGE_MAX = 8000;
 
@@ -54,14 +56,18 @@ const SdkChatBody = z.looseObject({
 });
 type SdkChatBody = z.infer<typeof SdkChatBody>;
 
+/**
+ * An AI SDK `regenerate()`: the reply it names (`messageId`, our reply id from the stream's
+ * `start`), else the conversation's last reply — the same use case as the REST route.
+ */
+function sdkRegenerate(body: SdkChatBody): { conversationId: string; messageId?: string } {
+  const conversationId = conversationIdForChat(body.id);
+  const named = body.messageId && isUuid(body.messageId) ? body.messageId.toLowerCase() : undefined;
+  return { conversationId, ...(named ? { messageId: named } : {}) };
+}
+
 /** The turn an AI SDK request asks for: its last message, in the conversation its chat id names. */
 function sdkTurn(body: SdkChatBody): ChatBody & { createConversation: true } {
-  if (body.trigger !== "submit-message") {
-    throw new AppError(
-      "validation_failed",
-      "Only trigger submit-message is supported: send the user's message again to ask anew",
-    );
-  }
   const last = body.messages.at(-1);
   if (last?.role !== "user") {
     throw new AppError("validation_failed", "The last message must be the user's message");
@@ -100,6 +106,10 @@ export async function chatRoutes(
     const ctx = requireContext(request);
     // An AI SDK client always gets the stream: its transport sends no Accept header.
     const sdk = "messages" in sent;
+    if (sdk && sent.trigger === "regenerate-message") {
+      const started = await startRegenerate(ctx, opts.turn, sdkRegenerate(sent));
+      return streamTurn(ctx, opts.turn, started, request, reply);
+    }
     const body = sdk ? sdkTurn(sent) : sent;
     const model = await modelForTurn(ctx, opts.turn.models, requireUser(request).access, {
       conversationId: body.conversation_id,
@@ -115,9 +125,15 @@ export async function chatRoutes(
     };
     const started = await startTurn(ctx, opts.turn, input);
     if (sdk || wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
+    return turnJson(await answer(reply, started));
+  };
+
+  /** Runs a started turn for a JSON answer; a failed turn is a problem+json with its ids. */
+  const answer = async (reply: FastifyReply, started: StartedTurn | ReplayedTurn) => {
+    const ctx = requireContext(reply.request);
     // A replay answers as the first run did: the stored reply, or the same error.
     const probe = turnProbe(app, reply, "json");
-    const outcome =
+    const outcome: TurnOutcome =
       started.kind === "replay"
         ? started
         : await probe.track(runTurn(ctx, opts.turn, started, probe.onPart));
@@ -133,7 +149,7 @@ export async function chatRoutes(
         },
       });
     }
-    return turnJson(outcome);
+    return outcome;
   };
 
   const config = { door: "chat" } as const;
@@ -190,6 +206,48 @@ export async function chatRoutes(
       },
     },
     async (_request, reply) => reply.code(204).send(null),
+  );
+
+  r.post(
+    "/api/conversations/:id/regenerate",
+    {
+      config: counted,
+      schema: {
+        summary: "Replace the conversation's last reply with a new one (the old one is kept)",
+        params: z.strictObject({ id: z.uuid() }),
+        body: z
+          .strictObject({
+            message_id: z
+              .uuid()
+              .optional()
+              .describe(
+                "The reply to replace (the last one). Send it: a retry then answers with the reply that replaced it instead of generating again",
+              ),
+          })
+          .default({}),
+        response: {
+          200: {
+            description: "The new reply: JSON, or with `Accept: text/event-stream` a stream",
+            content: {
+              "application/json": { schema: RegenerateJson },
+              "text/event-stream": { schema: z.string() },
+            },
+          },
+        },
+        // conflict: the reply named is not the conversation's last message.
+        errors: [...errors, "conflict"],
+      },
+    },
+    async (request, reply) => {
+      const ctx = requireContext(request);
+      const started = await startRegenerate(ctx, opts.turn, {
+        conversationId: request.params.id,
+        messageId: request.body.message_id,
+      });
+      if (wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
+      const outcome = await answer(reply, started);
+      return { ...turnJson(outcome), ...regeneratedJson(outcome) };
+    },
   );
 
   r.post(

@@ -24,6 +24,8 @@ export interface Generated {
   status: MessageStatus;
   usage: Record<string, number | undefined>;
   error: AppError | undefined;
+  /** Characters of the system prompt the model was given (the context manifest). */
+  systemChars?: number;
 }
 
 export interface GenerationLimits {
@@ -158,15 +160,19 @@ export async function generate(
     /** The user's effective zone (ctx.timezone): the prompt tells the model their date and time. */
     timezone?: string;
     now?: Date;
+    /** Appended to the system prompt (a regenerated reply is told what the old one did). */
+    note?: string | undefined;
   },
   listener?: PartListener,
 ): Promise<Generated> {
   const { llm } = deps;
   const limits = { maxSteps: llm.maxSteps, maxChars: llm.maxOutputTokens * 8 };
   const limiter = new AbortController();
+  const prompt = systemPrompt(input.now ?? new Date(), input.timezone ?? "UTC");
+  const system = input.note ? `${prompt}\n\n${input.note}` : prompt;
   const result = streamText({
     model: deps.model,
-    system: systemPrompt(input.now ?? new Date(), input.timezone ?? "UTC"),
+    system,
     messages: input.messages,
     tools: input.tools,
     stopWhen: stepCountIs(llm.maxSteps),
@@ -195,7 +201,7 @@ export async function generate(
   } finally {
     clearTimeout(watchdog);
   }
-  return finishFold(fold, limits);
+  return { ...finishFold(fold, limits), systemChars: system.length };
 }
 
 function modelError(error: unknown): AppError {

@@ -2,25 +2,35 @@ import type { ModelMessage } from "ai";
 import type { Message, StoredToolCall } from "../conversations/conversation.ts";
 
 /**
- * Turns the stored window into model messages, newest first until the character budget is
- * spent (the newest message always fits), so a turn costs O(window), not O(conversation).
+ * The messages of the stored window the model is given, oldest first: newest first until
+ * the character budget is spent (the newest message always fits), so a turn costs
+ * O(window), not O(conversation). Replies replaced by a regenerated one keep their seq but
+ * are never given to the model; a reply cut off at the window's start is dropped (providers
+ * expect the conversation to start with the user).
  */
-export function toModelMessages(window: Message[], maxChars: number): ModelMessage[] {
-  const kept: ModelMessage[][] = [];
+export function selectWindow(window: Message[], maxChars: number): Message[] {
+  const kept: Message[] = [];
   let budget = maxChars;
   for (let i = window.length - 1; i >= 0; i--) {
     const message = window[i];
-    if (!message) continue;
-    const converted = convert(message);
-    const size = message.content.length + JSON.stringify(message.toolCalls ?? []).length;
+    if (!message || message.replacedBy) continue;
+    const size = messageChars(message);
     if (kept.length > 0 && size > budget) break;
     budget -= size;
-    if (converted.length > 0) kept.unshift(converted);
+    if (convert(message).length > 0) kept.unshift(message);
   }
-  const flat = kept.flat();
-  // Providers expect the conversation to start with the user: drop a cut-off reply.
-  while (flat.length > 0 && flat[0]?.role !== "user") flat.shift();
-  return flat;
+  while (kept.length > 0 && kept[0]?.role !== "user") kept.shift();
+  return kept;
+}
+
+/** The characters a message costs the window: its text and its tool calls as JSON. */
+export function messageChars(message: Message): number {
+  return message.content.length + JSON.stringify(message.toolCalls ?? []).length;
+}
+
+/** The selected window (selectWindow) as model messages. */
+export function toModelMessages(window: Message[], maxChars: number): ModelMessage[] {
+  return selectWindow(window, maxChars).flatMap(convert);
 }
 
 function convert(m: Message): ModelMessage[] {
@@ -30,7 +40,6 @@ function convert(m: Message): ModelMessage[] {
   if (m.content.length > 0) out.push({ role: "assistant", content: m.content });
   return out;
 }
-
 /** Tool calls already made, as the model's own tool-call step and the tools' results. */
 export function toolCallMessages(calls: StoredToolCall[], idPrefix: string): ModelMessage[] {
   const out: ModelMessage[] = [];

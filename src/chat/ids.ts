@@ -7,6 +7,7 @@ import { validate as isUuid, v5 } from "uuid";
 const REPLY = "0b6d5f0e-4f57-4c8e-9a43-4d1c1b2f7a10";
 const CHAT = "5c8f1d2a-9e3b-4f60-8a7d-2e4b6c9d0f31";
 const CLIENT_MESSAGE = "a7e3c9b1-2d4f-4e68-b5a0-6f1d3c8e2b94";
+const REGENERATED = "e2c4a6f8-1b3d-4f5a-8c7e-9d0b2a4c6e81";
 
 /**
  * The id of the assistant reply to a user message: known before the reply is stored, so a
@@ -14,6 +15,15 @@ const CLIENT_MESSAGE = "a7e3c9b1-2d4f-4e68-b5a0-6f1d3c8e2b94";
  */
 export function replyIdFor(userMessageId: string): string {
   return v5(userMessageId, REPLY);
+}
+
+/**
+ * The id of the reply that regenerates `replacedReplyId`: derived from the reply it
+ * replaces, so a retried Regenerate of the same reply names the same new reply (and finds
+ * it stored) instead of generating twice. Each regeneration is a new generation of the chain.
+ */
+export function regeneratedReplyIdFor(replacedReplyId: string): string {
+  return v5(replacedReplyId, REGENERATED);
 }
 
 /**

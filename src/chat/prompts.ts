@@ -1,6 +1,12 @@
 import { nowIn } from "../tasks/due.ts";
 
 /**
+ * The system prompt's version, recorded in every reply's context manifest (manifest.ts):
+ * change it whenever RULES change, so a reply can be traced to the rules it was given.
+ */
+export const PROMPT_VERSION = "2026-11-30.1";
+
+/**
  * The system prompt: what the assistant is for, how it must use the tools, and the user's
  * current date, time and zone — so "tomorrow" and "what's due today?" are the user's. The
  * date line has exactly this form: the offline assistant reads it back.

@@ -13,7 +13,7 @@ import { turnProbe } from "../ops/metrics.ts";
 import { replyIdFor } from "./ids.ts";
 import { runTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
-import { turnJson } from "./turn-json.ts";
+import { regeneratedJson, turnJson } from "./turn-json.ts";
 
 /**
  * Streams one turn in the AI SDK UI message stream protocol (SSE `data:` frames of
@@ -70,7 +70,7 @@ export async function streamTurn(
       // The reply's id is known before it is stored (ids.ts): `start` carries it, so an AI
       // SDK client's message has the id the API later returns.
       originalMessages: [] as UIMessage[],
-      generateMessageId: () => replyIdFor(started.userMessage.id),
+      generateMessageId: () => started.regenerate?.replyId ?? replyIdFor(started.userMessage.id),
       messageMetadata: ({ part }) => (part.type === "start" ? metadata : undefined),
       onError: (error) =>
         error instanceof Error && error.name === "AppError"
@@ -114,6 +114,9 @@ export async function streamTurn(
     write({ type: "data-error", data: problemBody(request.id, outcome.error) } as UIMessageChunk);
   }
   write({ type: "data-turn", data: turnJson(outcome) } as UIMessageChunk);
+  if (outcome.regenerate) {
+    write({ type: "data-regenerated", data: regeneratedJson(outcome) } as UIMessageChunk);
+  }
   write({ type: "finish", finishReason: outcome.error ? "error" : "stop" } as UIMessageChunk);
   write("[DONE]");
   raw.end();

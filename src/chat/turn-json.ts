@@ -26,3 +26,24 @@ export function turnJson(outcome: TurnOutcome) {
     usage: reply ? toMessageJson(reply).usage : null,
   };
 }
+
+/** What Regenerate adds to a turn's answer: the reply it replaced and what that turn did. */
+export const RegeneratedJson = z.object({
+  replaced_message_id: z.string().describe("The old reply: kept, with replaced_by set"),
+  previous_effects: z
+    .array(z.object({ kind: z.string(), subject: z.string(), summary: z.string() }))
+    .describe("What the replaced reply's turn changed (activity log); not done again"),
+});
+
+export const RegenerateJson = TurnJson.extend(RegeneratedJson.shape);
+
+export function regeneratedJson(outcome: TurnOutcome) {
+  return {
+    replaced_message_id: outcome.regenerate?.replaces.id ?? "",
+    previous_effects: (outcome.regenerate?.effects ?? []).map((e) => ({
+      kind: e.kind,
+      subject: e.subject,
+      summary: e.summary,
+    })),
+  };
+}

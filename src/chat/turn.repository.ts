@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import {
   CONTENT_MAX,
   type MessageRow,
@@ -25,7 +25,7 @@ const WINDOW_COLUMNS = sql.raw(
   `m.id, m.conversation_id, m.seq, m.role, left(m.content, ${CONTENT_MAX}) as content,
    case when pg_column_size(m.tool_calls) > ${TOOL_CALLS_MAX} then '[]'::jsonb else m.tool_calls end as tool_calls,
    m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code,
-   m.model, m.cost_micros`,
+   m.model, m.cost_micros, m.replaced_by`,
 );
 
 // `insert … select` statements below select their values by column name (a query-builder
@@ -118,6 +118,8 @@ const leaseAndInsertQuery = prepared((db) => {
           errorCode: sql<null>`null::text`.as("error_code"),
           model: sql<null>`null::text`.as("model"),
           costMicros: sql<null>`null::bigint`.as("cost_micros"),
+          context: sql<null>`null::jsonb`.as("context"),
+          replacedBy: sql<null>`null::uuid`.as("replaced_by"),
         })
         .from(lease),
     )
@@ -236,6 +238,7 @@ export async function findReply(
         eq(messages.userId, userId),
         eq(messages.replyTo, messageId),
         isNotNull(messages.replyTo),
+        isNull(messages.replacedBy),
       ),
     );
   return row && toMessage(row);
@@ -307,6 +310,7 @@ export async function storeReply(
     errorCode: string | null;
     model: string;
     costMicros: number | null;
+    context: unknown;
   },
 ): Promise<StoreReply> {
   try {
@@ -315,6 +319,7 @@ export async function storeReply(
       id: replyIdFor(input.replyTo),
       toolCalls: JSON.stringify(input.toolCalls),
       usage: JSON.stringify(input.usage),
+      context: JSON.stringify(input.context),
     });
     const row = rows[0];
     return row ? { kind: "stored", message: toMessage(row) } : { kind: "conversation_gone" };
@@ -358,6 +363,8 @@ const storeReplyQuery = prepared((db) => {
           errorCode: sql<string | null>`${p("errorCode")}::text`.as("error_code"),
           model: sql<string>`${p("model")}::text`.as("model"),
           costMicros: sql<number | null>`${p("costMicros")}::bigint`.as("cost_micros"),
+          context: sql<unknown>`${p("context")}::jsonb`.as("context"),
+          replacedBy: sql<null>`null::uuid`.as("replaced_by"),
         })
         .from(next),
     )

@@ -1,16 +1,20 @@
 import type { RequestContext } from "../context.ts";
 import type { Message } from "../conversations/conversation.ts";
 import { toAppError } from "../db/db-errors.ts";
-import { retryingRead, retryingWrite } from "../db/transaction.ts";
+import { inTransaction, retryingRead, retryingWrite } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { costMicros } from "../models/model.ts";
 import { withConfirmation } from "./confirmation.ts";
 import { type Generated, generate, type PartListener } from "./generate.ts";
-import { toModelMessages, toolCallMessages } from "./history.ts";
+import { selectWindow, toModelMessages, toolCallMessages } from "./history.ts";
 import { announceTurnEnd, releaseLease, startHeartbeat, waitForTurnEnd } from "./lease.ts";
+import { buildManifest, type ContextManifest } from "./manifest.ts";
 import { pendingActionTools } from "./pending-tools.ts";
+import { type StoreRegenerated, storeRegeneratedReply } from "./regenerate.repository.ts";
+import { regenerateNote } from "./regenerate.ts";
 import { startOnce } from "./start.ts";
 import { priorToolCalls, storableCalls, turnTools, withoutNul } from "./tool-calls.ts";
+import type { StoreReply } from "./turn.repository.ts";
 import * as repo from "./turn.repository.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput, TurnOutcome } from "./turn.ts";
 
@@ -73,13 +77,15 @@ export async function runTurn(
   listener?: PartListener,
 ): Promise<TurnOutcome> {
   const window = turn.window ?? (await readWindow(ctx, deps, turn));
-  const prior = turn.rerun
-    ? await retryingRead(() => priorToolCalls(ctx, turn.userMessage.id))
-    : [];
-  const messages = [
-    ...toModelMessages(window, deps.history.maxChars),
-    ...toolCallMessages(prior, turn.userMessage.id),
-  ];
+  // A re-run and a regenerated reply are shown what the turn already did (tool-calls.ts).
+  const prior =
+    turn.rerun || turn.regenerate
+      ? await retryingRead(() => priorToolCalls(ctx, turn.userMessage.id))
+      : [];
+  const given = selectWindow(window, deps.history.maxChars);
+  const earlier = toolCallMessages(prior, turn.userMessage.id);
+  const messages = [...toModelMessages(given, Number.MAX_SAFE_INTEGER), ...earlier];
+  const note = turn.regenerate ? regenerateNote(turn.regenerate.effects) : undefined;
   const chatTools = pendingActionTools({
     conversationId: turn.conversationId,
     userMessageId: turn.userMessage.id,
@@ -96,17 +102,33 @@ export async function runTurn(
   const model = await deps.models.languageModel(turn.model);
   const generated = await generate(
     { ...deps, model: withConfirmation(model) },
-    { messages, tools, timezone: ctx.timezone },
+    { messages, tools, timezone: ctx.timezone, note },
     listener,
   ).finally(stopHeartbeat);
   const toolCalls = [...prior, ...generated.toolCalls.filter((c) => !replayed.has(c.id ?? ""))];
-  const base = { conversationId: turn.conversationId, userMessage: turn.userMessage };
+  const base = {
+    conversationId: turn.conversationId,
+    userMessage: turn.userMessage,
+    regenerate: turn.regenerate,
+  };
   if (generated.error && generated.text.length === 0 && toolCalls.length === 0) {
     // Nothing happened: free the conversation; the same client_message_id can be re-sent.
     await releaseLease(ctx, turn);
     return { ...base, reply: undefined, error: generated.error };
   }
-  const reply = await finishTurn(ctx, turn, { ...generated, toolCalls });
+  const context = buildManifest({
+    modelName: turn.model.id,
+    llm: deps.llm,
+    history: deps.history,
+    systemChars: generated.systemChars ?? 0,
+    read: window,
+    given,
+    earlier,
+    note,
+    tools,
+    usage: generated.usage,
+  });
+  const reply = await finishTurn(ctx, turn, { ...generated, toolCalls }, context);
   if (!reply) {
     const gone = new AppError("not_found", "The conversation was deleted during the reply");
     return { ...base, reply: undefined, error: gone };
@@ -135,23 +157,35 @@ async function finishTurn(
   ctx: RequestContext,
   turn: StartedTurn,
   g: Generated,
+  context: ContextManifest,
 ): Promise<Message | undefined> {
-  let stored: Awaited<ReturnType<typeof repo.storeReply>>;
+  let stored: StoreReply | StoreRegenerated;
+  const reply = {
+    userId: ctx.userId,
+    conversationId: turn.conversationId,
+    turnId: turn.turnId,
+    content: withoutNul(g.text),
+    toolCalls: storableCalls(g.toolCalls),
+    replyTo: turn.userMessage.id,
+    status: g.status,
+    usage: g.usage,
+    errorCode: g.error?.code ?? null,
+    model: turn.model.id,
+    costMicros: costMicros(turn.model, g.usage),
+    context,
+  };
+  const regeneration = turn.regenerate;
   try {
-    stored = await retryingWrite(() =>
-      repo.storeReply(ctx.db, {
-        userId: ctx.userId,
-        conversationId: turn.conversationId,
-        turnId: turn.turnId,
-        content: withoutNul(g.text),
-        toolCalls: storableCalls(g.toolCalls),
-        replyTo: turn.userMessage.id,
-        status: g.status,
-        usage: g.usage,
-        errorCode: g.error?.code ?? null,
-        model: turn.model.id,
-        costMicros: costMicros(turn.model, g.usage),
-      }),
+    stored = await retryingWrite<StoreReply | StoreRegenerated>(() =>
+      regeneration
+        ? inTransaction(ctx.db, (tx) =>
+            storeRegeneratedReply(tx, {
+              ...reply,
+              id: regeneration.replyId,
+              replaces: regeneration.replaces.id,
+            }),
+          )
+        : repo.storeReply(ctx.db, reply),
     );
   } catch (error) {
     await releaseLease(ctx, turn);
@@ -163,6 +197,7 @@ async function finishTurn(
     case "stored":
       return stored.message;
     case "already_replied": // another run of this turn answered first: keep that reply
+    case "already_replaced":
       return retryingRead(() => repo.findReply(ctx.db, ctx.userId, turn.userMessage.id));
     case "conversation_gone":
       return undefined;

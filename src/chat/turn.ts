@@ -1,3 +1,4 @@
+import type { Activity } from "../activity/activity.ts";
 import type { Config } from "../config.ts";
 import type { Message } from "../conversations/conversation.ts";
 import type { AppError } from "../errors.ts";
@@ -36,6 +37,16 @@ export interface StartedTurn extends Lease {
   window?: Message[];
   /** An earlier run of this turn died before its reply was stored: it may have done things. */
   rerun?: boolean;
+  /** Regenerate (regenerate.ts): the reply this run replaces and what its turn did. */
+  regenerate?: Regeneration;
+}
+
+export interface Regeneration {
+  replaces: Message;
+  /** The new reply's id (ids.ts regeneratedReplyIdFor). */
+  replyId: string;
+  /** The activity log's entries of the turn so far: told to the model and to the user. */
+  effects: Activity[];
 }
 
 /** A repeated send whose reply is already stored: answered from the database, as the first was. */
@@ -46,6 +57,8 @@ export interface ReplayedTurn {
   reply: Message;
   /** The stored reply ended in an error: the replay answers with the same code. */
   error: AppError | undefined;
+  /** A repeated Regenerate: the reply it replaced and the turn's activity. */
+  regenerate?: Regeneration;
 }
 
 export interface TurnOutcome {
@@ -54,4 +67,5 @@ export interface TurnOutcome {
   /** undefined when the model failed before producing anything (nothing stored). */
   reply: Message | undefined;
   error: AppError | undefined;
+  regenerate?: Regeneration | undefined;
 }

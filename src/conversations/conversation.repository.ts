@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../db/client.ts";
 import { conversations, messages } from "../db/schema.ts";
 import type {
@@ -134,6 +134,7 @@ export interface MessageRow {
   model: string | null;
   /** bigint: a string from node-postgres and json_agg alike, or a number. */
   cost_micros: number | string | null;
+  replaced_by: string | null;
 }
 
 /** The one mapper from a stored message row to the domain type. */
@@ -153,6 +154,7 @@ export function toMessage(row: MessageRow): Message {
     errorCode: row.error_code,
     model: row.model,
     costMicros: row.cost_micros === null ? null : Number(row.cost_micros),
+    replacedBy: row.replaced_by,
   };
 }
 
@@ -184,6 +186,7 @@ export const messageColumns = {
   error_code: messages.errorCode,
   model: messages.model,
   cost_micros: messages.costMicros,
+  replaced_by: messages.replacedBy,
 };
 
 /** A page of messages in seq order: after `afterSeq` (forwards) or before `beforeSeq` (backwards). */
@@ -191,9 +194,13 @@ export async function listMessages(
   db: Executor,
   userId: string,
   conversationId: string,
-  page: { limit: number; afterSeq?: number; beforeSeq?: number },
+  page: { limit: number; afterSeq?: number; beforeSeq?: number; includeReplaced?: boolean },
 ): Promise<Message[]> {
-  const scope = and(eq(messages.userId, userId), eq(messages.conversationId, conversationId));
+  const scope = and(
+    eq(messages.userId, userId),
+    eq(messages.conversationId, conversationId),
+    page.includeReplaced ? undefined : isNull(messages.replacedBy),
+  );
   if (page.beforeSeq !== undefined) {
     const rows = await db
       .select(messageColumns)
@@ -210,4 +217,24 @@ export async function listMessages(
     .orderBy(asc(messages.seq))
     .limit(page.limit);
   return rows.map(toMessage);
+}
+
+/** One message's context manifest (jsonb as stored), in the user's conversation. */
+export async function findMessageContext(
+  db: Executor,
+  userId: string,
+  conversationId: string,
+  messageId: string,
+): Promise<{ id: string; seq: number; context: unknown } | undefined> {
+  const [row] = await db
+    .select({ id: messages.id, seq: messages.seq, context: messages.context })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.conversationId, conversationId),
+        eq(messages.id, messageId),
+      ),
+    );
+  return row && { ...row, seq: Number(row.seq) };
 }

@@ -5,6 +5,7 @@ import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import { switchConversationModel } from "../models/model.service.ts";
+import { ContextManifestJson } from "../chat/manifest.ts";
 import * as service from "./conversation.service.ts";
 import {
   ConversationJson,
@@ -136,6 +137,10 @@ export async function conversationRoutes(app: FastifyInstance, opts: { models: M
             limit: pageLimit(50, 200),
             before_seq: seqQuery.optional(),
             after_seq: seqQuery.optional(),
+            include: z
+              .literal("replaced")
+              .optional()
+              .describe("Also the replies replaced by Regenerate (they carry replaced_by)"),
           })
           .refine((q) => q.before_seq === undefined || q.after_seq === undefined, {
             message: "use before_seq or after_seq, not both",
@@ -143,13 +148,39 @@ export async function conversationRoutes(app: FastifyInstance, opts: { models: M
       },
     },
     async (request) => {
-      const { limit, before_seq, after_seq } = request.query;
+      const { limit, before_seq, after_seq, include } = request.query;
       const page = await service.listMessages(ctx(request), request.params.id, {
         limit,
+        includeReplaced: include === "replaced",
         ...(before_seq !== undefined ? { beforeSeq: before_seq } : {}),
         ...(after_seq !== undefined ? { afterSeq: after_seq } : {}),
       });
       return { items: page.items.map(toMessageJson), next_cursor: page.nextCursor };
+    },
+  );
+
+  r.get(
+    "/api/conversations/:id/messages/:message_id/context",
+    {
+      schema: {
+        summary: "What the model was given for a reply: message seqs, sizes, tools, settings",
+        params: z.strictObject({ id: z.uuid(), message_id: z.uuid() }),
+        response: {
+          200: z.object({
+            message_id: z.string(),
+            seq: z.number(),
+            context: ContextManifestJson.nullable().describe(
+              "null for a user message, or a reply stored before manifests were recorded",
+            ),
+          }),
+        },
+        errors: ["not_found"],
+      },
+    },
+    async (request) => {
+      const { id, message_id } = request.params;
+      const found = await service.getMessageContext(ctx(request), id, message_id);
+      return { message_id: found.id, seq: found.seq, context: found.context };
     },
   );
 }

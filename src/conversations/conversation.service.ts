@@ -1,4 +1,5 @@
 import { recordActivity } from "../activity/activity.repository.ts";
+import { type ContextManifest, ContextManifestJson } from "../chat/manifest.ts";
 import type { RequestContext } from "../context.ts";
 import { joinOrBegin, retryingRead } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
@@ -81,7 +82,7 @@ export async function deleteConversation(ctx: RequestContext, id: string): Promi
 export async function listMessages(
   ctx: RequestContext,
   conversationId: string,
-  page: { limit: number; afterSeq?: number; beforeSeq?: number },
+  page: { limit: number; afterSeq?: number; beforeSeq?: number; includeReplaced?: boolean },
 ): Promise<{ items: Message[]; nextCursor: number | null }> {
   await getConversation(ctx, conversationId);
   const rows = await retryingRead(() =>
@@ -94,6 +95,23 @@ export async function listMessages(
     : rows.slice(0, page.limit);
   const edge = backwards ? items[0] : items.at(-1);
   return { items, nextCursor: more && edge ? edge.seq : null };
+}
+
+/**
+ * The context manifest of one message of the caller's conversation (chat/manifest.ts):
+ * what the model was given for that reply. null for a message without one.
+ */
+export async function getMessageContext(
+  ctx: RequestContext,
+  conversationId: string,
+  messageId: string,
+): Promise<{ id: string; seq: number; context: ContextManifest | null }> {
+  const found = await retryingRead(() =>
+    repo.findMessageContext(ctx.db, ctx.userId, conversationId, messageId),
+  );
+  if (!found) throw new AppError("not_found", "Message not found");
+  const parsed = ContextManifestJson.safeParse(found.context);
+  return { id: found.id, seq: found.seq, context: parsed.success ? parsed.data : null };
 }
 
 function encodeCursor(c: { cursorAt: string; id: string }): string {

@@ -41,6 +41,8 @@ export interface Message {
   model: string | null;
   /** For an assistant message: its cost in micro-units; null without prices. */
   costMicros: number | null;
+  /** For a reply replaced by a regenerated one: that reply's id (kept, out of the window). */
+  replacedBy: string | null;
 }
 
 /** The API's shapes (toConversationJson, toMessageJson): response schemas and the document. */
@@ -80,6 +82,10 @@ export const MessageJson = z.object({
   status: z.enum(["complete", "error", "truncated"]),
   reply_to: z.string().nullable(),
   client_message_id: z.string().nullable(),
+  replaced_by: z
+    .string()
+    .nullable()
+    .describe("A reply replaced by Regenerate: the id of the reply that replaced it"),
   created_at: z.string(),
   usage: UsageJson.nullable(),
 });
@@ -121,6 +127,7 @@ export function toMessageJson(m: Message) {
     status: m.status,
     reply_to: m.replyTo,
     client_message_id: m.clientMessageId,
+    replaced_by: m.replacedBy,
     created_at: m.createdAt.toISOString(),
     usage: m.role === "assistant" ? toUsageJson(m) : null,
   };

@@ -359,13 +359,20 @@ export const messages = pgTable(
      * the model's prices when it was written; null when the model has no prices.
      */
     costMicros: bigint("cost_micros", { mode: "number" }),
+    /** For a reply: what the model was given (chat/manifest.ts): ids and sizes, never text. */
+    context: jsonb("context").$type<Record<string, unknown>>(),
+    /** For a regenerated reply: the reply that replaced it (kept, out of the window). */
+    replacedBy: uuid("replaced_by"),
   },
   (t) => [
     uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
     // GET /api/usage: a user's replies over a day or a month.
     index("messages_user_usage_idx").on(t.userId, t.createdAt).where(sql`${t.role} = 'assistant'`),
     uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
-    uniqueIndex("messages_reply_to_uq").on(t.replyTo),
+    // One current reply per user message; replaced ones (regenerate) are kept beside it.
+    uniqueIndex("messages_reply_to_uq").on(t.replyTo).where(sql`${t.replacedBy} is null`),
+    // Search across chats (chat/search): the same expression as the query's.
+    index("messages_search_idx").using("gin", sql`to_tsvector('simple', ${t.content})`),
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),
   ],
 );

@@ -157,7 +157,7 @@ for (const backend of await availableBackends()) {
       assert.ok(types.includes("data-error"));
     });
 
-    test("a regenerate trigger or a non-user last message is a clear 400", async () => {
+    test("a regenerate of an unknown chat is a 404; a non-user last message is a clear 400", async () => {
       const user = await signUp(f.t.app, "SDK bad");
       const post = (body: Record<string, unknown>) =>
         f.t.app.inject({
@@ -172,8 +172,9 @@ for (const backend of await availableBackends()) {
         trigger: "regenerate-message",
         messageId: "m2",
       });
-      assert.equal(regen.statusCode, 400);
-      assert.equal(regen.json().code, "validation_failed");
+      // regenerate-message is Regenerate (test/chat/regenerate.test.ts): this chat is not there.
+      assert.equal(regen.statusCode, 404);
+      assert.equal(regen.json().code, "not_found");
       const assistantLast = await post({
         id: "c1",
         messages: [{ id: "m1", role: "assistant", parts: [{ type: "text", text: "x" }] }],

@@ -465,6 +465,41 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
     params: { id: conversationId },
     query: "before_seq=3&after_seq=1",
   }); // 400
+  // Issue 19: a reply's context, Regenerate, search.
+  const replyId = (
+    await call("POST", "/api/{user_id}/chat", {
+      headers: auth,
+      params: { user_id: user.id },
+      payload: { message: "the context of this", conversation_id: conversationId },
+    })
+  ).json().message_id as string;
+  await expect(200, "GET", "/api/conversations/{id}/messages/{message_id}/context", {
+    headers: auth,
+    params: { id: conversationId, message_id: replyId },
+  });
+  await expect(404, "GET", "/api/conversations/{id}/messages/{message_id}/context", {
+    headers: bo.headers,
+    params: { id: conversationId, message_id: replyId },
+  });
+  await expect(200, "POST", "/api/conversations/{id}/regenerate", {
+    headers: auth,
+    params: { id: conversationId },
+    payload: { message_id: replyId },
+  });
+  await expect(409, "POST", "/api/conversations/{id}/regenerate", {
+    headers: auth,
+    params: { id: conversationId },
+    payload: { message_id: turn.json().message_id },
+  });
+  await expect(404, "POST", "/api/conversations/{id}/regenerate", {
+    headers: bo.headers,
+    params: { id: conversationId },
+    payload: {},
+  });
+  await expect(200, "GET", "/api/search", { headers: auth, query: "q=context" });
+  await expect(400, "GET", "/api/search", { headers: auth, query: "q=" });
+  await expect(400, "GET", "/api/search", { headers: auth, query: "q=x&cursor=nope" });
+
   await call("DELETE", "/api/conversations/{id}", {
     headers: auth,
     params: { id: conversationId },
