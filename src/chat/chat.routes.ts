@@ -107,7 +107,13 @@ export async function chatRoutes(
     // An AI SDK client always gets the stream: its transport sends no Accept header.
     const sdk = "messages" in sent;
     if (sdk && sent.trigger === "regenerate-message") {
-      const started = await startRegenerate(ctx, opts.turn, sdkRegenerate(sent));
+      const which = sdkRegenerate(sent);
+      const model = await modelForTurn(ctx, opts.turn.models, requireUser(request).access, {
+        conversationId: which.conversationId,
+        requested: undefined,
+        sdk,
+      });
+      const started = await startRegenerate(ctx, opts.turn, { ...which, model });
       return streamTurn(ctx, opts.turn, started, request, reply);
     }
     const body = sdk ? sdkTurn(sent) : sent;
@@ -240,9 +246,15 @@ export async function chatRoutes(
     },
     async (request, reply) => {
       const ctx = requireContext(request);
+      const model = await modelForTurn(ctx, opts.turn.models, requireUser(request).access, {
+        conversationId: request.params.id,
+        requested: undefined,
+        sdk: false,
+      });
       const started = await startRegenerate(ctx, opts.turn, {
         conversationId: request.params.id,
         messageId: request.body.message_id,
+        model,
       });
       if (wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
       const outcome = await answer(reply, started);

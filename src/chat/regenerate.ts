@@ -5,6 +5,7 @@ import type { RequestContext } from "../context.ts";
 import type { Tx } from "../db/client.ts";
 import { inTransaction } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
+import type { ModelSpec } from "../models/model.ts";
 import { regeneratedReplyIdFor } from "./ids.ts";
 import { waitForTurnEnd } from "./lease.ts";
 import * as regenerateRepo from "./regenerate.repository.ts";
@@ -35,7 +36,7 @@ type NotStarted = { kind: "busy" };
 export async function startRegenerate(
   ctx: RequestContext,
   deps: TurnDeps,
-  input: { conversationId: string; messageId?: string | undefined },
+  input: { conversationId: string; messageId?: string | undefined; model: ModelSpec },
 ): Promise<StartedTurn | ReplayedTurn> {
   const deadline = Date.now() + deps.turnQueueMs;
   for (;;) {
@@ -57,7 +58,7 @@ async function startInTx(
   tx: Tx,
   userId: string,
   deps: TurnDeps,
-  input: { conversationId: string; messageId?: string | undefined },
+  input: { conversationId: string; messageId?: string | undefined; model: ModelSpec },
 ): Promise<StartedTurn | ReplayedTurn | NotStarted> {
   const { conversationId } = input;
   if (!(await repo.lockConversation(tx, userId, conversationId))) {
@@ -91,7 +92,14 @@ async function startInTx(
   const turnId = randomUUID();
   const lease = { userId, conversationId, turnId, leaseMs: deps.turnLeaseMs, seqs: 0 };
   if (!(await repo.takeLease(tx, lease))) return { kind: "busy" };
-  return { kind: "run", turnId, conversationId, userMessage, regenerate: regeneration };
+  return {
+    kind: "run",
+    turnId,
+    conversationId,
+    userMessage,
+    model: input.model,
+    regenerate: regeneration,
+  };
 }
 
 async function lastMessageId(tx: Tx, userId: string, conversationId: string) {

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
+import { ContextManifestJson } from "../chat/manifest.ts";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import { switchConversationModel } from "../models/model.service.ts";
-import { ContextManifestJson } from "../chat/manifest.ts";
 import * as service from "./conversation.service.ts";
 import {
   ConversationJson,
