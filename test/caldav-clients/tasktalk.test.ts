@@ -275,6 +275,10 @@ for (const backend of await availableBackends()) {
       );
       const stored = out.plain_as_stored as Record<string, string | null>;
       assert.equal(stored.DUE, "2026-12-15", msg);
+      // Properties Tasktalk does not map are kept and given back (as Radicale does).
+      assert.equal(stored.LOCATION, "balcony", msg);
+      assert.equal(stored["X-TASKTALK-TEST"], "kept?", msg);
+      assert.equal(stored.CATEGORIES, "home", msg);
       assert.deepEqual(out.stale_if_match_put, { status: 412, etag_changed: true }, msg);
       assert.equal(out.if_none_match_put_on_existing, 412, msg);
       assert.deepEqual(out.search_after_complete, [`pay rent ${run}`], msg);
@@ -286,6 +290,8 @@ for (const backend of await availableBackends()) {
       assert.equal(out.found_after_delete, false, msg);
       assert.deepEqual(out.sync_after_delete, { updated: 0, deleted: 1 }, msg);
       assert.deepEqual(out.sync_when_nothing_changed, { updated: 0, deleted: 0 }, msg);
+      // An unknown sync token is refused (403, DAV:valid-sync-token), as Radicale does.
+      assert.match(JSON.stringify(out.unknown_sync_token), /Forbidden/, msg);
     });
   });
 }
