@@ -8,6 +8,7 @@ import { authRoutes } from "./auth/auth.routes.ts";
 import type { Auth } from "./auth/auth.ts";
 import { registerRequestUser } from "./auth/request-user.ts";
 import { addDavMethods, caldavRoutes } from "./caldav/caldav.routes.ts";
+import { icalFeedRoutes } from "./caldav/ical-feed.routes.ts";
 import { chatRoutes } from "./chat/chat.routes.ts";
 import type { TurnDeps } from "./chat/turn.ts";
 import type { Config } from "./config.ts";
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Calendar apps (CalDAV, /dav/): WebDAV methods and XML/iCalendar bodies, its own plugin.
   addDavMethods(app);
   await app.register(caldavRoutes);
+  await app.register(icalFeedRoutes, { baseURL: config.auth.baseURL, database });
   // The web page (web/dist): public `/` and `/assets/*` only.
   await app.register(webRoutes);
   // GET /openapi.json and the reference page at /docs.

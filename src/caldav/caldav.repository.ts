@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, isNull, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Db, type Executor, rowsOf } from "../db/client.ts";
 import { caldavObjects, lists, taskChangeCounters, taskReminders, tasks } from "../db/schema.ts";
@@ -247,4 +247,13 @@ export async function insertList(
   );
   const row = rows[0];
   return row ? { kind: "created", id: row.id } : { kind: "exists" };
+}
+
+/** The live tasks of the user that have a due date (the calendar feed). */
+export async function listDueTasks(db: Db, userId: string): Promise<TaskResource[]> {
+  const rows = await resourceQuery(
+    db,
+    and(eq(tasks.userId, userId), isNull(tasks.deletedAt), isNotNull(tasks.dueDate)),
+  );
+  return rows.map(toResource);
 }

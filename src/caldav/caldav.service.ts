@@ -210,7 +210,12 @@ export async function putResource(
       throw precondition(`${name} changed since it was read (or does not exist)`);
     }
     const byUid = await repo.findByUid(db, ctx.userId, parsed.uid);
-    if (byName && byUid && byName.task.id !== byUid.task.id) {
+    // A UID is one resource: under another name in this same collection it is a conflict
+    // (RFC 4791 no-uid-conflict); in another collection, the client is moving the task here.
+    const clash = byName
+      ? byUid && byName.task.id !== byUid.task.id
+      : byUid && inCollection(byUid, collection);
+    if (clash) {
       throw new AppError("conflict", `UID ${parsed.uid} belongs to another resource`);
     }
     const target = byName ?? byUid;

@@ -29,12 +29,18 @@ export const keyOf = (q: QName) => `${q.ns}|${q.name}`;
 /** Parses a request body; malformed XML is a 400, never a crash. */
 export function parseXml(text: string): Element {
   let failure: string | undefined;
-  const doc = new DOMParser({
-    onError: (level, message) => {
-      if (level !== "warning") failure ??= message;
-    },
-  }).parseFromString(text, "application/xml");
-  const root = doc.documentElement;
+  let root: Element | null = null;
+  try {
+    const doc = new DOMParser({
+      onError: (level, message) => {
+        if (level !== "warning") failure ??= message;
+      },
+    }).parseFromString(text, "application/xml");
+    root = doc.documentElement;
+  } catch (error) {
+    // A fatal error (unclosed elements, garbage) stops the parser with an exception.
+    failure ??= error instanceof Error ? error.message : "not well-formed";
+  }
   if (failure !== undefined || !root) {
     throw new AppError("validation_failed", `XML: ${failure ?? "no root element"}`);
   }

@@ -51,6 +51,16 @@ const invalid = (detail: string, cause?: unknown) =>
 
 /** Parses a PUT body: one VCALENDAR with exactly one VTODO (one UID). */
 export function parseTodo(text: string, userTimezone: string): ParsedTodo {
+  try {
+    return readTodo(text, userTimezone);
+  } catch (error) {
+    // ical.js reads values lazily: a malformed DUE or TRIGGER throws while it is mapped.
+    if (error instanceof AppError) throw error;
+    throw invalid(error instanceof Error ? error.message : "malformed data", error);
+  }
+}
+
+function readTodo(text: string, userTimezone: string): ParsedTodo {
   let calendar: ICAL.Component;
   try {
     calendar = new ICAL.Component(ICAL.parse(text));
@@ -85,17 +95,25 @@ export function parseTodo(text: string, userTimezone: string): ParsedTodo {
     else extra.addSubcomponent(new ICAL.Component(ICAL.parse(alarm.toString())));
   }
   const status = text1(first, "status")?.toUpperCase();
+  const due = readDue(first, userTimezone, zones);
   const rrule = first.getFirstPropertyValue("rrule");
+  // A task repeats from its due date: an RRULE without DUE (on DTSTART) is kept as it came.
+  const recurrence = due && rrule instanceof ICAL.Recur ? rrule.toString() : null;
+  if (!due) {
+    for (const prop of first.getAllProperties("rrule")) {
+      extra.addProperty(ICAL.Property.fromString(prop.toICALString()));
+    }
+  }
   return {
     uid,
     title: text1(first, "summary")?.trim() || "Untitled",
     description: text1(first, "description") ?? "",
     completed: status === "COMPLETED" || (status === undefined && first.hasProperty("completed")),
-    due: readDue(first, userTimezone, zones),
+    due,
     priority: toPriority(Number(first.getFirstPropertyValue("priority") ?? 0)),
     labels: readCategories(first),
     parentUid,
-    recurrence: rrule instanceof ICAL.Recur ? rrule.toString() : null,
+    recurrence,
     reminders,
     extra,
   };

@@ -65,6 +65,7 @@ export const DOCUMENTED_ELSEWHERE: Readonly<Record<string, string>> = {
   "/.well-known/caldav": "CalDAV discovery (RFC 6764): a redirect to /dav/",
   "/dav": "CalDAV (RFC 4791, RFC 6578): README, src/caldav/",
   "/dav/*": "CalDAV (RFC 4791, RFC 6578): README, src/caldav/",
+  "/ical/:file": "The calendar feed (text/calendar), public by its secret token: README",
 };
 
 /** Error codes every route of a kind can answer with, without declaring them. */

@@ -606,6 +606,11 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   }); // 404
   await expect(204, "DELETE", "/api/webhooks/{id}", { headers: auth, params: { id: hookId } });
 
+  // The calendar feed (src/caldav/): issue, reissue, turn off.
+  await expect(404, "DELETE", "/api/ical-feed", { headers: auth }); // 404: none yet
+  await expect(201, "POST", "/api/ical-feed", { headers: auth });
+  await expect(204, "DELETE", "/api/ical-feed", { headers: auth });
+
   // Administration: the first account (Ada) is the admin; Bo is not.
   const cy = await signUp(t.app, "Cy Three");
   const cyKey = await t.app.inject({

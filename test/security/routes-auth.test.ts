@@ -44,6 +44,13 @@ const PUBLIC = new Set([
     "/docs/static/*",
   ].flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
   "HEAD /docs/", // its GET twin is not in the route list: see the router cross-check
+  // CalDAV discovery (RFC 6764): a redirect to /dav/, which asks for credentials itself.
+  "GET /.well-known/caldav",
+  "HEAD /.well-known/caldav",
+  "PROPFIND /.well-known/caldav",
+  // The calendar feed: its secret token is the credential (src/caldav/ical-feed.routes.ts).
+  "GET /ical/:file",
+  "HEAD /ical/:file",
 ]);
 
 /** A concrete URL for a route pattern; authentication runs before any validation. */
@@ -67,8 +74,24 @@ async function auditRoutes(
   tokens: Record<string, Record<string, string>>,
 ): Promise<string[]> {
   const problems: string[] = [];
+  // Calendar routes (credentials "basic") take the e-mail and a personal API key only.
+  let basic: Record<string, string> | undefined;
+  const basicHeaders = async () => {
+    if (basic) return basic;
+    const res = await t.app.inject({
+      method: "POST",
+      url: "/api/api-keys",
+      headers: user.headers,
+      payload: { name: "calendar audit" },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const pair = `${user.email}:${(res.json() as { key: string }).key}`;
+    basic = { authorization: `Basic ${Buffer.from(pair).toString("base64")}` };
+    return basic;
+  };
   for (const route of t.app.routeList) {
     const key = `${route.method} ${route.url}`;
+    const scheme = route.credentials === "basic" ? /^Basic / : /^Bearer /;
     const url = sampleUrl(route.url, user);
     const request = (headers: Record<string, string>): InjectOptions => ({
       method: route.method as InjectOptions["method"],
@@ -93,8 +116,8 @@ async function auditRoutes(
         problems.push(`${key} with ${name}: ${res.statusCode} instead of 401`);
         continue;
       }
-      if (!/^Bearer /.test(String(res.headers["www-authenticate"]))) {
-        problems.push(`${key} with ${name}: no WWW-Authenticate: Bearer`);
+      if (!scheme.test(String(res.headers["www-authenticate"]))) {
+        problems.push(`${key} with ${name}: no WWW-Authenticate: ${scheme.source.slice(1, -1)}`);
       }
       if (route.method === "HEAD") continue;
       if (!String(res.headers["content-type"]).startsWith("application/problem+json")) {
@@ -106,7 +129,8 @@ async function auditRoutes(
       }
     }
     // The control: the same request with a valid token gets past authentication.
-    const signedIn = await t.app.inject(request(user.headers));
+    const valid = route.credentials === "basic" ? await basicHeaders() : user.headers;
+    const signedIn = await t.app.inject(request(valid));
     if (signedIn.statusCode === 401) {
       problems.push(`${key}: 401 even with a valid token (${signedIn.body})`);
     }
