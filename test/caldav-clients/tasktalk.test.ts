@@ -262,6 +262,32 @@ for (const backend of await availableBackends()) {
       assert.match(wrong.headers.get("www-authenticate") ?? "", /^Basic/);
     });
 
+    test("the calendar feed (POST /api/ical-feed) through vdirsyncer's http storage", async () => {
+      const added = await api(alice, {
+        method: "POST",
+        url: "/api/tasks",
+        payload: { title: "dentist", due: { date: "2026-12-10", time: "09:30" } },
+      });
+      assert.equal(added.statusCode, 201, added.body);
+      const issued = await api(alice, { method: "POST", url: "/api/ical-feed" });
+      assert.equal(issued.statusCode, 201, issued.body);
+      const feed = `${url}${new URL((issued.json() as { url: string }).url).pathname}`;
+      const side = await setUpClient(aliceAccount, `tasktalk-feed-${backend}`, sides);
+      side.addFeed(feed);
+      ok(await side.discover());
+      const synced = ok(await side.sync(["feed"]));
+      const texts = side.feedFiles();
+      const summaries = texts.map((text) => icalValue(text, "SUMMARY"));
+      assert.ok(summaries.includes("dentist"), `${summaries}\n${synced.transcript}`);
+      const dentist = texts.find((text) => icalValue(text, "SUMMARY") === "dentist") ?? "";
+      assert.match(dentist, /BEGIN:V(TODO|EVENT)/, synced.transcript);
+      // Turned off: the URL a client stored stops working.
+      const revoked = await api(alice, { method: "DELETE", url: "/api/ical-feed" });
+      assert.equal(revoked.statusCode, 204, revoked.body);
+      const gone = await fetch(feed);
+      assert.equal(gone.status, 404);
+    });
+
     test("python3-caldav: principal, calendars, add, search, complete, delete, sync tokens", async () => {
       const { out, result } = await runCaldavScript(davRoot(aliceAccount), "walk", ["Tasks"]);
       const msg = result.transcript;
