@@ -180,6 +180,43 @@ export class ClientSide {
     );
   }
 
+  /**
+   * A second pair in the same config: a read-only feed (vdirsyncer's `http` storage, as
+   * for any webcal URL) into the folder `feed/`.
+   */
+  addFeed(feedUrl: string): void {
+    const config = join(this.dir, "vdirsyncer.conf");
+    writeFileSync(
+      config,
+      [
+        readFileSync(config, "utf8"),
+        "[pair feed]",
+        'a = "feed_local"',
+        'b = "feed_remote"',
+        "collections = null",
+        "",
+        "[storage feed_local]",
+        'type = "filesystem"',
+        `path = "${join(this.dir, "feed")}/"`,
+        'fileext = ".ics"',
+        "",
+        "[storage feed_remote]",
+        'type = "http"',
+        `url = "${feedUrl}"`,
+        "",
+      ].join("\n"),
+    );
+    mkdirSync(join(this.dir, "feed"), { recursive: true });
+  }
+
+  /** The .ics files the feed pair wrote. */
+  feedFiles(): string[] {
+    const dir = join(this.dir, "feed");
+    return readdirSync(dir)
+      .filter((name) => name.endsWith(".ics"))
+      .map((name) => readFileSync(join(dir, name), "utf8"));
+  }
+
   private env(extra: Record<string, string> = {}): Record<string, string> {
     return {
       HOME: join(this.dir, "home"),
@@ -197,8 +234,9 @@ export class ClientSide {
     return run(CLIENTS.vdirsyncer, ["metasync"], { env: this.env() });
   }
 
-  sync(): Promise<RunResult> {
-    return run(CLIENTS.vdirsyncer, ["sync"], { env: this.env() });
+  /** `vdirsyncer sync`, of every pair or of the ones named. */
+  sync(pairs: string[] = []): Promise<RunResult> {
+    return run(CLIENTS.vdirsyncer, ["sync", ...pairs], { env: this.env() });
   }
 
   todoman(args: string[], extraEnv: Record<string, string> = {}): Promise<RunResult> {

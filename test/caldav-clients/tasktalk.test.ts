@@ -262,6 +262,32 @@ for (const backend of await availableBackends()) {
       assert.match(wrong.headers.get("www-authenticate") ?? "", /^Basic/);
     });
 
+    test("the calendar feed (POST /api/ical-feed) through vdirsyncer's http storage", async () => {
+      const added = await api(alice, {
+        method: "POST",
+        url: "/api/tasks",
+        payload: { title: "dentist", due: { date: "2026-12-10", time: "09:30" } },
+      });
+      assert.equal(added.statusCode, 201, added.body);
+      const issued = await api(alice, { method: "POST", url: "/api/ical-feed" });
+      assert.equal(issued.statusCode, 201, issued.body);
+      const feed = `${url}${new URL((issued.json() as { url: string }).url).pathname}`;
+      const side = await setUpClient(aliceAccount, `tasktalk-feed-${backend}`, sides);
+      side.addFeed(feed);
+      ok(await side.discover());
+      const synced = ok(await side.sync(["feed"]));
+      const texts = side.feedFiles();
+      const summaries = texts.map((text) => icalValue(text, "SUMMARY"));
+      assert.ok(summaries.includes("dentist"), `${summaries}\n${synced.transcript}`);
+      const dentist = texts.find((text) => icalValue(text, "SUMMARY") === "dentist") ?? "";
+      assert.match(dentist, /BEGIN:V(TODO|EVENT)/, synced.transcript);
+      // Turned off: the URL a client stored stops working.
+      const revoked = await api(alice, { method: "DELETE", url: "/api/ical-feed" });
+      assert.equal(revoked.statusCode, 204, revoked.body);
+      const gone = await fetch(feed);
+      assert.equal(gone.status, 404);
+    });
+
     test("python3-caldav: principal, calendars, add, search, complete, delete, sync tokens", async () => {
       const { out, result } = await runCaldavScript(davRoot(aliceAccount), "walk", ["Tasks"]);
       const msg = result.transcript;
@@ -275,6 +301,10 @@ for (const backend of await availableBackends()) {
       );
       const stored = out.plain_as_stored as Record<string, string | null>;
       assert.equal(stored.DUE, "2026-12-15", msg);
+      // Properties Tasktalk does not map are kept and given back (as Radicale does).
+      assert.equal(stored.LOCATION, "balcony", msg);
+      assert.equal(stored["X-TASKTALK-TEST"], "kept?", msg);
+      assert.equal(stored.CATEGORIES, "home", msg);
       assert.deepEqual(out.stale_if_match_put, { status: 412, etag_changed: true }, msg);
       assert.equal(out.if_none_match_put_on_existing, 412, msg);
       assert.deepEqual(out.search_after_complete, [`pay rent ${run}`], msg);
@@ -286,6 +316,8 @@ for (const backend of await availableBackends()) {
       assert.equal(out.found_after_delete, false, msg);
       assert.deepEqual(out.sync_after_delete, { updated: 0, deleted: 1 }, msg);
       assert.deepEqual(out.sync_when_nothing_changed, { updated: 0, deleted: 0 }, msg);
+      // An unknown sync token is refused (403, DAV:valid-sync-token), as Radicale does.
+      assert.match(JSON.stringify(out.unknown_sync_token), /Forbidden/, msg);
     });
   });
 }

@@ -269,11 +269,15 @@ for (const backend of await availableBackends()) {
       // /api/admin/* names other users by design and admits admins only: every one of those
       // routes refuses a non-admin (403 admin_required, test/admin/admin.test.ts).
       // GET /api/chat/:id/stream (the AI SDK's resume) reads nothing: 204 for any id.
+      // GET /ical/:file is public: its secret token is the credential (a per-user feed,
+      // test/caldav/ical-feed.test.ts); /dav/* takes Basic credentials and the user's id
+      // in the path (test/caldav/caldav-security.test.ts).
       const routes = f.t.app.routeList.filter(
         (r) =>
           r.url.includes(":") &&
           !r.url.startsWith("/api/admin/") &&
-          r.url !== "/api/chat/:id/stream",
+          r.url !== "/api/chat/:id/stream" &&
+          r.url !== "/ical/:file",
       );
       const swept = new Set<string>();
       let requests = 0;
