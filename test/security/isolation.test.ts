@@ -46,6 +46,10 @@ const OWNED_TABLES = [
   ["webhook_deliveries", "user_id"],
   ["pending_actions", "user_id"],
   ["import_keys", "user_id"],
+  ["oauth_client", "user_id"],
+  ["oauth_consent", "user_id"],
+  ["oauth_access_token", "user_id"],
+  ["oauth_refresh_token", "user_id"],
 ] as const;
 
 for (const backend of await availableBackends()) {
