@@ -317,6 +317,7 @@ for (const backend of await availableBackends()) {
       // Refresh: a new access token from the refresh token; the old one stops working.
       const old = provider.tokens();
       assert.ok(old?.refresh_token, "offline_access: a refresh token was issued");
+      assert.match(old.refresh_token, /^ttrt_/);
       const refreshed = await tokenRequest(base, {
         grant_type: "refresh_token",
         refresh_token: old.refresh_token,
