@@ -119,6 +119,7 @@ describe("the OAuth consent screen", { skip: !haveChromium }, () => {
     await page.getByRole("heading", { name: "Connect Consent Test Connector?" }).waitFor();
     await page.getByText("See your tasks and lists").waitFor();
     await page.getByText("Add, change, complete and delete your tasks").waitFor();
+    await page.getByText("You will be sent back to 127.0.0.1:9").waitFor();
     await page.screenshot({ path: join(RESULTS, "consent.png") });
     await audit(page);
     await page.getByRole("button", { name: "Allow read-only" }).click();

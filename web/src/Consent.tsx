@@ -30,6 +30,9 @@ export function ConsentScreen(props: { user: User; onSignOut: () => void }) {
   const params = new URLSearchParams(search);
   const clientId = params.get("client_id") ?? "";
   const requested = (params.get("scope") ?? "").split(" ").filter(Boolean);
+  // Where the answer goes: the one thing a look-alike app cannot fake (its name it can).
+  const redirect = params.get("redirect_uri");
+  const returnsTo = redirect && URL.canParse(redirect) ? new URL(redirect).host : null;
   const [clientName, setClientName] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -93,7 +96,14 @@ export function ConsentScreen(props: { user: User; onSignOut: () => void }) {
                 <li key={scope}>{SCOPE_TEXT[scope] ?? scope}</li>
               ))}
             </ul>
-            <p className="muted">Only allow apps you trust.</p>
+            <p className="muted">
+              {returnsTo ? (
+                <>
+                  You will be sent back to <strong>{returnsTo}</strong>.{" "}
+                </>
+              ) : null}
+              Only allow apps you trust.
+            </p>
             {error && (
               <p className="alert" role="alert">
                 {error}
