@@ -404,6 +404,20 @@ for (const backend of await availableBackends()) {
         headers: { authorization: `Bearer ${ok.body.access_token}` },
       });
       assert.equal(rest.status, 401);
+      // The client itself asked for tasks:read only: the token reads at /mcp, never writes.
+      assert.equal(ok.body.scope, "tasks:read");
+      const reader = new Client({ name: "oauth-test", version: "1.0.0" });
+      await reader.connect(
+        new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${ok.body.access_token}` } },
+        }),
+      );
+      clients.push(reader);
+      assert.equal((await call(reader, "list_tasks", {})).isError, undefined);
+      assert.equal(
+        errorCode(await call(reader, "add_task", { title: "no" })),
+        "insufficient_scope",
+      );
     });
 
     test("API keys keep working, and a read-only key cannot write (MCP and REST)", async () => {
