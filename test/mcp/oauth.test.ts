@@ -292,6 +292,7 @@ for (const backend of await availableBackends()) {
       );
       assert.match(provider.savedTokens?.access_token ?? "", /^ttat_/);
 
+      assert.match(readOnly.getInstructions() ?? "", /read-only \(scope tasks:read\)/);
       const listed = await call(readOnly, "list_tasks", {});
       assert.equal(listed.isError, undefined, JSON.stringify(listed));
       const added = await call(readOnly, "add_task", { title: "should not exist" });
