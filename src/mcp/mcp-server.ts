@@ -5,7 +5,9 @@ import { VERSION } from "../version.ts";
 const INSTRUCTIONS =
   "Tasktalk keeps the user's to-do list. Tasks are referred to by their number (task_id), " +
   "which list_tasks shows; never guess a number. Completing is not deleting: use complete_task " +
-  "for done tasks and delete_task only when the user asks to remove one.";
+  "for done tasks and delete_task only when the user asks to remove one. A connection may be " +
+  "read-only (scope tasks:read): a change then fails with insufficient_scope — tell the user " +
+  "to reconnect Tasktalk and allow changes, and do not retry.";
 
 /**
  * A new MCP server offering the task tools as one user. Built per HTTP request (and once per

@@ -62,11 +62,6 @@ export interface McpToolOptions {
   scopes?: readonly TaskScope[];
 }
 
-/** A tool that only reads (list_tasks): allowed with the tasks:read scope alone. */
-export function isReadOnlyTool(name: string): boolean {
-  return ANNOTATIONS[name]?.readOnlyHint === true;
-}
-
 /**
  * Registers the task tools on an MCP server, bound to one user: every call runs as the user
  * of `options.context()`, whatever the arguments say.
@@ -101,11 +96,8 @@ async function callTool(
   args: unknown,
   options: McpToolOptions,
 ): Promise<CallToolResult> {
-  if (
-    options.scopes &&
-    !options.scopes.includes("tasks:write") &&
-    !isReadOnlyTool(definition.name)
-  ) {
+  // A tool that only reads (definition.readOnly: list_tasks) needs tasks:read alone.
+  if (options.scopes && !options.scopes.includes("tasks:write") && !definition.readOnly) {
     options.onOutcome?.(definition.name, "insufficient_scope");
     return toCallToolResult(
       toolError(

@@ -62,7 +62,10 @@ for (const backend of await availableBackends()) {
           "key",
           "name",
           "prefix",
+          "scopes",
         ]);
+        // No scopes asked: both, as every key made before scopes existed.
+        assert.deepEqual(created.scopes, ["tasks:read", "tasks:write"]);
         assert.match(created.id, UUID);
         assert.match(created.key, KEY);
         assert.equal(created.name, "Claude Desktop");
@@ -77,6 +80,7 @@ for (const backend of await availableBackends()) {
           "last_used_at",
           "name",
           "prefix",
+          "scopes",
         ]);
         assert.equal(items[0]?.last_used_at, null);
         const hash = createHash("sha256").update(created.key).digest("hex");
@@ -214,6 +218,10 @@ for (const backend of await availableBackends()) {
           { name: "ok", user_id: "someone" },
           { name: "ok", key: `tt_${"A".repeat(43)}` },
           { name: "nul\u0000" },
+          { name: "ok", scopes: [] },
+          { name: "ok", scopes: ["tasks:admin"] },
+          { name: "ok", scopes: ["tasks:read", "tasks:read"] },
+          { name: "ok", scopes: "tasks:read" },
         ]) {
           const res = await call(a.headers, { method: "POST", url: "/api/api-keys", payload });
           assertProblem(res, 400, "validation_failed");

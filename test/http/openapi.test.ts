@@ -183,6 +183,12 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   await call("GET", "/");
   await call("GET", "/index.html");
   await call("GET", "/assets/{*}", { params: { "*": "no-such-file.js" } }); // 404
+  // The MCP authorization flow's discovery documents, and the consent page.
+  await call("GET", "/oauth/consent");
+  await expect(200, "GET", "/.well-known/oauth-protected-resource");
+  await expect(200, "GET", "/.well-known/oauth-protected-resource/mcp");
+  await expect(200, "GET", "/.well-known/oauth-authorization-server");
+  await expect(200, "GET", "/.well-known/oauth-authorization-server/api/auth");
 
   // Better Auth.
   const email = `oa-${randomUUID()}@example.com`;
@@ -547,6 +553,14 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   await call("GET", "/api/api-keys", { headers: auth });
   await call("GET", "/api/api-keys", { headers: keyHeaders }); // 403
   await call("GET", "/api/tasks", { headers: keyHeaders }); // a key on the REST API
+  const reader = await expect(201, "POST", "/api/api-keys", {
+    headers: auth,
+    payload: { name: "reader", scopes: ["tasks:read"] },
+  });
+  await expect(403, "POST", "/api/tasks", {
+    headers: { authorization: `Bearer ${reader.json().key}` },
+    payload: { title: "read-only keys cannot write" },
+  }); // insufficient_scope
   await call("GET", "/api/tasks", { headers: { authorization: "Bearer tt_revoked" } }); // 401
   for (let i = 0; i < 50; i++) {
     const res = await t.app.inject({

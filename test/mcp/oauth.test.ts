@@ -292,6 +292,7 @@ for (const backend of await availableBackends()) {
       );
       assert.match(provider.savedTokens?.access_token ?? "", /^ttat_/);
 
+      assert.match(readOnly.getInstructions() ?? "", /read-only \(scope tasks:read\)/);
       const listed = await call(readOnly, "list_tasks", {});
       assert.equal(listed.isError, undefined, JSON.stringify(listed));
       const added = await call(readOnly, "add_task", { title: "should not exist" });
@@ -317,6 +318,7 @@ for (const backend of await availableBackends()) {
       // Refresh: a new access token from the refresh token; the old one stops working.
       const old = provider.tokens();
       assert.ok(old?.refresh_token, "offline_access: a refresh token was issued");
+      assert.match(old.refresh_token, /^ttrt_/);
       const refreshed = await tokenRequest(base, {
         grant_type: "refresh_token",
         refresh_token: old.refresh_token,
@@ -403,6 +405,20 @@ for (const backend of await availableBackends()) {
         headers: { authorization: `Bearer ${ok.body.access_token}` },
       });
       assert.equal(rest.status, 401);
+      // The client itself asked for tasks:read only: the token reads at /mcp, never writes.
+      assert.equal(ok.body.scope, "tasks:read");
+      const reader = new Client({ name: "oauth-test", version: "1.0.0" });
+      await reader.connect(
+        new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${ok.body.access_token}` } },
+        }),
+      );
+      clients.push(reader);
+      assert.equal((await call(reader, "list_tasks", {})).isError, undefined);
+      assert.equal(
+        errorCode(await call(reader, "add_task", { title: "no" })),
+        "insufficient_scope",
+      );
     });
 
     test("API keys keep working, and a read-only key cannot write (MCP and REST)", async () => {

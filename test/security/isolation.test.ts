@@ -50,6 +50,10 @@ const OWNED_TABLES = [
   ["task_change_counters", "user_id"],
   ["caldav_objects", "user_id"],
   ["ical_feeds", "user_id"],
+  ["oauth_client", "user_id"],
+  ["oauth_consent", "user_id"],
+  ["oauth_access_token", "user_id"],
+  ["oauth_refresh_token", "user_id"],
 ] as const;
 
 for (const backend of await availableBackends()) {

@@ -31,6 +31,15 @@ const PUBLIC = new Set([
   "HEAD /index.html",
   "GET /assets/*",
   "HEAD /assets/*",
+  // The OAuth consent screen (the same page) and the MCP authorization flow's discovery
+  // documents (RFC 9728, RFC 8414): what the server is, never data.
+  ...[
+    "/oauth/consent",
+    "/.well-known/oauth-protected-resource",
+    "/.well-known/oauth-protected-resource/mcp",
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/oauth-authorization-server/api/auth",
+  ].flatMap((path) => [`GET ${path}`, `HEAD ${path}`]),
   // The OpenAPI document and its reference page (src/http/openapi.ts): what the API is,
   // never data.
   "GET /openapi.json",

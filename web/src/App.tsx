@@ -1,7 +1,11 @@
 import { useCallback, useEffect, useState } from "react";
 import { AuthScreen } from "./Auth.tsx";
 import { auth, errorText, setUnauthorizedListener, type User } from "./api.ts";
+import { authorizeUrl, ConsentScreen } from "./Consent.tsx";
 import { Workspace } from "./Workspace.tsx";
+
+/** The OAuth consent screen's path (the authorize endpoint sends the browser there). */
+const CONSENT_PATH = "/oauth/consent";
 
 type Session =
   | { state: "loading" }
@@ -41,9 +45,10 @@ export function App() {
     } catch {
       // Signed out locally all the same: the cookie is the server's to expire.
     }
-    history.replaceState(null, "", location.pathname);
+    if (location.pathname !== CONSENT_PATH) history.replaceState(null, "", location.pathname);
     setSession({ state: "signed-out" });
   }, []);
+  const consent = location.pathname === CONSENT_PATH;
 
   switch (session.state) {
     case "loading":
@@ -70,10 +75,17 @@ export function App() {
       return (
         <AuthScreen
           {...(session.notice ? { notice: session.notice } : {})}
-          onSignedIn={(user) => setSession({ state: "signed-in", user })}
+          onSignedIn={(user) =>
+            // Signing in for an app's authorization request: the request starts over, now
+            // as this user (Better Auth then shows the consent screen).
+            consent
+              ? location.assign(authorizeUrl(location.search))
+              : setSession({ state: "signed-in", user })
+          }
         />
       );
     case "signed-in":
+      if (consent) return <ConsentScreen user={session.user} onSignOut={signOut} />;
       return <Workspace key={session.user.id} user={session.user} onSignOut={signOut} />;
   }
 }
