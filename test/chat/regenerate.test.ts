@@ -140,6 +140,29 @@ for (const backend of await availableBackends()) {
       assert.ok(window.includes("is on your list"));
     });
 
+    test("two concurrent regenerates of the same reply: one generation, the same answer", async () => {
+      const user = await signUp(f.t.app);
+      f.llm.setDefault({ text: "First." });
+      const turn = (await chat(f.t, user, { message: "hello" })).json();
+      f.llm.setPace(20);
+      f.llm.setDefault({ text: "A slower second answer, word by word." });
+      const before = f.llm.requests.length;
+      const [a, b] = await Promise.all([
+        regenerate(user, turn.conversation_id, { message_id: turn.message_id }),
+        regenerate(user, turn.conversation_id, { message_id: turn.message_id }),
+      ]);
+      f.llm.setPace(0);
+      assert.equal(a.statusCode, 200, a.body);
+      assert.equal(b.statusCode, 200, b.body);
+      assert.equal(a.json().message_id, b.json().message_id);
+      assert.equal(f.llm.requests.length - before, 1, "generated once");
+      const all = await messagesOf(f.t, user, turn.conversation_id, "include=replaced");
+      assert.deepEqual(
+        all.items.map((m) => m.seq),
+        [1, 2, 3],
+      );
+    });
+
     test("only the last reply; another user's conversation is a 404; a message id that is not a reply is a 404", async () => {
       const user = await signUp(f.t.app);
       f.llm.setDefault({ text: "Hi." });

@@ -26,6 +26,7 @@ const BODY_CANDIDATES: Record<string, unknown>[] = [
   { completed: true },
   { message: "pwned by B" },
   { active: false },
+  {}, // POST /api/conversations/:id/regenerate: the last reply
 ];
 const BODYLESS = new Set(["GET", "HEAD", "DELETE", "OPTIONS"]);
 /** Tables holding A's data, each with the column that names the owner. */
@@ -135,6 +136,7 @@ for (const backend of await availableBackends()) {
       return {
         a,
         conversations: [c1, c2],
+        replies: [first.json().message_id as string, first.json().user_message_id as string],
         numbers: [50, 52, 55, 56],
         keys,
         entries,
@@ -188,7 +190,8 @@ for (const backend of await availableBackends()) {
     };
 
     test("every id-taking route, called by B with A's ids → 404 (403 for :user_id); A unchanged", async () => {
-      const { a, conversations, numbers, keys, entries, webhooks, notifications } = await victim();
+      const { a, conversations, replies, numbers, keys, entries, webhooks, notifications } =
+        await victim();
       const b = await signUp(f.t.app, "Bob");
       await addTask(b, "bob's own"); // B has a task 1 too: A's ids must not reach it
       await newConversation(b, "bob's own conversation");
@@ -198,6 +201,7 @@ for (const backend of await availableBackends()) {
        * Sample ids per path parameter, keyed by the segment before it ("tasks/:number"):
        * A's (the victim's), and a fresh one of B's own.
        */
+      let ownReply = "";
       const PARAMS: Record<
         string,
         {
@@ -209,7 +213,19 @@ for (const backend of await availableBackends()) {
       > = {
         "conversations/:id": {
           theirs: conversations,
-          own: () => newConversation(b, "bob's fresh conversation"),
+          own: async () => {
+            f.llm.setDefault({ text: "ok" });
+            const res = await chat(f.t, b, { message: "bob's fresh conversation" });
+            assert.equal(res.statusCode, 200, res.body);
+            ownReply = res.json().message_id as string;
+            return res.json().conversation_id as string;
+          },
+          refused: { status: 404, code: "not_found" },
+        },
+        // …/messages/:message_id/context: the reply of the conversation just made above.
+        "messages/:message_id": {
+          theirs: replies,
+          own: async () => ownReply,
           refused: { status: 404, code: "not_found" },
         },
         "tasks/:number": {

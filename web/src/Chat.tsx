@@ -16,6 +16,7 @@ import {
 } from "./api.ts";
 import { SendIcon } from "./icons.tsx";
 import { ModelPicker, ReplyUsage, UsageSummary, useModels } from "./Models.tsx";
+import { ContextPanel } from "./ReplyTools.tsx";
 import { streamTurn, type UiChunk } from "./stream.ts";
 import { TASK_CHANGING_TOOLS, type ToolView, toolSummary } from "./tools.ts";
 
@@ -31,6 +32,13 @@ interface ChatMessage {
   retry?: { message: string; clientMessageId: string };
   /** A stored reply's tokens and cost. */
   usage?: Usage | null;
+  /** The stored message's id and seq (a reply's context, Regenerate, search focus). */
+  id?: string;
+  seq?: number;
+  /** Earlier answers to the same message, replaced by Regenerate (oldest first). */
+  versions?: ChatMessage[];
+  /** After Regenerate: what the replaced answer had already done (not done again). */
+  effects?: string[];
 }
 
 const SUGGESTIONS = [
@@ -41,9 +49,24 @@ const SUGGESTIONS = [
   "What can you do?",
 ];
 
+/** A page of stored messages as shown: replaced replies become versions of the current one. */
+function storedList(items: Message[]): ChatMessage[] {
+  const replaced = items.filter((m) => m.role === "assistant" && m.replaced_by);
+  return items
+    .filter((m) => (m.role === "user" || m.role === "assistant") && !m.replaced_by)
+    .map((m) => {
+      const versions = replaced.filter((o) => m.role === "assistant" && o.reply_to === m.reply_to);
+      return versions.length > 0
+        ? { ...fromStored(m), versions: versions.sort((a, b) => a.seq - b.seq).map(fromStored) }
+        : fromStored(m);
+    });
+}
+
 function fromStored(m: Message): ChatMessage {
   return {
     key: m.id,
+    id: m.id,
+    seq: m.seq,
     role: m.role === "user" ? "user" : "assistant",
     text: m.content,
     tools: m.tool_calls.map((call, i) => ({
@@ -67,12 +90,16 @@ interface Props {
   /** A finished turn changed tasks: the page offers to undo them (by its user message). */
   onTurnChanged?: (userMessageId: string) => void;
   onTurnDone: () => void;
+  /** A search result to show: the message at this seq (`at` makes each click new). */
+  focus?: { conversationId: string; seq: number; at: number } | null;
 }
 
 type Load = { state: "idle" | "loading" } | { state: "error"; message: string };
 
 export function ChatPanel(props: Props) {
   const { conversationId } = props;
+  // A search result in this conversation (another conversation's is not ours to show).
+  const focus = props.focus?.conversationId === conversationId ? props.focus : null;
   const [messages, setMessages] = useState<ChatMessage[]>([]);
   const [load, setLoad] = useState<Load>({ state: conversationId ? "loading" : "idle" });
   const [olderCursor, setOlderCursor] = useState<number | null>(null);
@@ -93,17 +120,23 @@ export function ChatPanel(props: Props) {
   const propsRef = useRef(props);
   propsRef.current = props;
 
-  const loadMessages = useCallback(async (id: string) => {
+  const loadMessages = useCallback(async (id: string, focusSeq?: number) => {
     const ticket = ++loadTicket.current;
     setLoad({ state: "loading" });
     setMessages([]);
     setOlderCursor(null);
     try {
-      const page = await api.messages(id);
+      let page = await api.messages(id);
+      // A search result older than the last page: the page from just before it.
+      if (focusSeq !== undefined && !page.items.some((m) => m.seq === focusSeq)) {
+        page = await api.messages(id, undefined, Math.max(0, focusSeq - 3));
+        page = {
+          ...page,
+          next_cursor: (page.items[0]?.seq ?? 1) > 1 ? (page.items[0]?.seq ?? null) : null,
+        };
+      }
       if (ticket !== loadTicket.current) return;
-      const loaded = page.items
-        .filter((m) => m.role === "user" || m.role === "assistant")
-        .map(fromStored);
+      const loaded = storedList(page.items);
       const last = page.items.at(-1);
       // A message the assistant never answered (the model failed, or the reply was lost).
       if (last?.role === "user" && loaded.length > 0) {
@@ -132,7 +165,7 @@ export function ChatPanel(props: Props) {
   }, []);
 
   useEffect(() => {
-    if (conversationId && conversationId === startedHere.current) return;
+    if (conversationId && conversationId === startedHere.current && !focus) return;
     // Another conversation: a reply still streaming here finishes and is stored server-side.
     abort.current?.abort();
     abort.current = null;
@@ -140,7 +173,7 @@ export function ChatPanel(props: Props) {
     startedHere.current = null;
     if (conversationId) {
       setNotice(null);
-      void loadMessages(conversationId);
+      void loadMessages(conversationId, focus?.seq);
       setModel(null);
       api.get(conversationId).then(
         (c) => setModel(c.model),
@@ -152,9 +185,41 @@ export function ChatPanel(props: Props) {
       setOlderCursor(null);
       setLoad({ state: "idle" });
     }
-  }, [conversationId, loadMessages]);
+  }, [conversationId, focus, loadMessages]);
 
   useEffect(() => () => abort.current?.abort(), []);
+
+  // Bring a search result into view once its page is on screen.
+  const focused = useRef<number | null>(null);
+  useEffect(() => {
+    if (!focus || focused.current === focus.at) return;
+    const el = scroller.current?.querySelector(`[data-seq="${focus.seq}"]`);
+    if (!el) return;
+    focused.current = focus.at;
+    stickToBottom.current = false;
+    el.scrollIntoView({ block: "center" });
+  });
+
+  const [regenerating, setRegenerating] = useState(false);
+  /** Regenerate the last reply: the old one stays as an earlier version. */
+  const regenerate = async (reply: ChatMessage) => {
+    if (!conversationId || !reply.id || streaming || regenerating) return;
+    setRegenerating(true);
+    setNotice(null);
+    try {
+      const res = await api.regenerate(conversationId, reply.id);
+      await loadMessages(conversationId);
+      const effects = res.previous_effects.map((e) => e.summary);
+      setMessages((current) =>
+        current.map((m) => (m.key === res.message_id ? { ...m, effects } : m)),
+      );
+      propsRef.current.onTasksChanged();
+    } catch (error) {
+      setNotice(errorText(error));
+    } finally {
+      setRegenerating(false);
+    }
+  };
 
   // Follow the conversation as it grows, unless the reader scrolled up.
   useLayoutEffect(() => {
@@ -175,10 +240,7 @@ export function ChatPanel(props: Props) {
       const page = await api.messages(conversationId, olderCursor);
       stickToBottom.current = false;
       setMessages((current) => [
-        ...page.items
-          .filter((m) => m.role === "user" || m.role === "assistant")
-          .map(fromStored)
-          .filter((m) => !current.some((c) => c.key === m.key)),
+        ...storedList(page.items).filter((m) => !current.some((c) => c.key === m.key)),
         ...current,
       ]);
       setOlderCursor(typeof page.next_cursor === "number" ? page.next_cursor : null);
@@ -262,6 +324,7 @@ export function ChatPanel(props: Props) {
           patchReply((m) => ({
             ...m,
             key: chunk.data.message_id ?? m.key,
+            ...(chunk.data.message_id ? { id: chunk.data.message_id } : {}),
             text: chunk.data.response || m.text,
             status: chunk.data.status,
             usage: chunk.data.usage,
@@ -420,12 +483,20 @@ export function ChatPanel(props: Props) {
         )}
         <div className="message-log" role="log" aria-live="polite" aria-relevant="additions">
           <ol className="message-list">
-            {messages.map((m) => (
+            {messages.map((m, i) => (
               <MessageItem
                 key={m.key}
                 message={m}
                 labels={labels}
-                disabled={streaming}
+                disabled={streaming || regenerating}
+                conversationId={conversationId}
+                focused={focus?.seq !== undefined && m.seq === focus.seq}
+                onRegenerate={
+                  i === messages.length - 1 && m.role === "assistant" && m.id
+                    ? () => void regenerate(m)
+                    : undefined
+                }
+                regenerating={regenerating && i === messages.length - 1}
                 onRetry={() =>
                   m.retry &&
                   void send(
@@ -490,11 +561,25 @@ function MessageItem(props: {
   labels: Map<string, string>;
   disabled: boolean;
   onRetry: () => void;
+  conversationId: string | null;
+  focused: boolean;
+  onRegenerate: (() => void) | undefined;
+  regenerating: boolean;
 }) {
-  const m = props.message;
+  const current = props.message;
+  const versions = [...(current.versions ?? []), current];
+  // Which answer is shown: the current one (the last), or an earlier one (Regenerate).
+  const [shown, setShown] = useState<number | null>(null);
+  const index = Math.min(shown ?? versions.length - 1, versions.length - 1);
+  const m = versions[index] ?? current;
+  const [contextOpen, setContextOpen] = useState(false);
   const thinking = m.status === "streaming" && !m.text && m.tools.length === 0;
+  const stored = m.role === "assistant" && m.id && props.conversationId;
   return (
-    <li className={`message ${m.role}${m.status === "failed" ? " failed" : ""}`}>
+    <li
+      className={`message ${m.role}${m.status === "failed" ? " failed" : ""}${props.focused ? " search-focus" : ""}`}
+      data-seq={current.seq}
+    >
       <span className="sr-only">{m.role === "user" ? "You:" : "Assistant:"}</span>
       {m.tools.length > 0 && (
         <ul className="tools" aria-label="Actions">
@@ -537,6 +622,63 @@ function MessageItem(props: {
         <ReplyUsage usage={m.usage} label={props.labels.get(m.usage.model ?? "")} />
       )}
       {m.status === "truncated" && <p className="note">The reply was cut short.</p>}
+      {index === versions.length - 1 && current.effects && (
+        <p className="note" role="status">
+          {current.effects.length === 0
+            ? "The previous answer changed nothing."
+            : `The previous answer had already done this (not done again): ${current.effects.join("; ")}`}
+        </p>
+      )}
+      {stored && (
+        <div className="reply-tools">
+          {versions.length > 1 && (
+            <span className="versions">
+              <button
+                type="button"
+                className="link"
+                disabled={index === 0}
+                aria-label="Previous answer"
+                onClick={() => setShown(index - 1)}
+              >
+                ‹
+              </button>
+              <span aria-live="polite">
+                Answer {index + 1}/{versions.length}
+              </span>
+              <button
+                type="button"
+                className="link"
+                disabled={index === versions.length - 1}
+                aria-label="Next answer"
+                onClick={() => setShown(index + 1)}
+              >
+                ›
+              </button>
+            </span>
+          )}
+          <button
+            type="button"
+            className="link"
+            aria-expanded={contextOpen}
+            onClick={() => setContextOpen((open) => !open)}
+          >
+            Context
+          </button>
+          {props.onRegenerate && index === versions.length - 1 && (
+            <button
+              type="button"
+              className="link"
+              disabled={props.disabled}
+              onClick={props.onRegenerate}
+            >
+              {props.regenerating ? "Regenerating…" : "Regenerate"}
+            </button>
+          )}
+        </div>
+      )}
+      {stored && contextOpen && m.id && props.conversationId && (
+        <ContextPanel conversationId={props.conversationId} messageId={m.id} />
+      )}
       {(m.error || m.status === "error") && (
         <div className="note error" role="alert">
           <span>{m.error ?? "The assistant could not finish this reply."}</span>

@@ -15,6 +15,7 @@ import { browserTimeZone } from "./due.ts";
 import { Inbox } from "./Inbox.tsx";
 import { ChatIcon, ListIcon, Logo, TaskIcon } from "./icons.tsx";
 import { Portability } from "./Portability.tsx";
+import { SearchBox } from "./Search.tsx";
 import { TasksPanel } from "./Tasks.tsx";
 import { UndoToast } from "./Undo.tsx";
 import { offerOf, turnEntries, type UndoOffer } from "./undoOffer.ts";
@@ -43,6 +44,9 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
   const [role, setRole] = useState<"admin" | "user">("user");
   const [adminOpen, setAdminOpen] = useState(false);
   const [keysOpen, setKeysOpen] = useState(false);
+  const [focus, setFocus] = useState<{ conversationId: string; seq: number; at: number } | null>(
+    null,
+  );
 
   const loadConversations = useCallback(async () => {
     try {
@@ -228,6 +232,14 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
             )}
           </button>
         </nav>
+        <SearchBox
+          onOpen={(id, seq) => {
+            setFocus({ conversationId: id, seq, at: Date.now() });
+            if (id !== activeId) open(id);
+            setAdminOpen(false);
+            setTab("chat");
+          }}
+        />
         <div className="account">
           <Inbox timeZone={timeZone} />
           <span className="who" title={props.user.email}>
@@ -290,6 +302,7 @@ export function Workspace(props: { user: User; onSignOut: () => void }) {
           onTasksChanged={loadTasks}
           onTurnChanged={offerTurnUndo}
           onTurnDone={loadConversations}
+          focus={focus}
         />
         <TasksPanel
           timeZone={timeZone}

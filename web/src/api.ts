@@ -110,6 +110,9 @@ export interface Message {
   tool_calls: ToolCall[];
   status: "complete" | "truncated" | "error";
   client_message_id: string | null;
+  reply_to?: string | null;
+  /** A reply replaced by Regenerate: the reply that replaced it. */
+  replaced_by?: string | null;
   created_at: string;
   /** An assistant reply's tokens and cost (null for the user's messages). */
   usage: Usage | null;
@@ -145,6 +148,63 @@ export interface UsageReport {
   day: Totals;
   month: Totals;
 }
+
+/** What the model was given for a reply (GET …/messages/{id}/context): ids and sizes. */
+export interface ContextManifest {
+  model: string;
+  settings: Record<string, number>;
+  system_prompt: { version: string; chars: number; tokens_estimate: number };
+  window: {
+    seqs: [number, number][];
+    messages: number;
+    read: number;
+    chars: number;
+    tokens_estimate: number;
+  };
+  parts: {
+    id: string;
+    seq: number;
+    role: string;
+    chars: number;
+    tokens_estimate: number;
+    tool_calls: number;
+  }[];
+  parts_omitted: number;
+  earlier_tool_calls: { count: number; chars: number; tokens_estimate: number };
+  note: { chars: number; tokens_estimate: number } | null;
+  tools: { count: number; names: string[]; description_chars: number };
+  usage: { input_tokens: number | null; output_tokens: number | null; total_tokens: number | null };
+  token_estimate: string;
+}
+
+export interface Regenerated {
+  conversation_id: string;
+  message_id: string | null;
+  response: string;
+  replaced_message_id: string;
+  previous_effects: { kind: string; subject: string; summary: string }[];
+}
+
+export interface SearchHit {
+  type: "message" | "task";
+  id: string;
+  created_at: string;
+  snippet: string;
+  conversation_id: string | null;
+  conversation_title: string | null;
+  seq: number | null;
+  role: string | null;
+  task_id: number | null;
+  task_title: string | null;
+  completed: boolean | null;
+}
+
+/** Search my messages and tasks (GET /api/search): newest first, a page at a time. */
+export const search = (q: string, cursor?: string) =>
+  api<Page<SearchHit>>(
+    "GET",
+    `/api/search?limit=20&q=${encodeURIComponent(q)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+  );
 
 export interface Due {
   /** The calendar day in the task's time zone. */
@@ -275,12 +335,24 @@ export const conversations = {
   setModel: (id: string, model: string) =>
     api<Conversation>("PATCH", `/api/conversations/${id}`, { model }),
   remove: (id: string) => api<void>("DELETE", `/api/conversations/${id}`),
-  /** The last page of messages, or the one before `beforeSeq`; in seq order. */
-  messages: (id: string, beforeSeq?: number) =>
+  /**
+   * The last page of messages, or the one before `beforeSeq` (or from `afterSeq` on); in seq
+   * order, with the replies replaced by Regenerate (the page shows them as earlier versions).
+   */
+  messages: (id: string, beforeSeq?: number, afterSeq?: number) =>
     api<Page<Message>>(
       "GET",
-      `/api/conversations/${id}/messages?limit=50&before_seq=${beforeSeq ?? LAST}`,
+      `/api/conversations/${id}/messages?limit=50&include=replaced&${
+        afterSeq !== undefined ? `after_seq=${afterSeq}` : `before_seq=${beforeSeq ?? LAST}`
+      }`,
     ),
+  context: (id: string, messageId: string) =>
+    api<{ message_id: string; seq: number; context: ContextManifest | null }>(
+      "GET",
+      `/api/conversations/${id}/messages/${messageId}/context`,
+    ),
+  regenerate: (id: string, messageId: string) =>
+    api<Regenerated>("POST", `/api/conversations/${id}/regenerate`, { message_id: messageId }),
 };
 
 function queryString(query: TaskQuery): string {
