@@ -4,6 +4,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import { modelForTurn } from "../models/model.service.ts";
+import { checkTokenQuota } from "../models/token-quota.ts";
 import { turnProbe } from "../ops/metrics.ts";
 import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { streamTurn } from "./sse.ts";
@@ -88,7 +89,8 @@ function sdkTurn(body: SdkChatBody): ChatBody & { createConversation: true } {
 /** POST /api/chat and the seed's POST /api/{user_id}/chat: one turn, as JSON or SSE. */
 export async function chatRoutes(
   app: FastifyInstance,
-  opts: { turn: TurnDeps; bodyLimit: number },
+  /** quotas: per-user quotas are on (RATE_LIMITS): tokens_per_day is checked here. */
+  opts: { turn: TurnDeps; bodyLimit: number; quotas: boolean },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -101,7 +103,9 @@ export async function chatRoutes(
     // An AI SDK client always gets the stream: its transport sends no Accept header.
     const sdk = "messages" in sent;
     const body = sdk ? sdkTurn(sent) : sent;
-    const model = await modelForTurn(ctx, opts.turn.models, requireUser(request).access, {
+    const { access } = requireUser(request);
+    if (opts.quotas) await checkTokenQuota(ctx, access);
+    const model = await modelForTurn(ctx, opts.turn.models, access, {
       conversationId: body.conversation_id,
       requested: body.model,
       sdk,

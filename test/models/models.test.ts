@@ -447,3 +447,52 @@ for (const backend of await availableBackends()) {
     });
   });
 }
+
+for (const backend of await availableBackends()) {
+  describe(`the tokens_per_day quota [${backend}]`, () => {
+    let a: FakeLlm;
+    let t: TestApp;
+    let admin: TestUser;
+    before(async () => {
+      a = await startFakeLlm();
+      t = await startTestApp(backend, {
+        ...modelsEnv(a, a),
+        RATE_LIMITS: "true",
+        RATE_LIMIT_TOKENS_PER_DAY: "1000",
+      });
+      admin = await signUp(t.app, "Admin");
+    });
+    after(async () => {
+      await t.close();
+      await a.close();
+    });
+
+    test("replies over the limit in 24 hours → 429 quota_exceeded; an admin's override lifts it", async () => {
+      const user = await signUp(t.app);
+      a.setDefault({ text: "Long answer.", usage: { input: 600, output: 500 } });
+      const first = await chat(t, user, { message: "one" });
+      assert.equal(first.statusCode, 200, first.body);
+      const sent = a.requests.length;
+      const second = await chat(t, user, { message: "two" });
+      assert.equal(second.statusCode, 429, second.body);
+      assert.equal(second.json().code, "quota_exceeded");
+      assert.equal(second.json().quota, "tokens_per_day");
+      const retry = Number(second.headers["retry-after"]);
+      assert.ok(retry > 86_000 && retry <= 86_400, `retry-after ${retry}`);
+      assert.equal(a.requests.length, sent, "the model was not called");
+      // Another user has their own count; the limit shows in GET /api/me.
+      const other = await signUp(t.app);
+      assert.equal((await chat(t, other, { message: "hi" })).statusCode, 200);
+      const me = await t.app.inject({ url: "/api/me", headers: user.headers });
+      assert.equal(me.json().access.quotas.tokens_per_day, 1000);
+      const raised = await t.app.inject({
+        method: "PUT",
+        url: `/api/admin/users/${user.id}/features`,
+        headers: admin.headers,
+        payload: { quotas: { tokens_per_day: 5000 } },
+      });
+      assert.equal(raised.statusCode, 200, raised.body);
+      assert.equal((await chat(t, user, { message: "three" })).statusCode, 200);
+    });
+  });
+}
