@@ -171,6 +171,9 @@ for (const backend of await availableBackends()) {
       assert.equal(second.statusCode, 200, second.body);
       assert.equal(b.requests.at(-1)?.body.model, "beta");
 
+      // The turn's own answer carries the same usage as the stored reply.
+      assert.equal(first.json().usage.cost_micros, 4500);
+      assert.equal(first.json().usage.model, "alpha");
       const c1 = first.json().conversation_id as string;
       const c2 = second.json().conversation_id as string;
       assert.equal((await call(user, { url: `/api/conversations/${c1}` })).json().model, "alpha");
@@ -284,6 +287,29 @@ for (const backend of await availableBackends()) {
       const unknownNew = await chat(t, user, { message: "x", model: "delta" });
       assert.equal(unknownNew.statusCode, 400);
       assert.equal(unknownNew.json().code, "unknown_model");
+    });
+
+    test("an AI SDK client names the model of the chat it creates in its body", async () => {
+      const user = await signUp(t.app);
+      const chatId = `chat-${Date.now()}`;
+      const sdk = (text: string, n: number, model: string) =>
+        t.app.inject({
+          method: "POST",
+          url: "/api/chat",
+          headers: user.headers,
+          payload: {
+            id: chatId,
+            messages: [{ id: `m${n}`, role: "user", parts: [{ type: "text", text }] }],
+            model,
+          },
+        });
+      const res = await sdk("hello", 1, "gamma");
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(a.requests.at(-1)?.body.model, "gamma-big");
+      // Sent again on every request of that chat: it does not switch it afterwards.
+      const again = await sdk("again", 2, "beta");
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(a.requests.at(-1)?.body.model, "gamma-big");
     });
 
     test("the offline assistant is one of the models (no provider is called)", async () => {
