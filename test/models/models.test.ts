@@ -475,7 +475,7 @@ for (const backend of await availableBackends()) {
 }
 
 for (const backend of await availableBackends()) {
-  describe(`the tokens_per_day quota [${backend}]`, () => {
+  describe(`the tokens_per_day quota, and models restricted per role [${backend}]`, () => {
     let a: FakeLlm;
     let t: TestApp;
     let admin: TestUser;
@@ -519,6 +519,34 @@ for (const backend of await availableBackends()) {
       });
       assert.equal(raised.statusCode, 200, raised.body);
       assert.equal((await chat(t, user, { message: "three" })).statusCode, 200);
+    });
+
+    test("an admin restricts the models of a role: its users see and use only those", async () => {
+      const user = await signUp(t.app);
+      const put = (models: string[] | null) =>
+        t.app.inject({
+          method: "PUT",
+          url: "/api/admin/roles/user/features",
+          headers: admin.headers,
+          payload: { models },
+        });
+      assert.equal((await put(["gamma", "offline"])).statusCode, 200);
+      try {
+        const listed = await t.app.inject({ url: "/api/models", headers: user.headers });
+        assert.deepEqual(
+          listed.json().items.map((m: { id: string }) => m.id),
+          ["gamma", "offline"],
+        );
+        assert.equal(listed.json().default, "gamma", "the server's default is not allowed");
+        const refused = await chat(t, user, { message: "x", model: "beta" });
+        assert.equal(refused.statusCode, 403);
+        assert.equal(refused.json().code, "model_not_allowed");
+        // The admin's own role is not restricted.
+        const asAdmin = await chat(t, admin, { message: "x", model: "beta" });
+        assert.equal(asAdmin.statusCode, 200, asAdmin.body);
+      } finally {
+        await put(null);
+      }
     });
   });
 }
