@@ -159,7 +159,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     llm: config.llm,
     history: config.history,
   };
-  await app.register(chatRoutes, { turn, bodyLimit: config.http.chatBodyLimit });
+  await app.register(chatRoutes, {
+    turn,
+    bodyLimit: config.http.chatBodyLimit,
+    quotas: config.quotas.enabled,
+  });
   await app.register(taskRoutes);
   await app.register(activityRoutes);
   await app.register(searchRoutes);

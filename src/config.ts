@@ -156,6 +156,8 @@ const EnvSchema = z.object({
   RATE_LIMIT_TASK_WRITES_PER_MINUTE: int(120, 0, 1_000_000_000),
   RATE_LIMIT_MCP_PER_MINUTE: int(120, 0, 1_000_000_000),
   RATE_LIMIT_API_KEYS_PER_DAY: int(20, 0, 1_000_000_000),
+  /** Tokens of a user's replies over the last 24 hours; 0 = no limit. */
+  RATE_LIMIT_TOKENS_PER_DAY: int(0, 0, 1_000_000_000_000),
   /** Quota counters in Redis instead of the database (shared by instances either way). */
   REDIS_URL: z
     .string()
@@ -404,6 +406,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         task_writes_per_minute: e.RATE_LIMIT_TASK_WRITES_PER_MINUTE,
         mcp_calls_per_minute: e.RATE_LIMIT_MCP_PER_MINUTE,
         api_keys_per_day: e.RATE_LIMIT_API_KEYS_PER_DAY,
+        tokens_per_day: e.RATE_LIMIT_TOKENS_PER_DAY,
       },
       redisUrl: e.REDIS_URL,
     },

@@ -84,6 +84,7 @@ test("quotas: defaults, overrides, 0 = no limit, REDIS_URL must be redis://", ()
     task_writes_per_minute: 120,
     mcp_calls_per_minute: 120,
     api_keys_per_day: 20,
+    tokens_per_day: 0,
   });
   assert.equal(dflt.redisUrl, undefined);
   const set = loadConfig({

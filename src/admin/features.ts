@@ -8,13 +8,17 @@ export function toRole(value: unknown): Role {
   return value === "admin" ? "admin" : "user";
 }
 
-/** The per-user quotas (src/quotas/): each a count per window, 0 = no limit. */
+/**
+ * The per-user quotas (src/quotas/): each a count per window, 0 = no limit. tokens_per_day
+ * counts the tokens of the user's replies over the last 24 hours (src/models/).
+ */
 export const QUOTA_NAMES = [
   "chat_per_minute",
   "chat_per_day",
   "task_writes_per_minute",
   "mcp_calls_per_minute",
   "api_keys_per_day",
+  "tokens_per_day",
 ] as const;
 export type QuotaName = (typeof QUOTA_NAMES)[number];
 export type QuotaLimits = Readonly<Record<QuotaName, number>>;

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import { modelForTurn } from "../models/model.service.ts";
+import { checkTokenQuota } from "../models/token-quota.ts";
 import { turnProbe } from "../ops/metrics.ts";
 import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { startRegenerate } from "./regenerate.ts";
@@ -94,7 +95,8 @@ function sdkTurn(body: SdkChatBody): ChatBody & { createConversation: true } {
 /** POST /api/chat and the seed's POST /api/{user_id}/chat: one turn, as JSON or SSE. */
 export async function chatRoutes(
   app: FastifyInstance,
-  opts: { turn: TurnDeps; bodyLimit: number },
+  /** quotas: per-user quotas are on (RATE_LIMITS): tokens_per_day is checked here. */
+  opts: { turn: TurnDeps; bodyLimit: number; quotas: boolean },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
 
@@ -117,7 +119,9 @@ export async function chatRoutes(
       return streamTurn(ctx, opts.turn, started, request, reply);
     }
     const body = sdk ? sdkTurn(sent) : sent;
-    const model = await modelForTurn(ctx, opts.turn.models, requireUser(request).access, {
+    const { access } = requireUser(request);
+    if (opts.quotas) await checkTokenQuota(ctx, access);
+    const model = await modelForTurn(ctx, opts.turn.models, access, {
       conversationId: body.conversation_id,
       requested: body.model,
       sdk,

@@ -24,6 +24,25 @@ export async function updateDefaultModel(
   return rows.length > 0;
 }
 
+/**
+ * The tokens of a user's replies over the last 24 hours, and when the oldest of them
+ * leaves that window (seconds from now; 0 when there is none).
+ */
+export async function tokensLastDay(
+  db: Executor,
+  userId: string,
+): Promise<{ tokens: number; freesInSeconds: number }> {
+  const [row] = rowsOf<{ tokens: string | number; frees: string | number | null }>(
+    await db.execute(sql`
+      select coalesce(sum(${tokens("totalTokens")}), 0)::bigint as tokens,
+        ceil(extract(epoch from min(m.created_at) + interval '1 day' - now())) as frees
+      from ${messages} m
+      where m.user_id = ${userId} and m.role = 'assistant'
+        and m.created_at > now() - interval '1 day'`),
+  );
+  return { tokens: Number(row?.tokens ?? 0), freesInSeconds: Math.max(0, Number(row?.frees ?? 0)) };
+}
+
 /** One model's sums; the day's columns count only replies of that day. */
 export interface UsageRow {
   model: string | null;

@@ -34,6 +34,8 @@ export const WINDOW_SECONDS: Record<QuotaName, number> = {
   task_writes_per_minute: 60,
   mcp_calls_per_minute: 60,
   api_keys_per_day: 86_400,
+  // Not a counter: the tokens of the last 24 hours' replies (src/models/token-quota.ts).
+  tokens_per_day: 86_400,
 };
 
 /** One quota's state after a counted request. */

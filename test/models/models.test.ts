@@ -171,6 +171,9 @@ for (const backend of await availableBackends()) {
       assert.equal(second.statusCode, 200, second.body);
       assert.equal(b.requests.at(-1)?.body.model, "beta");
 
+      // The turn's own answer carries the same usage as the stored reply.
+      assert.equal(first.json().usage.cost_micros, 4500);
+      assert.equal(first.json().usage.model, "alpha");
       const c1 = first.json().conversation_id as string;
       const c2 = second.json().conversation_id as string;
       assert.equal((await call(user, { url: `/api/conversations/${c1}` })).json().model, "alpha");
@@ -284,6 +287,29 @@ for (const backend of await availableBackends()) {
       const unknownNew = await chat(t, user, { message: "x", model: "delta" });
       assert.equal(unknownNew.statusCode, 400);
       assert.equal(unknownNew.json().code, "unknown_model");
+    });
+
+    test("an AI SDK client names the model of the chat it creates in its body", async () => {
+      const user = await signUp(t.app);
+      const chatId = `chat-${Date.now()}`;
+      const sdk = (text: string, n: number, model: string) =>
+        t.app.inject({
+          method: "POST",
+          url: "/api/chat",
+          headers: user.headers,
+          payload: {
+            id: chatId,
+            messages: [{ id: `m${n}`, role: "user", parts: [{ type: "text", text }] }],
+            model,
+          },
+        });
+      const res = await sdk("hello", 1, "gamma");
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(a.requests.at(-1)?.body.model, "gamma-big");
+      // Sent again on every request of that chat: it does not switch it afterwards.
+      const again = await sdk("again", 2, "beta");
+      assert.equal(again.statusCode, 200, again.body);
+      assert.equal(a.requests.at(-1)?.body.model, "gamma-big");
     });
 
     test("the offline assistant is one of the models (no provider is called)", async () => {
@@ -444,6 +470,83 @@ for (const backend of await availableBackends()) {
         const tool = a.requests.at(-1)?.body.messages.filter((m) => m.role === "tool") ?? [];
         assert.equal(tool.length, 2, "both results went back to the model in one step");
       });
+    });
+  });
+}
+
+for (const backend of await availableBackends()) {
+  describe(`the tokens_per_day quota, and models restricted per role [${backend}]`, () => {
+    let a: FakeLlm;
+    let t: TestApp;
+    let admin: TestUser;
+    before(async () => {
+      a = await startFakeLlm();
+      t = await startTestApp(backend, {
+        ...modelsEnv(a, a),
+        RATE_LIMITS: "true",
+        RATE_LIMIT_TOKENS_PER_DAY: "1000",
+      });
+      admin = await signUp(t.app, "Admin");
+    });
+    after(async () => {
+      await t.close();
+      await a.close();
+    });
+
+    test("replies over the limit in 24 hours → 429 quota_exceeded; an admin's override lifts it", async () => {
+      const user = await signUp(t.app);
+      a.setDefault({ text: "Long answer.", usage: { input: 600, output: 500 } });
+      const first = await chat(t, user, { message: "one" });
+      assert.equal(first.statusCode, 200, first.body);
+      const sent = a.requests.length;
+      const second = await chat(t, user, { message: "two" });
+      assert.equal(second.statusCode, 429, second.body);
+      assert.equal(second.json().code, "quota_exceeded");
+      assert.equal(second.json().quota, "tokens_per_day");
+      const retry = Number(second.headers["retry-after"]);
+      assert.ok(retry > 86_000 && retry <= 86_400, `retry-after ${retry}`);
+      assert.equal(a.requests.length, sent, "the model was not called");
+      // Another user has their own count; the limit shows in GET /api/me.
+      const other = await signUp(t.app);
+      assert.equal((await chat(t, other, { message: "hi" })).statusCode, 200);
+      const me = await t.app.inject({ url: "/api/me", headers: user.headers });
+      assert.equal(me.json().access.quotas.tokens_per_day, 1000);
+      const raised = await t.app.inject({
+        method: "PUT",
+        url: `/api/admin/users/${user.id}/features`,
+        headers: admin.headers,
+        payload: { quotas: { tokens_per_day: 5000 } },
+      });
+      assert.equal(raised.statusCode, 200, raised.body);
+      assert.equal((await chat(t, user, { message: "three" })).statusCode, 200);
+    });
+
+    test("an admin restricts the models of a role: its users see and use only those", async () => {
+      const user = await signUp(t.app);
+      const put = (models: string[] | null) =>
+        t.app.inject({
+          method: "PUT",
+          url: "/api/admin/roles/user/features",
+          headers: admin.headers,
+          payload: { models },
+        });
+      assert.equal((await put(["gamma", "offline"])).statusCode, 200);
+      try {
+        const listed = await t.app.inject({ url: "/api/models", headers: user.headers });
+        assert.deepEqual(
+          listed.json().items.map((m: { id: string }) => m.id),
+          ["gamma", "offline"],
+        );
+        assert.equal(listed.json().default, "gamma", "the server's default is not allowed");
+        const refused = await chat(t, user, { message: "x", model: "beta" });
+        assert.equal(refused.statusCode, 403);
+        assert.equal(refused.json().code, "model_not_allowed");
+        // The admin's own role is not restricted.
+        const asAdmin = await chat(t, admin, { message: "x", model: "beta" });
+        assert.equal(asAdmin.statusCode, 200, asAdmin.body);
+      } finally {
+        await put(null);
+      }
     });
   });
 }

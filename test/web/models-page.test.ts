@@ -12,6 +12,7 @@ import {
   DESKTOP,
   haveChromium,
   launch,
+  PHONE,
   RESULTS,
   requireChromium,
   say,
@@ -107,6 +108,12 @@ describe("the page picks a model per conversation and shows usage", { skip: !hav
       .waitFor();
     await audit(page, "models and usage");
     await shot(page, "models-usage.png");
+    await page.setViewportSize(PHONE);
+    await page.getByRole("button", { name: "Chat", exact: true }).click();
+    await picker.waitFor();
+    await audit(page, "models and usage (phone)");
+    await shot(page, "models-usage-phone.png");
+    await page.setViewportSize(DESKTOP);
 
     // Switch this conversation to Alpha: the next reply comes from it.
     await picker.selectOption("alpha");
