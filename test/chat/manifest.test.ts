@@ -20,6 +20,8 @@ const message = (seq: number, content: string): Message => ({
   createdAt: new Date(),
   errorCode: null,
   replacedBy: null,
+  model: null,
+  costMicros: null,
 });
 
 describe("context manifest", () => {

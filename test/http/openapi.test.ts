@@ -530,9 +530,9 @@ async function driveEveryRoute(g: ChatFixture, api: ResponseChecker): Promise<vo
   }); // 415
   await call("POST", "/api/import", { headers: auth, query: "format=bogus", payload: {} }); // 400
   const importJob = await expect(202, "POST", "/api/import", {
-    headers: auth,
-    query: "format=tasktalk&async=true",
-    payload: exported.json(),
+    headers: { ...auth, "content-type": "text/csv" },
+    query: "format=todoist&async=true",
+    payload: "TYPE,CONTENT,DESCRIPTION,PRIORITY,INDENT,AUTHOR,RESPONSIBLE,DATE,DATE_LANG\n",
   });
   await expect(200, "GET", "/api/import/jobs/{id}", {
     headers: auth,

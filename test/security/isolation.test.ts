@@ -118,6 +118,7 @@ for (const backend of await availableBackends()) {
         const key = await addKey(a);
         if (key) keys.push(key);
       }
+      const importJob = await addImportJob(a);
       // B never gets near these numbers (checked at the end), so they are A's alone.
       const log = await call(a, { url: "/api/activity?limit=5" });
       const entries = (log.json() as { items: { id: string }[] }).items.map((e) => e.id);
@@ -142,7 +143,26 @@ for (const backend of await availableBackends()) {
         entries,
         webhooks: [hook.json().id as string],
         notifications: [notification],
+        importJobs: [importJob],
       };
+    };
+
+    /** An import job (an empty file, imported as a job), once it has ended. */
+    const addImportJob = async (user: TestUser): Promise<string> => {
+      const res = await call(user, {
+        method: "POST",
+        url: "/api/import?format=todoist&async=true",
+        headers: { "content-type": "text/csv" },
+        payload: "TYPE,CONTENT,DESCRIPTION,PRIORITY,INDENT,AUTHOR,RESPONSIBLE,DATE,DATE_LANG\n",
+      });
+      assert.equal(res.statusCode, 202, res.body);
+      const id = res.json().id as string;
+      for (let i = 0; i < 300; i++) {
+        const job = await call(user, { url: `/api/import/jobs/${id}` });
+        if (job.json().state === "done") return id;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail("the import job did not end");
     };
 
     /** Everything A can see through the API, and A's raw rows in every table. */
@@ -190,8 +210,17 @@ for (const backend of await availableBackends()) {
     };
 
     test("every id-taking route, called by B with A's ids → 404 (403 for :user_id); A unchanged", async () => {
-      const { a, conversations, replies, numbers, keys, entries, webhooks, notifications } =
-        await victim();
+      const {
+        a,
+        conversations,
+        replies,
+        numbers,
+        keys,
+        entries,
+        webhooks,
+        notifications,
+        importJobs,
+      } = await victim();
       const b = await signUp(f.t.app, "Bob");
       await addTask(b, "bob's own"); // B has a task 1 too: A's ids must not reach it
       await newConversation(b, "bob's own conversation");
@@ -282,6 +311,11 @@ for (const backend of await availableBackends()) {
         "api-keys/:key_id": {
           theirs: keys,
           own: async () => (await addKey(b)) ?? "",
+          refused: { status: 404, code: "not_found" },
+        },
+        "jobs/:id": {
+          theirs: importJobs,
+          own: () => addImportJob(b),
           refused: { status: 404, code: "not_found" },
         },
       };
