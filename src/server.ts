@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.ts";
 import { createAuth } from "./auth/auth.ts";
+import { seedMcpResource } from "./auth/oauth-resource.ts";
 import { sharedAuthSecret } from "./auth/secret.ts";
 import { type Config, existingDevSecret } from "./config.ts";
 import type { Log } from "./context.ts";
@@ -50,6 +51,7 @@ export async function createServer(
     const secret =
       config.auth.secret ??
       (await sharedAuthSecret(database.db, existingDevSecret(config.dataDir)));
+    await seedMcpResource(database.db, config.auth.baseURL);
     const auth = createAuth(database.db, { ...config.auth, secret });
     jobs = await startJobs(
       database,

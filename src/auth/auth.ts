@@ -45,6 +45,9 @@ export const OAUTH_REFRESH_TOKEN_PREFIX = "ttrt_";
 export const CONSENT_PAGE = "/oauth/consent";
 
 /** The MCP endpoint's URL: the one resource (RFC 8707) OAuth access tokens are issued for. */
+/** The MCP resource's name in the OAuth provider (and its metadata). */
+export const MCP_RESOURCE_NAME = "Tasktalk MCP";
+
 export function mcpResource(baseURL: string): string {
   return new URL("/mcp", baseURL).href;
 }
@@ -94,7 +97,7 @@ export function createAuth(db: Db, config: Config["auth"] & { secret: string }) 
         loginPage: CONSENT_PAGE,
         consentPage: CONSENT_PAGE,
         scopes: [...MCP_SCOPES],
-        resources: [{ identifier: mcpResource(config.baseURL), name: "Tasktalk MCP" }],
+        resources: [{ identifier: mcpResource(config.baseURL), name: MCP_RESOURCE_NAME }],
         resourceSeedMode: "overwrite",
         // Any registered client may ask for the one resource there is.
         enforcePerClientResources: false,

@@ -71,6 +71,7 @@ const READS: Record<string, string> = {
   "conversations.listConversations": "read",
   "conversations.getConversation": "read",
   "conversations.listMessages": "read",
+  "conversations.getMessageContext": "read",
   "apiKeys.listApiKeys": "read",
   "apiKeys.authenticateApiKey":
     "authentication; its only write is last_used_at, bookkeeping of the key's use, not a change",
