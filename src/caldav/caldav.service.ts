@@ -86,6 +86,17 @@ export const etagOf = (task: Task) => `"${task.version}"`;
 /** The largest PUT body kept to be served back verbatim (bytes); above, the task is rendered. */
 export const RAW_LIMIT = 256 * 1024;
 
+/** Whether a body can be kept: within RAW_LIMIT and only characters XML 1.0 can carry. */
+function keepable(body: string): boolean {
+  if (Buffer.byteLength(body) > RAW_LIMIT) return false;
+  for (const ch of body) {
+    const c = ch.codePointAt(0) ?? 0;
+    const control = c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d;
+    if (control || (c >= 0xd800 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) return false;
+  }
+  return true;
+}
+
 /** The client's body, while the task is still the version its PUT produced. */
 function keptBody(resource: repo.TaskResource): string | undefined {
   const object = resource.object;
@@ -287,7 +298,7 @@ export async function putResource(
     const stored = await repo.findResourceByTaskId(db, ctx.userId, task.id);
     const faithful =
       stored !== undefined &&
-      Buffer.byteLength(body) <= RAW_LIMIT &&
+      keepable(body) &&
       (await storedAsSent(db, ctx.userId, stored, parsed, { collection, parentNumber }));
     if (!stored || !faithful) return { created: !here, etag: undefined };
     await repo.upsertObject(db, ctx.userId, task.id, {
