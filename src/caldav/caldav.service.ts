@@ -296,8 +296,11 @@ export async function putResource(
     const object = { uid: parsed.uid, name, extra, raw: null, rawVersion: null };
     await repo.upsertObject(db, ctx.userId, task.id, object);
     const stored = await repo.findResourceByTaskId(db, ctx.userId, task.id);
+    // The version this PUT wrote (or found unchanged): a change committed meanwhile by
+    // another door is not what the body says.
     const faithful =
       stored !== undefined &&
+      stored.task.version === task.version &&
       keepable(body) &&
       (await storedAsSent(db, ctx.userId, stored, parsed, { collection, parentNumber }));
     if (!stored || !faithful) return { created: !here, etag: undefined };
