@@ -302,6 +302,32 @@ for (const backend of await availableBackends()) {
       assert.equal(fresh.headers.etag, undefined);
     });
 
+    test("two apps writing the same version at once: one wins, the other gets 412", async () => {
+      const u = await davUser(t);
+      const url = `${u.inbox}race.ics`;
+      const body = (s: string) => vtodo("race-uid", [`SUMMARY:${s}`]);
+      await dav(t, u, "PUT", url, { body: body("start"), type: "text/calendar" });
+      const etag = String((await dav(t, u, "GET", url)).headers.etag);
+      const results = await Promise.all(
+        ["phone", "laptop"].map((who) =>
+          dav(t, u, "PUT", url, {
+            body: body(who),
+            type: "text/calendar",
+            headers: { "if-match": etag },
+          }),
+        ),
+      );
+      assert.deepEqual(results.map((r) => r.statusCode).sort(), [204, 412]);
+      const winner = results.findIndex((r) => r.statusCode === 204) === 0 ? "phone" : "laptop";
+      const now = await dav(t, u, "GET", url);
+      assert.equal(todoOf(now.body).getFirstPropertyValue("summary"), winner);
+      // The winner's ETag is the one served; the loser got none.
+      assert.deepEqual(
+        results.map((r) => r.headers.etag ?? null),
+        results.map((r) => (r.statusCode === 204 ? now.headers.etag : null)),
+      );
+    });
+
     test("calendar-query (all, pending only) and calendar-multiget", async () => {
       const u = await davUser(t);
       for (const [name, lines] of [
