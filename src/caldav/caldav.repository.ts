@@ -16,9 +16,19 @@ export interface TaskResource {
   listId: string | null;
   changeSeq: number;
   /** The client's UID and resource name, or null when the task never came over CalDAV. */
-  object: { uid: string; name: string; extra: string } | null;
+  object: StoredObject | null;
   /** The parent's UID as it is served (the client's, or the default one). */
   parentUid: string | null;
+}
+
+/** What a client gave a task: UID, resource name, unmapped properties, and its last body. */
+export interface StoredObject {
+  uid: string;
+  name: string;
+  extra: string;
+  /** The body of the client's last PUT and the task version it produced (null = none kept). */
+  raw: string | null;
+  rawVersion: number | null;
 }
 
 /** The default resource name and UID of a task that never came over CalDAV. */
@@ -38,6 +48,8 @@ function resourceQuery(db: Executor, where: SQL | undefined) {
       objectUid: caldavObjects.uid,
       objectName: caldavObjects.name,
       objectExtra: caldavObjects.extra,
+      objectRaw: caldavObjects.raw,
+      objectRawVersion: caldavObjects.rawVersion,
       parentNumberOf: parent.number,
       parentUid: parentObject.uid,
     })
@@ -52,14 +64,29 @@ function resourceQuery(db: Executor, where: SQL | undefined) {
 type ResourceRow = Awaited<ReturnType<typeof resourceQuery>>[number];
 
 function toResource(row: ResourceRow): TaskResource {
-  const { objectUid, objectName, objectExtra, parentNumberOf, parentUid, ...taskRow } = row;
+  const {
+    objectUid,
+    objectName,
+    objectExtra,
+    objectRaw,
+    objectRawVersion,
+    parentNumberOf,
+    parentUid,
+    ...taskRow
+  } = row;
   return {
     task: toTask(taskRow),
     listId: taskRow.listId,
     changeSeq: taskRow.changeSeq,
     object:
       objectUid !== null && objectName !== null
-        ? { uid: objectUid, name: objectName, extra: objectExtra ?? "" }
+        ? {
+            uid: objectUid,
+            name: objectName,
+            extra: objectExtra ?? "",
+            raw: objectRaw,
+            rawVersion: objectRawVersion,
+          }
         : null,
     parentUid: parentUid ?? (parentNumberOf !== null ? defaultUid(parentNumberOf) : null),
   };
@@ -119,6 +146,16 @@ export async function findResource(
   return row ? toResource(row) : undefined;
 }
 
+/** A task of the user as a resource, by its id (trashed too). */
+export async function findResourceByTaskId(
+  db: Executor,
+  userId: string,
+  taskId: string,
+): Promise<TaskResource | undefined> {
+  const [row] = await resourceQuery(db, and(eq(tasks.userId, userId), eq(tasks.id, taskId)));
+  return row ? toResource(row) : undefined;
+}
+
 /** The live task a UID names: the client's UID, or the default `tasktalk-<n>@tasktalk`. */
 export async function findByUid(
   db: Executor,
@@ -144,12 +181,12 @@ export async function findByUid(
   return row ? toResource(row) : undefined;
 }
 
-/** Records (or replaces) what a client gave a task: UID, resource name, extra properties. */
+/** Records (or replaces) what a client gave a task: UID, name, extra properties, body. */
 export async function upsertObject(
   db: Executor,
   userId: string,
   taskId: string,
-  object: { uid: string; name: string; extra: string },
+  object: StoredObject,
 ): Promise<void> {
   await db
     .insert(caldavObjects)

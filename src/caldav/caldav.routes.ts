@@ -141,13 +141,15 @@ async function handle(request: FastifyRequest, reply: FastifyReply) {
     }
     case "PUT": {
       const { collection, name } = await resourceTarget(ctx, target);
-      const { created } = await service.putResource(
+      const { created, etag } = await service.putResource(
         ctx,
         collection,
         name,
         body,
         conditions(request),
       );
+      // Only when the client's body is what is stored and served (RFC 4791 §5.3.4).
+      if (etag) reply.header("etag", etag);
       return reply.status(created ? 201 : 204).send();
     }
     case "DELETE": {

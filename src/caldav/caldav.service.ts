@@ -76,15 +76,43 @@ export interface Served {
   body: string;
 }
 
+/**
+ * A resource's ETag: its task's version. For one version the body is fixed: the client's
+ * own body while the version is the one its PUT produced (see keptBody), else the
+ * rendering of the task.
+ */
 export const etagOf = (task: Task) => `"${task.version}"`;
 
+/** The largest PUT body kept to be served back verbatim (bytes); above, the task is rendered. */
+export const RAW_LIMIT = 256 * 1024;
+
+/** Whether a body can be kept: within RAW_LIMIT and only characters XML 1.0 can carry. */
+function keepable(body: string): boolean {
+  if (Buffer.byteLength(body) > RAW_LIMIT) return false;
+  for (const ch of body) {
+    const c = ch.codePointAt(0) ?? 0;
+    const control = c < 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d;
+    if (control || (c >= 0xd800 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) return false;
+  }
+  return true;
+}
+
+/** The client's body, while the task is still the version its PUT produced. */
+function keptBody(resource: repo.TaskResource): string | undefined {
+  const object = resource.object;
+  if (object?.raw == null || object.rawVersion !== resource.task.version) return undefined;
+  return object.raw;
+}
+
 function serve(resource: repo.TaskResource, reminders: readonly Reminder[]): Served {
-  const body = renderTodoCalendar(resource.task, {
-    uid: repo.uidOf(resource),
-    parentUid: resource.parentUid,
-    extra: resource.object?.extra ?? "",
-    reminders,
-  });
+  const body =
+    keptBody(resource) ??
+    renderTodoCalendar(resource.task, {
+      uid: repo.uidOf(resource),
+      parentUid: resource.parentUid,
+      extra: resource.object?.extra ?? "",
+      reminders,
+    });
   return { resource, name: repo.nameOf(resource), etag: etagOf(resource.task), body };
 }
 
@@ -184,6 +212,11 @@ function listed(header: string, etag: string | undefined): boolean {
  * Creates or replaces a resource from a client's VCALENDAR. A stale If-Match or an
  * If-None-Match: * on an existing resource is 412 (never a silent overwrite). A UID the
  * user already has elsewhere moves that task here (a client moving a task between lists).
+ *
+ * When the stored task says exactly what the body says, the body is kept and served
+ * verbatim until the task changes again, and the answer carries its ETag (RFC 4791
+ * §5.3.4). When it differs (a repeating task completed in place moves to its next date,
+ * an over-long body), nothing is kept and there is no ETag: the client reads the task back.
  */
 export async function putResource(
   ctx: RequestContext,
@@ -191,7 +224,7 @@ export async function putResource(
   name: string,
   body: string,
   conditions: Conditions,
-): Promise<{ created: boolean }> {
+): Promise<{ created: boolean; etag: string | undefined }> {
   const parsed = parseTodo(body, ctx.timezone);
   const zone = parsed.due?.time ? parsed.due.timezone : ctx.timezone;
   return inTransaction(ctx.db, async (tx) => {
@@ -247,8 +280,12 @@ export async function putResource(
         target.object?.extra !== extra ||
         repo.uidOf(target) !== parsed.uid ||
         repo.nameOf(target) !== name;
-      // Only the extra properties changed: still a new version, so the ETag changes.
-      if (Object.keys(changes).length === 0 && objectChanged) changes.title = target.task.title;
+      // Only the extra properties (or only the bytes: DTSTAMP, LAST-MODIFIED, layout)
+      // changed: still a new version, so the ETag changes with the body served.
+      const sameBody = keptBody(target) === body;
+      if (Object.keys(changes).length === 0 && (objectChanged || !sameBody)) {
+        changes.title = target.task.title;
+      }
       task =
         Object.keys(changes).length > 0
           ? await updateTask(txCtx, target.task.number, changes, {
@@ -256,9 +293,41 @@ export async function putResource(
             })
           : target.task;
     }
-    await repo.upsertObject(db, ctx.userId, task.id, { uid: parsed.uid, name, extra });
-    return { created: !here };
+    const object = { uid: parsed.uid, name, extra, raw: null, rawVersion: null };
+    await repo.upsertObject(db, ctx.userId, task.id, object);
+    const stored = await repo.findResourceByTaskId(db, ctx.userId, task.id);
+    // The version this PUT wrote (or found unchanged): a change committed meanwhile by
+    // another door is not what the body says.
+    const faithful =
+      stored !== undefined &&
+      stored.task.version === task.version &&
+      keepable(body) &&
+      (await storedAsSent(db, ctx.userId, stored, parsed, { collection, parentNumber }));
+    if (!stored || !faithful) return { created: !here, etag: undefined };
+    await repo.upsertObject(db, ctx.userId, task.id, {
+      ...object,
+      raw: body,
+      rawVersion: stored.task.version,
+    });
+    return { created: !here, etag: etagOf(stored.task) };
   });
+}
+
+/** Whether the task as stored is what the client's VTODO says (no field would change). */
+async function storedAsSent(
+  db: Db,
+  userId: string,
+  stored: repo.TaskResource,
+  parsed: ParsedTodo,
+  with_: { collection: Collection; parentNumber: number | null },
+): Promise<boolean> {
+  if (stored.task.deletedAt !== null) return false;
+  const reminders = await repo.listReminders(db, userId, [stored.task.id]);
+  const differences = changesFor(stored, parsed, {
+    ...with_,
+    reminders: reminders.get(stored.task.id) ?? [],
+  });
+  return Object.keys(differences).length === 0;
 }
 
 /** RELATED-TO names a parent the user has (top level, not the task itself); else kept as is. */

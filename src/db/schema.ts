@@ -559,6 +559,13 @@ export const caldavObjects = pgTable(
     uid: text("uid").notNull(),
     name: text("name").notNull(),
     extra: text("extra").notNull().default(""),
+    /**
+     * The body the client last PUT, served as is while the task's version is still
+     * raw_version (so the ETag the PUT answered stays true); null when the stored task
+     * differs from what was sent (e.g. a repeating task moved to its next date).
+     */
+    raw: text("raw"),
+    rawVersion: integer("raw_version"),
   },
   (t) => [
     uniqueIndex("caldav_objects_user_uid_uq").on(t.userId, t.uid),

@@ -105,8 +105,8 @@ for (const backend of await availableBackends()) {
       assert.equal(icalValue(localItem(side, "pay rent"), "RRULE"), "FREQ=MONTHLY;BYMONTHDAY=1");
 
       ok(await side.todoman(["new", "-l", "Tasks", "-d", "2026-12-05", "call the plumber"]));
-      // Each upload is followed by syncs until vdirsyncer has nothing to do: see the todo
-      // test below for why a second local edit before that conflicts.
+      // Each upload is followed by syncs until vdirsyncer has nothing to do (a second
+      // local edit right after an upload is the "edit again" test below).
       await settle(side);
       assert.equal((await one("call the plumber")).due?.date, "2026-12-05");
 
@@ -152,18 +152,35 @@ for (const backend of await availableBackends()) {
       assert.match(localItem(side, "pay the rent"), /^PRIORITY:[1-4]\r?$/m);
     });
 
-    test("todoman edit, sync, edit again, sync: no conflict", {
-      todo: "server: PUT answers no ETag (it re-renders what it stores), and vdirsyncer then takes the item as changed on the server, so a second local edit before the next sync is a conflict (docs/caldav.md)",
-    }, async () => {
+    test("todoman edit, sync, edit again, sync: no conflict (PUT answers the ETag)", async () => {
       const side = await setUpClient(aliceAccount, `tasktalk-twice-${backend}`, sides);
       ok(await side.todoman(["new", "-l", "Tasks", "-d", "2026-12-20", "book the train"]));
       ok(await side.sync());
       const train = await findTodo(side, "book the train");
       ok(await side.todoman(["edit", String(train.id), "--due", "2026-12-21"]));
       ok(await side.sync());
+      assert.equal((await one("book the train")).due?.date, "2026-12-21");
+      // The same task again, right after the upload: vdirsyncer kept the ETag the PUT
+      // answered, so the server's copy is unchanged for it and this is no conflict.
+      await editSummary(side, train.id, "book the train to Lyon");
+      const second = ok(await side.sync());
+      const lyon = await one("book the train to Lyon");
+      assert.equal(lyon.due?.date, "2026-12-21", second.transcript);
       ok(await side.todoman(["done", String(train.id)]));
       ok(await side.sync());
-      assert.equal((await one("book the train")).completed, true);
+      const done = await one("book the train to Lyon");
+      assert.equal(done.completed, true);
+      assert.equal(done.due?.date, "2026-12-21");
+      // And a change in Tasktalk after that still reaches the client (the kept body is
+      // no longer served once the task changed).
+      const patch = await api(alice, {
+        method: "PATCH",
+        url: `/api/tasks/${done.id}`,
+        payload: { title: "book the train to Lyon (done)" },
+      });
+      assert.equal(patch.statusCode, 200, patch.body);
+      ok(await side.sync());
+      assert.match(localItem(side, "book the train to Lyon (done)"), /STATUS:COMPLETED/);
     });
 
     test("concurrent edit: the server answers 412, vdirsyncer stops, 'a wins' re-syncs, the other edit stays in the activity log", async () => {

@@ -22,6 +22,15 @@ for (const backend of await availableBackends()) {
     });
     after(() => t.close());
 
+    /** The user's only task, as the API shows it. */
+    const apiTask = async (u: { headers: Record<string, string> }) => {
+      const res = await t.app.inject({ url: "/api/tasks", headers: u.headers });
+      assert.equal(res.statusCode, 200, res.body);
+      const items = res.json().items as { id: number; title: string; priority: string }[];
+      assert.equal(items.length, 1, res.body);
+      return items[0] as { id: number; title: string; priority: string };
+    };
+
     test("discovery: well-known → /dav/ → principal → calendar home → the Tasks collection", async () => {
       const u = await davUser(t);
       const wellKnown = await dav(t, undefined, "PROPFIND", "/.well-known/caldav");
@@ -170,6 +179,152 @@ for (const backend of await availableBackends()) {
       assert.deepEqual(
         trash.json().items.map((x: { title: string }) => x.title),
         ["v2"],
+      );
+    });
+
+    test("PUT answers the ETag of the body it keeps; that body is served as sent until the task changes", async () => {
+      const u = await davUser(t);
+      const url = `${u.inbox}kept.ics`;
+      const put = (body: string, headers: Record<string, string> = {}) =>
+        dav(t, u, "PUT", url, { body, type: "text/calendar; charset=utf-8", headers });
+      // Not as Tasktalk would render it: PRIORITY 2 (Tasktalk says 1), no VTIMEZONE, folded.
+      const first = vtodo("kept-uid", [
+        "SUMMARY:Call the bank",
+        "PRIORITY:2",
+        "DUE;TZID=Europe/Paris:20261215T100000",
+        "X-CLIENT-ORDER:7",
+      ]);
+      const created = await put(first, { "if-none-match": "*" });
+      assert.equal(created.statusCode, 201, created.body);
+      const etag1 = String(created.headers.etag);
+      assert.match(etag1, /^"\d+"$/);
+      const get = await dav(t, u, "GET", url);
+      assert.equal(get.body, first, "the bytes the client sent");
+      assert.equal(get.headers.etag, etag1);
+      // The same ETag and body in PROPFIND, calendar-query, multiget and sync-collection.
+      const listed = responsesOf(
+        (
+          await dav(t, u, "PROPFIND", u.inbox, {
+            body: propfind("<d:getetag/>", "<c:calendar-data/>"),
+            headers: { depth: "1" },
+          })
+        ).body,
+      ).find((r) => r.href === url);
+      assert.deepEqual([listed?.etag, listed?.data], [etag1, first]);
+      const query = await dav(t, u, "REPORT", u.inbox, {
+        body: `<c:calendar-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><c:filter><c:comp-filter name="VCALENDAR"><c:comp-filter name="VTODO"/></c:comp-filter></c:filter></c:calendar-query>`,
+      });
+      assert.deepEqual(
+        responsesOf(query.body).map((r) => [r.href, r.etag, r.data]),
+        [[url, etag1, first]],
+      );
+      const multiget = await dav(t, u, "REPORT", u.inbox, {
+        body: `<c:calendar-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/><c:calendar-data/></d:prop><d:href>${url}</d:href></c:calendar-multiget>`,
+      });
+      assert.deepEqual(
+        responsesOf(multiget.body).map((r) => [r.etag, r.data]),
+        [[etag1, first]],
+      );
+      const synced = await dav(t, u, "REPORT", u.inbox, { body: syncReport("") });
+      assert.deepEqual(
+        responsesOf(synced.body).map((r) => [r.href, r.etag]),
+        [[url, etag1]],
+      );
+      assert.equal((await apiTask(u)).priority, "high");
+
+      // The ETag a PUT answered is the one to send next (a client that keeps it).
+      const second = first.replace("SUMMARY:Call the bank", "SUMMARY:Call the bank at 10");
+      const edited = await put(second, { "if-match": etag1 });
+      assert.equal(edited.statusCode, 204, edited.body);
+      const etag2 = String(edited.headers.etag);
+      assert.notEqual(etag2, etag1);
+      assert.deepEqual([(await dav(t, u, "GET", url)).body, etag2], [second, etag2]);
+      // Only the bytes differ (DTSTAMP): no field changes, yet a new body is a new ETag.
+      const third = second.replace("DTSTAMP:20261130T080000Z", "DTSTAMP:20261130T090000Z");
+      const touched = await put(third, { "if-match": etag2 });
+      assert.equal(touched.statusCode, 204, touched.body);
+      const etag3 = String(touched.headers.etag);
+      assert.notEqual(etag3, etag2);
+      const afterTouch = await dav(t, u, "GET", url);
+      assert.deepEqual([afterTouch.body, afterTouch.headers.etag], [third, etag3]);
+      assert.equal((await apiTask(u)).title, "Call the bank at 10");
+
+      // A change made in Tasktalk: the server's rendering, a new ETag, the old one is stale.
+      const task = await apiTask(u);
+      const patch = await t.app.inject({
+        method: "PATCH",
+        url: `/api/tasks/${task.id}`,
+        headers: u.headers,
+        payload: { priority: "low" },
+      });
+      assert.equal(patch.statusCode, 200, patch.body);
+      const renderedNow = await dav(t, u, "GET", url);
+      assert.notEqual(renderedNow.headers.etag, etag3);
+      assert.notEqual(renderedNow.body, third);
+      const todo = todoOf(renderedNow.body);
+      assert.equal(todo.getFirstPropertyValue("priority"), 9);
+      assert.equal(todo.getFirstPropertyValue("x-client-order"), "7");
+      assert.match(renderedNow.body, /BEGIN:VTIMEZONE\r\nTZID:Europe\/Paris/);
+      assert.equal((await put(third, { "if-match": etag3 })).statusCode, 412);
+    });
+
+    test("a PUT the server stores differently (repeating task completed in place) answers no ETag", async () => {
+      const u = await davUser(t);
+      const url = `${u.inbox}weekly.ics`;
+      const lines = ["SUMMARY:Water plants", "DUE;VALUE=DATE:20261201", "RRULE:FREQ=WEEKLY"];
+      const created = await dav(t, u, "PUT", url, {
+        body: vtodo("weekly-uid", lines),
+        type: "text/calendar",
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const etag = String(created.headers.etag);
+      assert.match(etag, /^"\d+"$/);
+      const sent = vtodo("weekly-uid", [...lines, "STATUS:COMPLETED"]);
+      const done = await dav(t, u, "PUT", url, {
+        body: sent,
+        type: "text/calendar",
+        headers: { "if-match": etag },
+      });
+      assert.equal(done.statusCode, 204, done.body);
+      assert.equal(done.headers.etag, undefined, "stored ≠ sent: no ETag (RFC 4791 §5.3.4)");
+      const get = await dav(t, u, "GET", url);
+      assert.notEqual(get.headers.etag, etag);
+      assert.notEqual(get.body, sent);
+      const todo = todoOf(get.body);
+      assert.equal(todo.getFirstPropertyValue("status"), "NEEDS-ACTION");
+      assert.equal(String(todo.getFirstPropertyValue("due")), "2026-12-08");
+      // Created completed in one PUT: the same (it is stored at its next date).
+      const fresh = await dav(t, u, "PUT", `${u.inbox}fresh.ics`, {
+        body: vtodo("fresh-uid", [...lines, "STATUS:COMPLETED"]),
+        type: "text/calendar",
+      });
+      assert.equal(fresh.statusCode, 201, fresh.body);
+      assert.equal(fresh.headers.etag, undefined);
+    });
+
+    test("two apps writing the same version at once: one wins, the other gets 412", async () => {
+      const u = await davUser(t);
+      const url = `${u.inbox}race.ics`;
+      const body = (s: string) => vtodo("race-uid", [`SUMMARY:${s}`]);
+      await dav(t, u, "PUT", url, { body: body("start"), type: "text/calendar" });
+      const etag = String((await dav(t, u, "GET", url)).headers.etag);
+      const results = await Promise.all(
+        ["phone", "laptop"].map((who) =>
+          dav(t, u, "PUT", url, {
+            body: body(who),
+            type: "text/calendar",
+            headers: { "if-match": etag },
+          }),
+        ),
+      );
+      assert.deepEqual(results.map((r) => r.statusCode).sort(), [204, 412]);
+      const winner = results.findIndex((r) => r.statusCode === 204) === 0 ? "phone" : "laptop";
+      const now = await dav(t, u, "GET", url);
+      assert.equal(todoOf(now.body).getFirstPropertyValue("summary"), winner);
+      // The winner's ETag is the one served; the loser got none.
+      assert.deepEqual(
+        results.map((r) => r.headers.etag ?? null),
+        results.map((r) => (r.statusCode === 204 ? now.headers.etag : null)),
       );
     });
 
