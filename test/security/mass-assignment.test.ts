@@ -103,7 +103,6 @@ for (const backend of await availableBackends()) {
         ...FIELDS(victim),
         { updated_at: "2000-01-01T00:00:00.000Z" },
         { last_seq: 0 },
-        { model: "gpt-x" },
       ]) {
         const res = await call(a, {
           method: "PATCH",
@@ -112,6 +111,15 @@ for (const backend of await availableBackends()) {
         });
         assertRefused(res, JSON.stringify(extra));
       }
+      // `model` is a field of the PATCH since issue 19: a model that is not configured is
+      // refused as a whole, the title included.
+      const unknown = await call(a, {
+        method: "PATCH",
+        url: `/api/conversations/${id}`,
+        payload: { title: "renamed", model: "gpt-x" },
+      });
+      assert.equal(unknown.statusCode, 400);
+      assert.equal(unknown.json().code, "unknown_model");
       assert.deepEqual(await rowsOfUser(a), before);
       assert.deepEqual(await rowsOfUser(victim), victimBefore);
       assert.equal((await call(a, { url: `/api/conversations/${id}` })).json().title, "mine");
