@@ -88,7 +88,7 @@ export function Inbox(props: { timeZone: string | null }) {
       )}
       <div className="toasts" aria-live="polite">
         {toasts.map((n) => (
-          <div key={n.id} className="toast" role="status">
+          <div key={n.id} className="reminder-toast" role="status">
             <strong>Reminder</strong> {reminderText(n, props.timeZone)}
             <button type="button" className="btn ghost small" onClick={() => void markRead(n.id)}>
               Dismiss
