@@ -360,7 +360,7 @@ export function markdown(report: Report): string {
     }
     lines.push(
       "",
-      "A turn makes 2 round trips before the model is called (authenticate, step A: `node bench/profile.ts`).",
+      "A turn makes 3 round trips before the model is called (authenticate, the conversation's model, step A: `node bench/profile.ts`).",
       "",
     );
   }
