@@ -4,14 +4,10 @@
  * a link that adds ≥ 1 ms to every round trip (bench/lib/delay-proxy.ts), at each
  * conversation length. Three in-process apps on the same database, alternating rounds.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { existsSync } from "node:fs";
+import { PGBOUNCER, startPgBouncer } from "../test/support/pgbouncer.ts";
 import { tasktalkTurn } from "./b1.ts";
-import { freePort, type InProcessApp, pgUrl, type Setup, startInProcess } from "./lib/backends.ts";
+import { type InProcessApp, pgUrl, type Setup, startInProcess } from "./lib/backends.ts";
 import { type DelayProxy, startDelayProxy } from "./lib/delay-proxy.ts";
 import { makeAgent } from "./lib/http.ts";
 import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
@@ -20,7 +16,6 @@ import { alternate, type RoundPlan, type Variant } from "./lib/rounds.ts";
 import { resetTasktalk } from "./lib/seed.ts";
 import { progress } from "./lib/stats.ts";
 
-export const PGBOUNCER = "/usr/sbin/pgbouncer";
 export const DIRECT = "direct";
 export const POOLED = "PgBouncer (transaction mode)";
 export const DELAYED = "+1 ms round trip";
@@ -34,51 +29,6 @@ export interface B4Cell {
 /** length → variant → figures */
 export type B4Result = Record<string, Record<string, B4Cell>>;
 
-async function startPgBouncer(db: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  if (!existsSync(PGBOUNCER)) {
-    throw new Error(`${PGBOUNCER} is missing: apt-get install pgbouncer (.ci/run installs it)`);
-  }
-  const direct = new URL(pgUrl(db));
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "tasktalk-b4-"));
-  chmodSync(dir, 0o777);
-  writeFileSync(join(dir, "userlist.txt"), '"postgres" ""\n');
-  writeFileSync(
-    join(dir, "pgbouncer.ini"),
-    [
-      "[databases]",
-      `${db} = host=127.0.0.1 port=${direct.port || 5432} dbname=${db} user=postgres`,
-      "[pgbouncer]",
-      "listen_addr = 127.0.0.1",
-      `listen_port = ${port}`,
-      "auth_type = trust",
-      `auth_file = ${join(dir, "userlist.txt")}`,
-      "pool_mode = transaction",
-      "default_pool_size = 10",
-      "max_client_conn = 200",
-      "ignore_startup_parameters = extra_float_digits,statement_timeout,idle_in_transaction_session_timeout",
-    ].join("\n"),
-  );
-  // PgBouncer refuses to run as root: -u makes it switch to the postgres user.
-  const asPostgres = process.getuid?.() === 0 ? ["-u", "postgres"] : [];
-  const child: ChildProcess = spawn(PGBOUNCER, [...asPostgres, join(dir, "pgbouncer.ini")], {
-    stdio: "ignore",
-  });
-  await sleep(500);
-  if (child.exitCode !== null) throw new Error(`pgbouncer exited with ${child.exitCode}`);
-  return {
-    port,
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGINT");
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 export async function runB4(opts: {
   setup: Setup;
   model: Model;
@@ -86,12 +36,15 @@ export async function runB4(opts: {
 }): Promise<B4Result> {
   const result: B4Result = {};
   await opts.model.setPace(0);
-  const bouncer = await startPgBouncer(opts.setup.pgDb);
+  if (!existsSync(PGBOUNCER)) {
+    throw new Error(`${PGBOUNCER} is missing: apt-get install pgbouncer (.ci/run installs it)`);
+  }
+  const direct = new URL(pgUrl(opts.setup.pgDb));
+  const bouncer = await startPgBouncer(opts.setup.pgDb, Number(direct.port || 5432), 10, 200);
   let proxy: DelayProxy | undefined;
   const apps: InProcessApp[] = [];
   const agents = [makeAgent(1), makeAgent(1), makeAgent(1)];
   try {
-    const direct = new URL(pgUrl(opts.setup.pgDb));
     proxy = await startDelayProxy(Number(direct.port || 5432), 1);
     const via = (port: number) => {
       const u = new URL(direct);

@@ -1,15 +1,11 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { signUp, startTestApp, type TestApp } from "../support/app.ts";
 import { availableBackends, createTestDatabase, type TestDatabase } from "../support/databases.ts";
-import { freePort } from "../support/process.ts";
+import { PGBOUNCER, type PgBouncer, startPgBouncer } from "../support/pgbouncer.ts";
 
-const PGBOUNCER = "/usr/sbin/pgbouncer";
 const backends = await availableBackends();
 const present = existsSync(PGBOUNCER);
 if (!present && backends.includes("pg")) {
@@ -23,40 +19,15 @@ if (!present && backends.includes("pg")) {
 describe("through PgBouncer in transaction mode", {
   skip: !present || !backends.includes("pg"),
 }, () => {
-  let bouncer: ChildProcess;
-  let dir: string;
+  let bouncer: PgBouncer;
   let testDb: TestDatabase;
   let t: TestApp;
   before(async () => {
     testDb = await createTestDatabase("pg");
     const direct = new URL(testDb.url ?? "");
-    const dbName = direct.pathname.slice(1);
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), "tasktalk-pgbouncer-"));
-    chmodSync(dir, 0o777);
-    writeFileSync(join(dir, "userlist.txt"), '"postgres" ""\n');
-    writeFileSync(
-      join(dir, "pgbouncer.ini"),
-      [
-        "[databases]",
-        `${dbName} = host=127.0.0.1 port=${direct.port || 5432} dbname=${dbName} user=postgres`,
-        "[pgbouncer]",
-        "listen_addr = 127.0.0.1",
-        `listen_port = ${port}`,
-        "auth_type = trust",
-        `auth_file = ${join(dir, "userlist.txt")}`,
-        "pool_mode = transaction",
-        "default_pool_size = 4",
-        "max_client_conn = 100",
-        "ignore_startup_parameters = extra_float_digits,statement_timeout,idle_in_transaction_session_timeout",
-      ].join("\n"),
-    );
-    // PgBouncer refuses to run as root: -u makes it switch to the postgres user.
-    const asPostgres = process.getuid?.() === 0 ? ["-u", "postgres"] : [];
-    bouncer = spawn(PGBOUNCER, [...asPostgres, join(dir, "pgbouncer.ini")], { stdio: "ignore" });
-    await sleep(500);
+    bouncer = await startPgBouncer(direct.pathname.slice(1), Number(direct.port || 5432), 4);
     const pooled = new URL(direct);
-    pooled.port = String(port);
+    pooled.port = String(bouncer.port);
     // Migrations run through the pooler too: one transaction with a transaction-scoped lock.
     t = await startTestApp(
       "pg",
@@ -66,13 +37,8 @@ describe("through PgBouncer in transaction mode", {
   });
   after(async () => {
     await t?.close();
-    if (bouncer && bouncer.exitCode === null) {
-      const exited = new Promise((resolve) => bouncer.once("exit", resolve));
-      bouncer.kill("SIGINT");
-      await exited;
-    }
+    await bouncer?.stop();
     await testDb.drop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test("concurrent chat turns and task writes: no prepared-statement or session errors", async () => {
