@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { validate as isUuid } from "uuid";
 import { z } from "zod";
+import { retryingRead } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
 import { modelForTurn } from "../models/model.service.ts";
@@ -9,7 +10,9 @@ import { checkTokenQuota } from "../models/token-quota.ts";
 import { turnProbe } from "../ops/metrics.ts";
 import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { startRegenerate } from "./regenerate.ts";
+import { canSpeculate, startSpeculating } from "./speculate.ts";
 import { streamTurn } from "./sse.ts";
+import { previewTurn } from "./turn.repository.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
 import { RegenerateJson, regeneratedJson, TurnJson, turnJson } from "./turn-json.ts";
@@ -121,19 +124,41 @@ export async function chatRoutes(
     const body = sdk ? sdkTurn(sent) : sent;
     const { access } = requireUser(request);
     if (opts.quotas) await checkTokenQuota(ctx, access);
+    const conversationId = body.conversation_id;
+    // One read gives the conversation's model and what the model's request is built from,
+    // so that request can go out while step A commits (speculate.ts).
+    const preview = conversationId
+      ? await retryingRead(() =>
+          previewTurn(ctx.db, {
+            userId: ctx.userId,
+            conversationId,
+            clientMessageId: body.client_message_id ?? null,
+            limit: opts.turn.history.maxMessages,
+          }),
+        )
+      : undefined;
     const model = await modelForTurn(ctx, opts.turn.models, access, {
-      conversationId: body.conversation_id,
+      conversationId,
       requested: body.model,
       sdk,
+      known: preview,
     });
     const input = {
       message: body.message,
-      conversationId: body.conversation_id,
+      conversationId,
       clientMessageId: body.client_message_id,
       model,
       ...(sdk ? { createConversation: true } : {}),
     };
-    const started = await startTurn(ctx, opts.turn, input);
+    const started =
+      conversationId && canSpeculate(preview)
+        ? await startSpeculating(
+            ctx,
+            opts.turn,
+            { ...input, conversationId },
+            { preview, maxMessages: opts.turn.history.maxMessages },
+          )
+        : await startTurn(ctx, opts.turn, input);
     if (sdk || wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
     return turnJson(await answer(reply, started));
   };

@@ -162,6 +162,8 @@ export async function generate(
     now?: Date;
     /** Appended to the system prompt (a regenerated reply is told what the old one did). */
     note?: string | undefined;
+    /** Ends the generation from outside (an early request given up: speculate.ts). */
+    signal?: AbortSignal | undefined;
   },
   listener?: PartListener,
 ): Promise<Generated> {
@@ -178,7 +180,7 @@ export async function generate(
     stopWhen: stepCountIs(llm.maxSteps),
     maxOutputTokens: llm.maxOutputTokens,
     maxRetries: llm.maxRetries,
-    abortSignal: limiter.signal,
+    abortSignal: input.signal ? AbortSignal.any([limiter.signal, input.signal]) : limiter.signal,
     timeout: { totalMs: llm.timeoutMs },
     onError: () => {}, // errors arrive as stream parts
   });

@@ -29,6 +29,7 @@ export async function startOnce(
       repo.startInOneStatement(ctx.db, {
         userId: ctx.userId,
         ...lease,
+        messageId: input.messageId ?? randomUUID(),
         leaseMs: deps.turnLeaseMs,
         content: input.message,
         clientMessageId: input.clientMessageId ?? null,

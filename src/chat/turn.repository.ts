@@ -59,10 +59,17 @@ export type StartInOneStatement =
  */
 export async function startInOneStatement(
   db: Db,
-  input: LeaseInput & { content: string; clientMessageId: string | null; windowBefore: number },
+  input: LeaseInput & {
+    /** The new message's id, chosen by the caller (a speculative model request names it). */
+    messageId: string;
+    content: string;
+    clientMessageId: string | null;
+    windowBefore: number;
+  },
 ): Promise<StartInOneStatement> {
   try {
     const rows = await leaseAndInsertQuery(db).execute({
+      messageId: input.messageId,
       userId: input.userId,
       conversationId: input.conversationId,
       turnId: input.turnId,
@@ -101,7 +108,7 @@ const leaseAndInsertQuery = prepared((db) => {
     .select(
       db
         .select({
-          id: sql<string>`gen_random_uuid()`.as("id"),
+          id: sql<string>`${p("messageId")}::uuid`.as("id"),
           conversationId: sql<string>`${p("conversationId")}::uuid`.as("conversation_id"),
           userId: sql<string>`${p("userId")}`.as("user_id"),
           seq: lease.lastSeq,
@@ -137,6 +144,69 @@ const leaseAndInsertQuery = prepared((db) => {
         ) w)`,
     });
 });
+
+// ---- before step A: what a speculative model request is built from (speculate.ts) ----
+
+/** An existing conversation as the next turn would find it, read before step A. */
+export interface TurnPreview {
+  /** The conversation's model (null: the user's or the server's default). */
+  model: string | null;
+  lastSeq: number;
+  /** Another turn holds the lease: step A would wait, so nothing is started early. */
+  busy: boolean;
+  /** The client_message_id is already stored: step A replays, so nothing is started early. */
+  seenClientMessageId: boolean;
+  /** The last `limit` messages (seq ≤ lastSeq), oldest first. */
+  window: Message[];
+}
+
+/**
+ * ONE read (no lock, no write) of the conversation row, its last `limit` messages and
+ * whether the client_message_id is taken: undefined when the conversation is not the user's.
+ */
+export async function previewTurn(
+  db: Db,
+  input: { userId: string; conversationId: string; clientMessageId: string | null; limit: number },
+): Promise<TurnPreview | undefined> {
+  const [row] = await previewQuery(db).execute(input);
+  if (!row) return undefined;
+  return {
+    model: row.model,
+    lastSeq: Number(row.last_seq),
+    busy: row.busy,
+    seenClientMessageId: row.seen,
+    window: row.window.map(toMessage),
+  };
+}
+
+const previewQuery = prepared((db) =>
+  db
+    .select({
+      model: conversations.model,
+      last_seq: conversations.lastSeq,
+      busy: sql<boolean>`(${conversations.activeTurnId} is not null and ${conversations.activeTurnExpiresAt} >= now())`,
+      seen: sql<boolean>`(${p("clientMessageId")}::uuid is not null and exists (
+        select 1 from ${messages} c
+        where c.user_id = ${p("userId")} and c.client_message_id = ${p("clientMessageId")}::uuid))`,
+      window: sql<MessageRow[]>`(
+        select coalesce(json_agg(w order by w.seq), '[]'::json) from (
+          select ${WINDOW_COLUMNS}
+          from ${messages} m
+          where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
+            and m.seq <= ${conversations.lastSeq}
+            and m.seq > ${conversations.lastSeq} - ${p("limit")}::int
+          order by m.seq desc
+          limit ${p("limit")}
+        ) w)`,
+    })
+    .from(conversations)
+    .where(
+      and(
+        eq(conversations.userId, p("userId")),
+        eq(conversations.id, sql`${p("conversationId")}::uuid`),
+      ),
+    ),
+);
 
 // ---- step A in a transaction: a new conversation, or a repeated client_message_id ----
 

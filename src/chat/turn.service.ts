@@ -6,6 +6,7 @@ import { AppError } from "../errors.ts";
 import { costMicros } from "../models/model.ts";
 import { withConfirmation } from "./confirmation.ts";
 import { type Generated, generate, type PartListener } from "./generate.ts";
+import { heldUntil } from "./held-model.ts";
 import { selectWindow, toModelMessages, toolCallMessages } from "./history.ts";
 import { announceTurnEnd, releaseLease, startHeartbeat, waitForTurnEnd } from "./lease.ts";
 import { buildManifest, type ContextManifest } from "./manifest.ts";
@@ -16,7 +17,14 @@ import { startOnce } from "./start.ts";
 import { priorToolCalls, storableCalls, turnTools, withoutNul } from "./tool-calls.ts";
 import type { StoreReply } from "./turn.repository.ts";
 import * as repo from "./turn.repository.ts";
-import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput, TurnOutcome } from "./turn.ts";
+import type {
+  ReplayedTurn,
+  Running,
+  StartedTurn,
+  TurnDeps,
+  TurnInput,
+  TurnOutcome,
+} from "./turn.ts";
 
 // One chat turn, in the order of DESIGN.md §1: (1–2, in chat.routes) authenticate and
 // validate; (3) step A stores the user message under the conversation's lease; (4) the
@@ -68,7 +76,8 @@ export async function startTurn(
  * Steps 4–6: read the bounded window, run the agent with NO transaction or pooled
  * connection held (the lease renewed meanwhile), then store the reply. Generation is
  * bounded by steps, output size and wall clock, and is not cancelled when the client goes
- * away. A re-run of a turn first reads what its earlier runs did (tool-calls.ts).
+ * away. A re-run of a turn first reads what its earlier runs did (tool-calls.ts). A turn
+ * whose generation started while step A committed (speculate.ts) joins that generation.
  */
 export async function runTurn(
   ctx: RequestContext,
@@ -76,6 +85,68 @@ export async function runTurn(
   turn: StartedTurn,
   listener?: PartListener,
 ): Promise<TurnOutcome> {
+  const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
+  let running: Running;
+  try {
+    running = turn.running ?? (await beginGeneration(ctx, deps, turn));
+  } catch (error) {
+    stopHeartbeat();
+    throw error;
+  }
+  running.attach(listener);
+  const { generated, plan } = await running.done.finally(stopHeartbeat);
+  const toolCalls = [
+    ...plan.prior,
+    ...generated.toolCalls.filter((c) => !plan.replayed.has(c.id ?? "")),
+  ];
+  const base = {
+    conversationId: turn.conversationId,
+    userMessage: turn.userMessage,
+    regenerate: turn.regenerate,
+  };
+  if (generated.error && generated.text.length === 0 && toolCalls.length === 0) {
+    // Nothing happened: free the conversation; the same client_message_id can be re-sent.
+    await releaseLease(ctx, turn);
+    return { ...base, reply: undefined, error: generated.error };
+  }
+  const context = buildManifest({
+    modelName: turn.model.id,
+    llm: deps.llm,
+    history: deps.history,
+    systemChars: generated.systemChars ?? 0,
+    read: plan.window,
+    given: plan.given,
+    earlier: plan.earlier,
+    note: plan.note,
+    tools: plan.tools,
+    usage: generated.usage,
+  });
+  const reply = await finishTurn(ctx, turn, { ...generated, toolCalls }, context);
+  if (!reply) {
+    const gone = new AppError("not_found", "The conversation was deleted during the reply");
+    return { ...base, reply: undefined, error: gone };
+  }
+  return { ...base, reply, error: generated.error };
+}
+
+/** What beginGeneration needs of a turn: a started one, or one step A is still storing. */
+export type PlannedTurn = Pick<
+  StartedTurn,
+  "conversationId" | "userMessage" | "model" | "window" | "rerun" | "regenerate"
+>;
+
+/**
+ * Builds the model's request for a turn and starts the agent. With `gate`, the model's
+ * answer is held until the gate opens: no part is produced, no tool runs and nothing
+ * reaches a listener before then, and a gate that opens with false ends the generation
+ * (with an error, nothing done). Parts produced before a listener attaches are kept for it.
+ */
+export async function beginGeneration(
+  ctx: RequestContext,
+  deps: TurnDeps,
+  turn: PlannedTurn,
+  hold?: { gate: Promise<boolean>; signal: AbortSignal },
+): Promise<Running> {
   const window = turn.window ?? (await readWindow(ctx, deps, turn));
   // A re-run and a regenerated reply are shown what the turn already did (tool-calls.ts).
   const prior =
@@ -98,45 +169,31 @@ export async function runTurn(
     chatTools,
     turn.conversationId,
   );
-  const stopHeartbeat = startHeartbeat(ctx, turn, deps.turnLeaseMs);
-  const model = await deps.models.languageModel(turn.model);
-  const generated = await generate(
-    { ...deps, model: withConfirmation(model) },
-    { messages, tools, timezone: ctx.timezone, note },
-    listener,
-  ).finally(stopHeartbeat);
-  const toolCalls = [...prior, ...generated.toolCalls.filter((c) => !replayed.has(c.id ?? ""))];
-  const base = {
-    conversationId: turn.conversationId,
-    userMessage: turn.userMessage,
-    regenerate: turn.regenerate,
+  const confirmed = withConfirmation(await deps.models.languageModel(turn.model));
+  const model = hold ? heldUntil(confirmed, hold.gate) : confirmed;
+  const parts: Parameters<PartListener>[0][] = [];
+  let target: PartListener | undefined;
+  let attached = false;
+  const done = generate(
+    { ...deps, model },
+    { messages, tools, timezone: ctx.timezone, note, signal: hold?.signal },
+    (part) => (attached ? target?.(part) : parts.push(part)),
+  ).then((generated) => ({
+    generated,
+    plan: { window, given, earlier, note, tools, prior, replayed },
+  }));
+  return {
+    attach(listener) {
+      if (attached) throw new Error("a generation has one listener");
+      attached = true;
+      target = listener;
+      for (const part of parts.splice(0)) target?.(part);
+    },
+    done,
   };
-  if (generated.error && generated.text.length === 0 && toolCalls.length === 0) {
-    // Nothing happened: free the conversation; the same client_message_id can be re-sent.
-    await releaseLease(ctx, turn);
-    return { ...base, reply: undefined, error: generated.error };
-  }
-  const context = buildManifest({
-    modelName: turn.model.id,
-    llm: deps.llm,
-    history: deps.history,
-    systemChars: generated.systemChars ?? 0,
-    read: window,
-    given,
-    earlier,
-    note,
-    tools,
-    usage: generated.usage,
-  });
-  const reply = await finishTurn(ctx, turn, { ...generated, toolCalls }, context);
-  if (!reply) {
-    const gone = new AppError("not_found", "The conversation was deleted during the reply");
-    return { ...base, reply: undefined, error: gone };
-  }
-  return { ...base, reply, error: generated.error };
 }
 
-function readWindow(ctx: RequestContext, deps: TurnDeps, turn: StartedTurn): Promise<Message[]> {
+function readWindow(ctx: RequestContext, deps: TurnDeps, turn: PlannedTurn): Promise<Message[]> {
   return retryingRead(() =>
     repo.readWindow(ctx.db, {
       userId: ctx.userId,

@@ -1,10 +1,11 @@
+import type { ModelMessage, ToolSet } from "ai";
 import type { Activity } from "../activity/activity.ts";
 import type { Config } from "../config.ts";
-import type { Message } from "../conversations/conversation.ts";
+import type { Message, StoredToolCall } from "../conversations/conversation.ts";
 import type { AppError } from "../errors.ts";
 import type { ModelCatalog } from "../models/catalog.ts";
 import type { ModelSpec } from "../models/model.ts";
-import type { GenerationDeps } from "./generate.ts";
+import type { Generated, GenerationDeps, PartListener } from "./generate.ts";
 import type { Lease } from "./lease.ts";
 
 // The types of one chat turn, from the request to its outcome (turn.service.ts).
@@ -17,6 +18,8 @@ export interface TurnInput {
   createConversation?: boolean;
   /** The model the turn runs on (the conversation's, or a new conversation's choice). */
   model: ModelSpec;
+  /** The id step A gives the new message in an existing conversation (speculate.ts). */
+  messageId?: string;
 }
 
 export interface TurnDeps extends Omit<GenerationDeps, "model"> {
@@ -39,6 +42,26 @@ export interface StartedTurn extends Lease {
   rerun?: boolean;
   /** Regenerate (regenerate.ts): the reply this run replaces and what its turn did. */
   regenerate?: Regeneration;
+  /** The generation already running for this turn, started while step A committed. */
+  running?: Running;
+}
+
+/** A generation under way (turn.service.ts beginGeneration): parts go to whoever attaches. */
+export interface Running {
+  /** Receives the parts so far, then every later one; at most one listener. */
+  attach(listener: PartListener | undefined): void;
+  done: Promise<{ generated: Generated; plan: GenerationPlan }>;
+}
+
+/** What the model was given: the context manifest and step B are built from it. */
+export interface GenerationPlan {
+  window: Message[];
+  given: Message[];
+  earlier: ModelMessage[];
+  note: string | undefined;
+  tools: ToolSet;
+  prior: StoredToolCall[];
+  replayed: Set<string>;
 }
 
 export interface Regeneration {

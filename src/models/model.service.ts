@@ -44,14 +44,23 @@ export async function modelForTurn(
   ctx: RequestContext,
   catalog: ModelCatalog,
   access: Access,
-  input: { conversationId: string | undefined; requested: string | undefined; sdk: boolean },
+  input: {
+    conversationId: string | undefined;
+    requested: string | undefined;
+    sdk: boolean;
+    /** The conversation's model when the caller read it already (undefined: not found). */
+    known?: { model: string | null } | undefined;
+  },
 ): Promise<ModelSpec> {
   const { conversationId, requested } = input;
-  const existing = conversationId
-    ? await retryingRead(() =>
-        conversations.findConversationModel(ctx.db, ctx.userId, conversationId),
-      )
-    : undefined;
+  const existing =
+    "known" in input
+      ? input.known
+      : conversationId
+        ? await retryingRead(() =>
+            conversations.findConversationModel(ctx.db, ctx.userId, conversationId),
+          )
+        : undefined;
   if (existing) {
     if (requested !== undefined && requested !== existing.model && !input.sdk) {
       throw new AppError(

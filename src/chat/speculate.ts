@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto";
+import type { RequestContext } from "../context.ts";
+import type { Message } from "../conversations/conversation.ts";
+import type { TurnPreview } from "./turn.repository.ts";
+import { beginGeneration, startTurn } from "./turn.service.ts";
+import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput } from "./turn.ts";
+
+// Hiding step A's durable commit (issue 16, B2). A turn in an existing conversation that is
+// free is read first (turn.repository previewTurn: the conversation's model and its last
+// messages, one read), so the model's request can be built and SENT while step A stores
+// the user message and commits. The model's answer is held until step A has committed:
+// no token reaches the client and no tool runs before the user message is durable. If
+// step A did not store exactly the turn the request was built for (the conversation
+// changed in between, a retry, a busy lease), the early request is aborted — its answer
+// never read — and the turn runs as it always did.
+
+/** Messages step A will place before the new one: the early request is built from these. */
+export interface Speculation {
+  preview: TurnPreview;
+  /** The window size step A reads (history.maxMessages): the preview's last maxMessages − 1. */
+  maxMessages: number;
+}
+
+/** Whether a preview lets the request start early: a free conversation and a new message. */
+export function canSpeculate(preview: TurnPreview | undefined): preview is TurnPreview {
+  return preview !== undefined && !preview.busy && !preview.seenClientMessageId;
+}
+
+/**
+ * Step A (startTurn) with the model's request started beside it. Resolves when step A has
+ * committed, like startTurn: with the running generation attached when it was built from
+ * exactly what step A stored, else as startTurn would have answered.
+ */
+export async function startSpeculating(
+  ctx: RequestContext,
+  deps: TurnDeps,
+  input: TurnInput & { conversationId: string },
+  speculation: Speculation,
+): Promise<StartedTurn | ReplayedTurn> {
+  const { preview, maxMessages } = speculation;
+  const messageId = randomUUID();
+  const planned: Message = {
+    id: messageId,
+    conversationId: input.conversationId,
+    seq: preview.lastSeq + 1,
+    role: "user",
+    content: input.message,
+    toolCalls: null,
+    replyTo: null,
+    status: "complete",
+    clientMessageId: input.clientMessageId ?? null,
+    usage: null,
+    createdAt: new Date(),
+    errorCode: null,
+    model: null,
+    costMicros: null,
+    replacedBy: null,
+  };
+  const before = preview.window.slice(-(maxMessages - 1));
+  let open!: (committed: boolean) => void;
+  const gate = new Promise<boolean>((resolve) => {
+    open = resolve;
+  });
+  const abort = new AbortController();
+  const running = beginGeneration(
+    ctx,
+    deps,
+    {
+      conversationId: input.conversationId,
+      userMessage: planned,
+      model: input.model,
+      window: [...before, planned],
+    },
+    { gate, signal: abort.signal },
+  );
+  // Never left unobserved: a generation that is given up on still settles.
+  running.catch(() => {});
+  let started: StartedTurn | ReplayedTurn;
+  try {
+    started = await startTurn(ctx, deps, { ...input, messageId });
+  } catch (error) {
+    await giveUp();
+    throw error;
+  }
+  if (started.kind === "run" && sameTurn(started, planned, before)) {
+    open(true);
+    return { ...started, running: await running };
+  }
+  await giveUp();
+  return started;
+
+  /** The early request is dropped unread: its generation ends with nothing done. */
+  async function giveUp() {
+    abort.abort(new Error("step A did not store the turn the early request was built for"));
+    open(false);
+    const settled = await running.catch(() => undefined);
+    await settled?.done.catch(() => {});
+  }
+}
+
+/** Step A stored the planned message after exactly the messages the request holds. */
+function sameTurn(started: StartedTurn, planned: Message, before: Message[]): boolean {
+  const stored = started.userMessage;
+  const window = started.window;
+  if (stored.id !== planned.id || stored.seq !== planned.seq || !window) return false;
+  const storedBefore = window.slice(0, -1);
+  if (storedBefore.length !== before.length) return false;
+  return storedBefore.every((m, i) => {
+    const o = before[i];
+    return (
+      o !== undefined &&
+      m.id === o.id &&
+      m.seq === o.seq &&
+      m.replacedBy === o.replacedBy &&
+      m.status === o.status &&
+      m.content === o.content
+    );
+  });
+}
