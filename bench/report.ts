@@ -360,7 +360,7 @@ export function markdown(report: Report): string {
     }
     lines.push(
       "",
-      "A turn makes 3 round trips before the model is called (authenticate, the conversation's model, step A: `node bench/profile.ts`).",
+      "A turn in an existing conversation makes 2 round trips before the model is called (authenticate, the turn preview); step A commits beside the model request, whose answer waits for it (`node bench/profile.ts`, src/chat/speculate.ts).",
       "",
     );
   }
