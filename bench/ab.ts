@@ -3,14 +3,18 @@
  * DIR`, e.g. a copy with the hot-path changes reverted) against this tree, both on the
  * seeded PostgreSQL database, alternating rounds of B1 turns at 10 and 10k messages.
  *
- *   node bench/ab.ts --before /tmp/before [--rounds 5] [--turns 20]
+ *   node bench/ab.ts --before /tmp/before [--rounds 5] [--turns 20] [--ttft]
+ *
+ * --ttft: B2's measure instead, time to the first text token of a streamed turn without a
+ * tool, the model paced at 2 ms per chunk.
  */
 import { parseArgs } from "node:util";
 import pg from "pg";
 import pino from "pino";
 import { tasktalkTurn } from "./b1.ts";
+import { PACE_MS as B2_PACE_MS } from "./b2.ts";
 import { appEnv, FULL, pgUrl, preparePg, ROOT } from "./lib/backends.ts";
-import { makeAgent } from "./lib/http.ts";
+import { makeAgent, post } from "./lib/http.ts";
 import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
 import { startModel } from "./lib/model.ts";
 import { alternate } from "./lib/rounds.ts";
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     before: { type: "string" },
     rounds: { type: "string", default: "5" },
     turns: { type: "string", default: "20" },
+    ttft: { type: "boolean", default: false },
   },
 });
 if (!values.before) throw new Error("--before DIR is required");
@@ -66,6 +71,19 @@ const agent = makeAgent(1);
   }
   await resetTasktalk(sql, [key]);
 }
+/** B2's streamed turn without a tool: ms to its first text token. */
+const firstToken = async (url: string, conversationId: string) => {
+  const r = await post(
+    agent,
+    `${url}/api/chat`,
+    { message: "thanks, that is all", conversation_id: conversationId },
+    { authorization: `Bearer ${benchToken(0)}` },
+    { sse: true },
+  );
+  if (r.status !== 200 || !r.body.includes("[DONE]")) throw new Error(`HTTP ${r.status}`);
+  return r.firstTokenMs;
+};
+if (values.ttft) await model.setPace(B2_PACE_MS);
 const results: Record<string, Record<string, number>> = {};
 for (const length of [10, 10_000]) {
   const key = convKey.app(length);
@@ -75,7 +93,8 @@ for (const length of [10, 10_000]) {
     `${length} msgs`,
     apps.map((a) => ({
       name: a.name,
-      run: () => tasktalkTurn(agent, a.url, id, benchToken(0)),
+      run: () =>
+        values.ttft ? firstToken(a.url, id) : tasktalkTurn(agent, a.url, id, benchToken(0)),
       reset: () => resetTasktalk(sql, [key]),
     })),
     {

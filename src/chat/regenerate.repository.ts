@@ -102,6 +102,8 @@ export async function storeRegeneratedReply(
     )
     .returning({ id: messages.id });
   if (marked.length === 0) return { kind: "already_replaced" };
+  // last_seq moves in the same transaction: an early request built before this (speculate.ts)
+  // sees its seq taken and is dropped.
   const [next] = await tx
     .update(conversations)
     .set({

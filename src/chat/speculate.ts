@@ -82,7 +82,7 @@ export async function startSpeculating(
     await giveUp();
     throw error;
   }
-  if (started.kind === "run" && sameTurn(started, planned, before)) {
+  if (started.kind === "run" && sameTurn(started, planned)) {
     open(true);
     return { ...started, running: await running };
   }
@@ -98,22 +98,12 @@ export async function startSpeculating(
   }
 }
 
-/** Step A stored the planned message after exactly the messages the request holds. */
-function sameTurn(started: StartedTurn, planned: Message, before: Message[]): boolean {
-  const stored = started.userMessage;
-  const window = started.window;
-  if (stored.id !== planned.id || stored.seq !== planned.seq || !window) return false;
-  const storedBefore = window.slice(0, -1);
-  if (storedBefore.length !== before.length) return false;
-  return storedBefore.every((m, i) => {
-    const o = before[i];
-    return (
-      o !== undefined &&
-      m.id === o.id &&
-      m.seq === o.seq &&
-      m.replacedBy === o.replacedBy &&
-      m.status === o.status &&
-      m.content === o.content
-    );
-  });
+/**
+ * Step A stored the planned message right after the preview's last message. Every change
+ * to a conversation's messages moves its last_seq (a new message, or a reply replaced by
+ * regenerate: regenerate.repository.ts, in the same transaction), so the same seq means
+ * the same messages before it: the request was built from exactly what the turn holds.
+ */
+function sameTurn(started: StartedTurn, planned: Message): boolean {
+  return started.userMessage.id === planned.id && started.userMessage.seq === planned.seq;
 }

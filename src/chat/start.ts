@@ -33,7 +33,8 @@ export async function startOnce(
         leaseMs: deps.turnLeaseMs,
         content: input.message,
         clientMessageId: input.clientMessageId ?? null,
-        windowBefore: deps.history.maxMessages - 1,
+        // An early request (speculate.ts) already holds the window: step A skips reading it.
+        windowBefore: input.messageId ? 0 : deps.history.maxMessages - 1,
       }),
     );
     if (fast.kind === "started") {

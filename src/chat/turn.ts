@@ -18,7 +18,10 @@ export interface TurnInput {
   createConversation?: boolean;
   /** The model the turn runs on (the conversation's, or a new conversation's choice). */
   model: ModelSpec;
-  /** The id step A gives the new message in an existing conversation (speculate.ts). */
+  /**
+   * Set by an early request (speculate.ts): the id step A gives the new message in an
+   * existing conversation; step A then does not read the window (the request holds it).
+   */
   messageId?: string;
 }
 
