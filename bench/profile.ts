@@ -2,7 +2,8 @@
  * Where a turn's time goes: the SQL statements one Tasktalk turn issues (round trips) on
  * PostgreSQL, with their durations, and the wall time of N turns in a row.
  *
- *   node bench/profile.ts [--turns 200] [--length 10000]
+ *   node bench/profile.ts [--turns 200] [--length 10000] [--full]   (--full: whole SQL texts,
+ *     what bench/peers/protocol-floor.ts copies)
  *   node --cpu-prof --cpu-prof-dir=bench bench/profile.ts --turns 500   (a CPU profile)
  */
 import { parseArgs } from "node:util";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     turns: { type: "string", default: "200" },
     length: { type: "string", default: "10000" },
     backend: { type: "string", default: "pg" },
+    full: { type: "boolean", default: false },
   },
 });
 const turns = Number(values.turns);
@@ -35,7 +37,8 @@ proto.query = function (this: pg.Client, ...args: unknown[]) {
   const first = args[0];
   const text = typeof first === "string" ? first : ((first as { text?: string })?.text ?? "?");
   const start = performance.now();
-  const entry = { sql: text.replace(/\s+/g, " ").slice(0, 150), ms: 0 };
+  const flat = text.replace(/\s+/g, " ");
+  const entry = { sql: values.full ? flat : flat.slice(0, 150), ms: 0 };
   recording.log?.push(entry);
   const done = () => {
     entry.ms = performance.now() - start;

@@ -5,8 +5,9 @@
  *   1. reads the request body and the bearer token;
  *   2. issues Tasktalk's own SQL statements, the same texts in the same order, with the
  *      same transaction boundaries (copied from `bench/profile.ts`'s output of one turn):
- *      authenticate; the conversation's model; step A (lease + user message + window
- *      read, one statement); the
+ *      authenticate; the turn preview (the conversation's model, lease and window, one
+ *      read); step A (lease + user message, one statement) beside the first model request,
+ *      as Tasktalk sends it (src/chat/speculate.ts); the
  *      tool's transaction (task insert, activity entry, webhook lookup, the turn's tool
  *      record); step B (reply + lease release, one statement);
  *   3. sends the model the same two requests with the same bodies Tasktalk sent (captured
@@ -34,9 +35,9 @@ export type FloorDb = { kind: "pg"; pool: pg.Pool } | { kind: "pglite"; sql: Sql
 
 const AUTHENTICATE = `select "user"."id", "user"."email", "user"."name", "user"."timezone", "session"."expires_at", "user"."role", "user"."banned", "user"."ban_expires", "role_features"."features", "user_features"."features" from "session" inner join "user" on "user"."id" = "session"."user_id" left join "role_features" on "role_features"."role" = "user"."role" left join "user_features" on "user_features"."user_id" = "user"."id" where "session"."token" = $1`;
 
-const STEP_A = `with "lease" as (update "conversations" set "last_seq" = "conversations"."last_seq" + $1, "active_turn_id" = $2, "active_turn_expires_at" = now() + $3::interval, "updated_at" = now() where ("conversations"."user_id" = $4 and "conversations"."id" = $5 and ("conversations"."active_turn_id" is null or "conversations"."active_turn_expires_at" < now())) returning "last_seq") insert into "messages" ("id", "conversation_id", "user_id", "seq", "role", "content", "tool_calls", "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "context", "replaced_by") select gen_random_uuid() as "id", $6::uuid as "conversation_id", $7 as "user_id", "last_seq", 'user' as "role", $8 as "content", null::jsonb as "tool_calls", null::uuid as "reply_to", 'complete' as "status", $9::uuid as "client_message_id", null::jsonb as "usage", now() as "created_at", null::text as "error_code", null::text as "model", null::bigint as "cost_micros", null::jsonb as "context", null::uuid as "replaced_by" from "lease" returning "id", "conversation_id", "seq", "role", left("content", 32000), case when pg_column_size("tool_calls") > 64000 then '[]'::jsonb else "tool_calls" end, "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "replaced_by", ( select coalesce(json_agg(w order by w.seq), '[]'::json) from ( select m.id, m.conversation_id, m.seq, m.role, left(m.content, 32000) as content, case when pg_column_size(m.tool_calls) > 64000 then '[]'::jsonb else m.tool_calls end as tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.model, m.cost_micros, m.replaced_by from "messages" m where m.user_id = $10 and m.conversation_id = $11::uuid and m.seq < (select last_seq from lease) and m.seq >= (select last_seq from lease) - $12::int order by m.seq desc limit $13 ) w)`;
+const STEP_A = `with "lease" as (update "conversations" set "last_seq" = "conversations"."last_seq" + $1, "active_turn_id" = $2, "active_turn_expires_at" = now() + $3::interval, "updated_at" = now() where ("conversations"."user_id" = $4 and "conversations"."id" = $5 and ("conversations"."active_turn_id" is null or "conversations"."active_turn_expires_at" < now())) returning "last_seq") insert into "messages" ("id", "conversation_id", "user_id", "seq", "role", "content", "tool_calls", "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "context", "replaced_by") select $6::uuid as "id", $7::uuid as "conversation_id", $8 as "user_id", "last_seq", 'user' as "role", $9 as "content", null::jsonb as "tool_calls", null::uuid as "reply_to", 'complete' as "status", $10::uuid as "client_message_id", null::jsonb as "usage", now() as "created_at", null::text as "error_code", null::text as "model", null::bigint as "cost_micros", null::jsonb as "context", null::uuid as "replaced_by" from "lease" returning "id", "conversation_id", "seq", "role", left("content", 32000), case when pg_column_size("tool_calls") > 64000 then '[]'::jsonb else "tool_calls" end, "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "replaced_by", ( select coalesce(json_agg(w order by w.seq), '[]'::json) from ( select m.id, m.conversation_id, m.seq, m.role, left(m.content, 32000) as content, case when pg_column_size(m.tool_calls) > 64000 then '[]'::jsonb else m.tool_calls end as tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.model, m.cost_micros, m.replaced_by from "messages" m where m.user_id = $11 and m.conversation_id = $12::uuid and m.seq < (select last_seq from lease) and m.seq >= (select last_seq from lease) - $13::int order by m.seq desc limit $14 ) w)`;
 
-const MODEL_LOOKUP = `select "model" from "conversations" where ("conversations"."user_id" = $1 and "conversations"."id" = $2)`;
+const PREVIEW = `select "model", "last_seq", ("active_turn_id" is not null and "active_turn_expires_at" >= now()), ($1::uuid is not null and exists ( select 1 from "messages" c where c.user_id = $2 and c.client_message_id = $3::uuid)), ( select coalesce(json_agg(w order by w.seq), '[]'::json) from ( select m.id, m.conversation_id, m.seq, m.role, left(m.content, 32000) as content, case when pg_column_size(m.tool_calls) > 64000 then '[]'::jsonb else m.tool_calls end as tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.model, m.cost_micros, m.replaced_by from "messages" m where m.user_id = $4 and m.conversation_id = $5::uuid and m.seq <= "conversations"."last_seq" and m.seq > "conversations"."last_seq" - $6::int order by m.seq desc limit $7 ) w) from "conversations" where ("conversations"."user_id" = $8 and "conversations"."id" = $9::uuid)`;
 
 const TASK_INSERT = `with "counter" as (insert into "task_counters" ("user_id", "last_number") values ($1, $2) on conflict ("user_id") do update set "last_number" = "task_counters"."last_number" + 1 returning "last_number") insert into "tasks" ("id", "user_id", "number", "title", "description", "completed", "completed_at", "version", "due_date", "due_time", "due_timezone", "due_at", "due_string", "due_recurrence", "completed_occurrences", "last_completed_at", "priority", "list_id", "labels", "parent_number", "created_at", "updated_at", "deleted_at", "change_seq") values (default, $3, (select last_number from counter), $4, $5, default, default, default, $6::date, $7, $8, $9::timestamptz, $10, $11::jsonb, default, default, $12::text, $13::uuid, $14::text[], $15::integer, default, default, default, default) returning "id", "user_id", "number", "title", "description", "completed", "completed_at", "version", "due_date", "due_time", "due_timezone", "due_at", "due_string", "due_recurrence", "completed_occurrences", "last_completed_at", "priority", "list_id", "labels", "parent_number", "created_at", "updated_at", "deleted_at", "change_seq", (select "name" from "lists" where "id" = "list_id")`;
 
@@ -48,8 +49,8 @@ const TOOL_RECORD = `insert into "turn_tool_calls" ("id", "user_id", "message_id
 
 const STEP_B = `with "next" as (update "conversations" set "last_seq" = "conversations"."last_seq" + 1, "active_turn_id" = case when "conversations"."active_turn_id" = $1 then null else "conversations"."active_turn_id" end, "active_turn_expires_at" = case when "conversations"."active_turn_id" = $2 then null else "conversations"."active_turn_expires_at" end, "updated_at" = now() where ("conversations"."user_id" = $3 and "conversations"."id" = $4) returning "last_seq") insert into "messages" ("id", "conversation_id", "user_id", "seq", "role", "content", "tool_calls", "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "context", "replaced_by") select $5::uuid as "id", $6::uuid as "conversation_id", $7 as "user_id", "last_seq", 'assistant' as "role", $8 as "content", $9::jsonb as "tool_calls", $10::uuid as "reply_to", $11 as "status", null::uuid as "client_message_id", $12::jsonb as "usage", now() as "created_at", $13::text as "error_code", $14::text as "model", $15::bigint as "cost_micros", $16::jsonb as "context", null::uuid as "replaced_by" from "next" returning "id", "conversation_id", "seq", "role", left("content", 32000), case when pg_column_size("tool_calls") > 64000 then '[]'::jsonb else "tool_calls" end, "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "replaced_by"`;
 
-/** Tasktalk's window: HISTORY_MAX_MESSAGES (40) minus the new message. */
-const WINDOW_BEFORE = 39;
+/** Tasktalk's window: HISTORY_MAX_MESSAGES (40). */
+const WINDOW = 40;
 const TOOL_ARGUMENTS = JSON.stringify({ title: "bench task" });
 const REPLY = "Done: I added it to your list, and it is waiting for you there.";
 /** A reply's context manifest as Tasktalk stored it for this turn (chat/manifest.ts): the floor stores the same bytes. */
@@ -141,31 +142,47 @@ export async function startProtocolFloor(opts: {
       }
       const userId = user.id as string;
       const conversationId = input.conversation_id;
-      await query(MODEL_LOOKUP, [userId, conversationId]);
-      const turn = opts.captured.get(conversationId) ?? opts.captured.get("*");
-      if (!turn) throw new Error(`protocol floor: no captured turn for ${conversationId}`);
-      const turnId = randomUUID();
-      const [userMessage] = await query(STEP_A, [
-        1,
-        turnId,
-        "15000 milliseconds",
+      // The preview: the conversation's model, its lease and the window, in one read.
+      await query(PREVIEW, [
+        null,
         userId,
-        conversationId,
-        conversationId,
-        userId,
-        input.message,
         null,
         userId,
         conversationId,
-        WINDOW_BEFORE,
-        WINDOW_BEFORE,
+        WINDOW,
+        WINDOW,
+        userId,
+        conversationId,
+      ]);
+      const turn = opts.captured.get(conversationId) ?? opts.captured.get("*");
+      if (!turn) throw new Error(`protocol floor: no captured turn for ${conversationId}`);
+      const turnId = randomUUID();
+      const messageId = randomUUID();
+      // Step A (window skipped: the request holds it) beside the first model request, as
+      // Tasktalk does; the answer is read once both are done.
+      const [[userMessage]] = await Promise.all([
+        query(STEP_A, [
+          1,
+          turnId,
+          "15000 milliseconds",
+          userId,
+          conversationId,
+          messageId,
+          conversationId,
+          userId,
+          input.message,
+          null,
+          userId,
+          conversationId,
+          0,
+          0,
+        ]),
+        callModel(opts.modelUrl, turn.modelBodies[0]),
       ]);
       if (!userMessage) {
         res.writeHead(409).end();
         return;
       }
-      const messageId = userMessage.id as string;
-      await callModel(opts.modelUrl, turn.modelBodies[0]);
       const toolResult = await inTransaction(opts.db, async (q) => {
         const [task] = await q(TASK_INSERT, [
           userId,

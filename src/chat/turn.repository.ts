@@ -179,6 +179,9 @@ export async function previewTurn(
   };
 }
 
+/** Qualified: Drizzle leaves a one-table select's columns bare, and this is a subquery's. */
+const CONVERSATION_LAST_SEQ = sql.raw(`"conversations"."last_seq"`);
+
 const previewQuery = prepared((db) =>
   db
     .select({
@@ -193,8 +196,8 @@ const previewQuery = prepared((db) =>
           select ${WINDOW_COLUMNS}
           from ${messages} m
           where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
-            and m.seq <= ${conversations.lastSeq}
-            and m.seq > ${conversations.lastSeq} - ${p("limit")}::int
+            and m.seq <= ${CONVERSATION_LAST_SEQ}
+            and m.seq > ${CONVERSATION_LAST_SEQ} - ${p("limit")}::int
           order by m.seq desc
           limit ${p("limit")}
         ) w)`,
