@@ -14,6 +14,7 @@
  *   node bench/rss.ts --turns 200     # also send this many turns first (instant model)
  *   node bench/rss.ts --backend pglite   # or pg; default both
  *   node bench/rss.ts --gc            # a full garbage collection before measuring
+ *   node bench/rss.ts --node-args="--liftoff-only"   # node/V8 flags for the app
  *
  * PGLITE_SHARED_BUFFERS_MB in the environment reaches the app (and the settings shown).
  */
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     turns: { type: "string", default: "0" },
     backend: { type: "string", default: "both" },
     gc: { type: "boolean", default: false },
+    "node-args": { type: "string", default: "" },
   },
 });
 const restMs = Number(args.rest);
@@ -110,7 +112,13 @@ async function measure(label: string, env: Record<string, string>) {
   const started = performance.now();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...(args.gc ? ["--expose-gc"] : []), "--import", "./bench/lib/rss-probe.ts", ENTRIES.bundle],
+    [
+      ...(args.gc ? ["--expose-gc"] : []),
+      ...(args["node-args"] ?? "").split(" ").filter(Boolean),
+      "--import",
+      "./bench/lib/rss-probe.ts",
+      ENTRIES.bundle,
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: "warn" },
