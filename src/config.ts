@@ -43,6 +43,8 @@ const EnvSchema = z.object({
     )
     .optional(),
   DATA_DIR: z.string().min(1).default("./data"),
+  /** PGlite's shared_buffers in MB (PostgreSQL's default of 128 MB is resident at once). */
+  PGLITE_SHARED_BUFFERS_MB: int(16, 1, 1024),
   PG_POOL_MAX: int(10, 1, 1000),
   PG_CONNECT_TIMEOUT_MS: int(5000, 100, 120_000),
   PG_IDLE_TIMEOUT_MS: int(10_000, 0, 3_600_000),
@@ -189,6 +191,8 @@ export interface Config {
     | {
         readonly kind: "pglite";
         readonly dataDir: string;
+        /** shared_buffers in MB; src/db/client.ts's default when absent. */
+        readonly sharedBuffersMb?: number;
       }
     | {
         readonly kind: "pg";
@@ -340,7 +344,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           idleInTransactionTimeoutMs: e.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
           queryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
         }
-      : { kind: "pglite", dataDir },
+      : { kind: "pglite", dataDir, sharedBuffersMb: e.PGLITE_SHARED_BUFFERS_MB },
     auth: {
       secret:
         e.BETTER_AUTH_SECRET ??

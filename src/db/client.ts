@@ -1,4 +1,4 @@
-import { PGlite } from "@electric-sql/pglite";
+import { PGlite, type PGliteOptions } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
@@ -62,7 +62,7 @@ export async function openDatabase(
   config: Config["database"],
   logger?: DbLogger,
 ): Promise<Database> {
-  return config.kind === "pglite" ? openPglite(config.dataDir, logger) : openPg(config, logger);
+  return config.kind === "pglite" ? openPglite(config, logger) : openPg(config, logger);
 }
 
 /**
@@ -80,7 +80,32 @@ const PGLITE_MAINTENANCE_EVERY_MS = 10 * 60_000;
 /** Separate statements: VACUUM cannot run inside the transaction a multi-statement exec is. */
 const PGLITE_MAINTENANCE_SQL = ["vacuum conversations, task_counters, session", "analyze"];
 
-async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database> {
+/**
+ * PGlite's PostgreSQL allocates shared_buffers inside its WebAssembly memory and touches
+ * all of it at start, so PostgreSQL's default of 128 MB is resident from the first second
+ * (bench/rss.ts: 153 MB of WebAssembly memory resident at idle; 31 MB with 16 MB). One
+ * process's working set (a window of 50 messages per turn) fits in far less, and pages
+ * that miss are read from the operating system's file cache.
+ */
+export const PGLITE_SHARED_BUFFERS_MB = 16;
+
+/** How the app opens PGlite (also bench/rss.ts, to read the settings it runs with). */
+export function pgliteOptions(
+  sharedBuffersMb = PGLITE_SHARED_BUFFERS_MB,
+  template?: Blob,
+): PGliteOptions {
+  return {
+    // PGlite's own start parameters, plus ours (a -c given later wins).
+    startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${sharedBuffersMb}MB`],
+    ...(template ? { loadDataDir: template } : {}),
+  };
+}
+
+async function openPglite(
+  config: Extract<Config["database"], { kind: "pglite" }>,
+  logger?: DbLogger,
+): Promise<Database> {
+  const { dataDir } = config;
   const inMemory = dataDir.startsWith("memory://");
   const lock: DirLock | undefined = inMemory ? undefined : lockDataDir(dataDir);
   let client: PGlite;
@@ -93,7 +118,7 @@ async function openPglite(dataDir: string, logger?: DbLogger): Promise<Database>
     dataDirFrom = inMemory ? "memory" : !fresh ? "existed" : template ? "template" : "initdb";
     client = await PGlite.create(
       inMemory ? undefined : dataDir,
-      template ? { loadDataDir: template } : {},
+      pgliteOptions(config.sharedBuffersMb, template),
     );
   } catch (error) {
     lock?.release();
