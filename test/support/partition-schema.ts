@@ -116,11 +116,11 @@ export async function partitionByUser(url: string): Promise<void> {
   }
 }
 
-/** The tables of the database that are partitioned (pg_partitioned_table). */
+/** The partitioned tables of the public schema (pg-boss partitions its own). */
 export async function partitionedTables(client: pg.ClientBase): Promise<string[]> {
   const result = await client.query<{ name: string }>(
     `select c.relname as name from pg_partitioned_table p join pg_class c on c.oid = p.partrelid
-      order by 1`,
+      where c.relnamespace = 'public'::regnamespace order by 1`,
   );
   return result.rows.map((row) => row.name);
 }
