@@ -381,9 +381,7 @@ export const messages = pgTable(
     index("messages_user_usage_idx").on(t.userId, t.createdAt).where(sql`${t.role} = 'assistant'`),
     uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
     // One current reply per user message; replaced ones (regenerate) are kept beside it.
-    uniqueIndex("messages_reply_to_uq")
-      .on(t.userId, t.replyTo)
-      .where(sql`${t.replacedBy} is null`),
+    uniqueIndex("messages_reply_to_uq").on(t.userId, t.replyTo).where(sql`${t.replacedBy} is null`),
     // Search across chats (chat/search): the same expression as the query's.
     index("messages_search_idx").using("gin", sql`to_tsvector('simple', ${t.content})`),
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
+import { isUniqueViolation } from "../../src/db/db-errors.ts";
 import { migratePg } from "../../src/db/migrate.ts";
 import { type ChatFixture, chat, messagesOf, signUp, startChatApp } from "../support/chat.ts";
 import {
@@ -100,16 +101,44 @@ describe("the schema hash-partitioned by user_id [pg]", { skip: !backends.includ
     );
   });
 
+  test("a unique violation in a partition names the parent's key, and the app still tells which", async () => {
+    const user = await signUp(f.t.app);
+    const conversation = randomUUID();
+    const clientMessageId = randomUUID();
+    await query("insert into conversations (id, user_id) values ($1, $2)", [conversation, user.id]);
+    const insert = (seq: number) =>
+      query(
+        `insert into messages (conversation_id, user_id, seq, role, content, client_message_id)
+         values ($1, $2, $3, 'user', 'x', $4)`,
+        [conversation, user.id, seq, clientMessageId],
+      );
+    await insert(1);
+    const error = await insert(2).then(
+      () => assert.fail("a second message with the same client id was stored"),
+      (e: unknown) => e as { constraint?: string },
+    );
+    assert.match(error.constraint ?? "", /^messages_user_client_message_uq_p\d$/);
+    assert.ok(isUniqueViolation(error, "messages_user_client_message_uq"));
+    assert.ok(!isUniqueViolation(error, "messages_user_client"));
+    assert.ok(!isUniqueViolation(error, "messages_reply_to_uq"));
+  });
+
   test("chat turns, task writes, replays and deletes run on it; rows land in partitions", async () => {
     const users = [await signUp(f.t.app), await signUp(f.t.app), await signUp(f.t.app)];
     f.llm.setDefault(toolCallThenText("add_task", { title: "Pay bills" }, "Added task 1."));
     const conversations: string[] = [];
     for (const user of users) {
       const id = randomUUID();
-      const first = await chat(f.t, user, { message: "remind me to pay bills", client_message_id: id });
+      const first = await chat(f.t, user, {
+        message: "remind me to pay bills",
+        client_message_id: id,
+      });
       assert.equal(first.statusCode, 200, first.body);
       // The same client message id again: the unique violation is a replay, not a 500.
-      const again = await chat(f.t, user, { message: "remind me to pay bills", client_message_id: id });
+      const again = await chat(f.t, user, {
+        message: "remind me to pay bills",
+        client_message_id: id,
+      });
       assert.equal(again.statusCode, 200, again.body);
       assert.deepEqual(again.json(), first.json());
       const conversationId = first.json().conversation_id as string;
@@ -178,13 +207,18 @@ describe("the schema hash-partitioned by user_id [pg]", { skip: !backends.includ
       `select distinct tableoid::regclass::text as part from messages where user_id = any($1)`,
       [users.map((u) => u.id)],
     );
-    assert.ok(where.every((row) => /^messages_p\d$/.test(row.part)), JSON.stringify(where));
+    assert.ok(
+      where.every((row) => /^messages_p\d$/.test(row.part)),
+      JSON.stringify(where),
+    );
     const only = await query<{ n: number }>("select count(*)::int as n from only messages");
     assert.equal(only[0]?.n, 0);
   });
 });
 
-describe("a key without user_id cannot be partitioned [pg]", { skip: !backends.includes("pg") }, () => {
+describe("a key without user_id cannot be partitioned [pg]", {
+  skip: !backends.includes("pg"),
+}, () => {
   test("the converter fails, and leaves the database as it was", async () => {
     const testDb = await createTestDatabase("pg");
     const url = testDb.url ?? "";

@@ -109,7 +109,9 @@ let template: Promise<string> | undefined;
 function partitionedTemplate(): Promise<string> {
   template ??= (async () => {
     const hash = createHash("sha256");
-    for (const file of readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith(".sql")).sort()) {
+    for (const file of readdirSync(MIGRATIONS_FOLDER)
+      .filter((f) => f.endsWith(".sql"))
+      .sort()) {
       hash.update(readFileSync(join(MIGRATIONS_FOLDER, file)));
     }
     hash.update(readFileSync(new URL("./partition-schema.ts", import.meta.url)));
