@@ -191,7 +191,7 @@ export async function upsertObject(
   await db
     .insert(caldavObjects)
     .values({ taskId, userId, ...object })
-    .onConflictDoUpdate({ target: caldavObjects.taskId, set: object });
+    .onConflictDoUpdate({ target: [caldavObjects.taskId, caldavObjects.userId], set: object });
 }
 
 /**

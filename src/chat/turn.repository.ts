@@ -237,6 +237,9 @@ export async function insertLeasedConversation(
   tx: Tx,
   input: Omit<LeaseInput, "conversationId"> & { id?: string; title: string; model: string },
 ): Promise<{ id: string } | undefined> {
+  // The key is (id, user_id) (sharding by user): an id another user holds is refused here,
+  // by id alone, so a chat id stays one conversation.
+  if (input.id && (await conversationIdTaken(tx, input.id))) return undefined;
   const [row] = await tx
     .insert(conversations)
     .values({
@@ -248,9 +251,18 @@ export async function insertLeasedConversation(
       activeTurnId: input.turnId,
       activeTurnExpiresAt: sql`now() + ${interval(input.leaseMs)}::interval`,
     })
-    .onConflictDoNothing({ target: conversations.id })
+    .onConflictDoNothing({ target: [conversations.id, conversations.userId] })
     .returning({ id: conversations.id });
   return row;
+}
+
+async function conversationIdTaken(tx: Tx, id: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(eq(conversations.id, id))
+    .limit(1);
+  return row !== undefined;
 }
 
 /**

@@ -110,12 +110,21 @@ export function classifyDbError(error: unknown): DbErrorInfo | undefined {
 
 /**
  * True when `error` (or an error it wraps) is a unique violation of `constraint`: a race
- * the caller expects and answers with an outcome, not a failure.
+ * the caller expects and answers with an outcome, not a failure. On a table split by user
+ * the server names the piece's index: `<constraint>_p<n>` for a hash partition (the
+ * partitioned test schema, test/support/partition-schema.ts), `<constraint>_<shard id>`
+ * for a Citus shard.
  */
 export function isUniqueViolation(error: unknown, constraint: string): boolean {
   for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 6; depth++) {
     const { code, constraint: name, cause } = e as Record<string, unknown>;
-    if (code === "23505") return name === constraint;
+    if (code === "23505") {
+      return (
+        typeof name === "string" &&
+        (name === constraint ||
+          (name.startsWith(`${constraint}_`) && /^p?\d+$/.test(name.slice(constraint.length + 1))))
+      );
+    }
     e = cause;
   }
   return false;

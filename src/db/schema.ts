@@ -310,11 +310,15 @@ export const appSettings = pgTable("app_settings", {
 });
 
 // ---- Tasktalk tables: every one carries user_id, every query filters by it ----
+// Ready to shard by user (docs/architecture.md, "Sharding by user"): every primary key and
+// unique index below includes user_id, and every foreign key between them is composite,
+// (user_id, x) → (user_id, id), so rows that refer to each other live on one shard. Keys
+// are (id, user_id): a lookup by id alone (a job holding an id) still uses the index.
 
 export const conversations = pgTable(
   "conversations",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -326,16 +330,17 @@ export const conversations = pgTable(
     activeTurnExpiresAt: timestamp("active_turn_expires_at", { withTimezone: true }),
     ...timestamps,
   },
-  (t) => [index("conversations_user_updated_idx").on(t.userId, t.updatedAt.desc(), t.id.desc())],
+  (t) => [
+    primaryKey({ name: "conversations_pkey", columns: [t.id, t.userId] }),
+    index("conversations_user_updated_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
+  ],
 );
 
 export const messages = pgTable(
   "messages",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
-    conversationId: uuid("conversation_id")
-      .notNull()
-      .references(() => conversations.id, { onDelete: "cascade" }),
+    id: uuid("id").notNull().defaultRandom(),
+    conversationId: uuid("conversation_id").notNull(),
     userId: text("user_id").notNull(),
     seq: bigint("seq", { mode: "number" }).notNull(),
     role: text("role", { enum: ["user", "assistant", "tool", "system"] }).notNull(),
@@ -365,12 +370,18 @@ export const messages = pgTable(
     replacedBy: uuid("replaced_by"),
   },
   (t) => [
-    uniqueIndex("messages_conversation_seq_uq").on(t.conversationId, t.seq),
+    primaryKey({ name: "messages_pkey", columns: [t.id, t.userId] }),
+    foreignKey({
+      name: "messages_conversation_fk",
+      columns: [t.userId, t.conversationId],
+      foreignColumns: [conversations.userId, conversations.id],
+    }).onDelete("cascade"),
+    uniqueIndex("messages_conversation_seq_uq").on(t.userId, t.conversationId, t.seq),
     // GET /api/usage: a user's replies over a day or a month.
     index("messages_user_usage_idx").on(t.userId, t.createdAt).where(sql`${t.role} = 'assistant'`),
     uniqueIndex("messages_user_client_message_uq").on(t.userId, t.clientMessageId),
     // One current reply per user message; replaced ones (regenerate) are kept beside it.
-    uniqueIndex("messages_reply_to_uq").on(t.replyTo).where(sql`${t.replacedBy} is null`),
+    uniqueIndex("messages_reply_to_uq").on(t.userId, t.replyTo).where(sql`${t.replacedBy} is null`),
     // Search across chats (chat/search): the same expression as the query's.
     index("messages_search_idx").using("gin", sql`to_tsvector('simple', ${t.content})`),
     check("messages_role_ck", sql`${t.role} in ('user', 'assistant', 'tool', 'system')`),
@@ -388,9 +399,7 @@ export const turnToolCalls = pgTable(
     id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id").notNull(),
     /** The user message the turn answers. */
-    messageId: uuid("message_id")
-      .notNull()
-      .references(() => messages.id, { onDelete: "cascade" }),
+    messageId: uuid("message_id").notNull(),
     toolCallId: text("tool_call_id").notNull(),
     name: text("name").notNull(),
     arguments: jsonb("arguments").notNull(),
@@ -399,6 +408,11 @@ export const turnToolCalls = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.id] }),
+    foreignKey({
+      name: "turn_tool_calls_message_fk",
+      columns: [t.userId, t.messageId],
+      foreignColumns: [messages.userId, messages.id],
+    }).onDelete("cascade"),
     index("turn_tool_calls_message_idx").on(t.userId, t.messageId),
   ],
 );
@@ -412,13 +426,9 @@ export const pendingActions = pgTable(
   "pending_actions",
   {
     userId: text("user_id").notNull(),
-    conversationId: uuid("conversation_id")
-      .notNull()
-      .references(() => conversations.id, { onDelete: "cascade" }),
+    conversationId: uuid("conversation_id").notNull(),
     /** The user message whose turn asked. */
-    messageId: uuid("message_id")
-      .notNull()
-      .references(() => messages.id, { onDelete: "cascade" }),
+    messageId: uuid("message_id").notNull(),
     seq: bigint("seq", { mode: "number" }).notNull(),
     /** The tool calls held back: [{ name, input }]. */
     calls: jsonb("calls").notNull(),
@@ -426,14 +436,26 @@ export const pendingActions = pgTable(
     question: text("question").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.userId, t.conversationId] })],
+  (t) => [
+    primaryKey({ columns: [t.userId, t.conversationId] }),
+    foreignKey({
+      name: "pending_actions_conversation_fk",
+      columns: [t.userId, t.conversationId],
+      foreignColumns: [conversations.userId, conversations.id],
+    }).onDelete("cascade"),
+    foreignKey({
+      name: "pending_actions_message_fk",
+      columns: [t.userId, t.messageId],
+      foreignColumns: [messages.userId, messages.id],
+    }).onDelete("cascade"),
+  ],
 );
 
 /** A user's named lists of tasks; a task without one is in "Inbox". */
 export const lists = pgTable(
   "lists",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -444,6 +466,7 @@ export const lists = pgTable(
   },
   // Names are unique per user ignoring case: "Shopping" and "shopping" are one list.
   (t) => [
+    primaryKey({ name: "lists_pkey", columns: [t.id, t.userId] }),
     uniqueIndex("lists_user_name_uq").on(t.userId, sql`lower(${t.name})`),
     uniqueIndex("lists_user_caldav_name_uq").on(t.userId, t.caldavName),
   ],
@@ -452,7 +475,7 @@ export const lists = pgTable(
 export const tasks = pgTable(
   "tasks",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -486,7 +509,7 @@ export const tasks = pgTable(
       .notNull()
       .default("none"),
     /** Null = "Inbox". */
-    listId: uuid("list_id").references(() => lists.id, { onDelete: "set null" }),
+    listId: uuid("list_id"),
     labels: text("labels").array().notNull().default(sql`'{}'::text[]`),
     /** The parent's per-user number (one level deep); deleting the parent deletes this task. */
     parentNumber: integer("parent_number"),
@@ -500,7 +523,15 @@ export const tasks = pgTable(
     changeSeq: bigint("change_seq", { mode: "number" }).notNull().default(0),
   },
   (t) => [
+    primaryKey({ name: "tasks_pkey", columns: [t.id, t.userId] }),
     uniqueIndex("tasks_user_number_uq").on(t.userId, t.number),
+    // The migration narrows this to ON DELETE SET NULL (list_id) (PostgreSQL 15): user_id
+    // is part of the key and NOT NULL, only the list is forgotten.
+    foreignKey({
+      name: "tasks_list_fk",
+      columns: [t.userId, t.listId],
+      foreignColumns: [lists.userId, lists.id],
+    }).onDelete("set null"),
     check("tasks_priority_ck", sql`${t.priority} in ('none', 'low', 'medium', 'high')`),
     foreignKey({
       name: "tasks_parent_fk",
@@ -550,9 +581,7 @@ export const taskChangeCounters = pgTable("task_change_counters", {
 export const caldavObjects = pgTable(
   "caldav_objects",
   {
-    taskId: uuid("task_id")
-      .primaryKey()
-      .references(() => tasks.id, { onDelete: "cascade" }),
+    taskId: uuid("task_id").notNull(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -568,6 +597,12 @@ export const caldavObjects = pgTable(
     rawVersion: integer("raw_version"),
   },
   (t) => [
+    primaryKey({ name: "caldav_objects_pkey", columns: [t.taskId, t.userId] }),
+    foreignKey({
+      name: "caldav_objects_task_fk",
+      columns: [t.userId, t.taskId],
+      foreignColumns: [tasks.userId, tasks.id],
+    }).onDelete("cascade"),
     uniqueIndex("caldav_objects_user_uid_uq").on(t.userId, t.uid),
     uniqueIndex("caldav_objects_user_name_uq").on(t.userId, t.name),
   ],
@@ -670,7 +705,7 @@ export const importKeys = pgTable(
 export const importJobs = pgTable(
   "import_jobs",
   {
-    id: uuid("id").primaryKey(),
+    id: uuid("id").notNull(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -688,7 +723,10 @@ export const importJobs = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("import_jobs_user_idx").on(t.userId, t.createdAt)],
+  (t) => [
+    primaryKey({ name: "import_jobs_pkey", columns: [t.id, t.userId] }),
+    index("import_jobs_user_idx").on(t.userId, t.createdAt),
+  ],
 );
 
 /**
@@ -700,7 +738,7 @@ export const importJobs = pgTable(
 export const activity = pgTable(
   "activity",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -727,13 +765,14 @@ export const activity = pgTable(
       .default(sql`clock_timestamp()`),
   },
   (t) => [
+    primaryKey({ name: "activity_pkey", columns: [t.id, t.userId] }),
     index("activity_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
     index("activity_user_subject_idx").on(t.userId, t.subjectType, t.subject, t.createdAt.desc()),
     index("activity_user_message_idx")
       .on(t.userId, t.messageId)
       .where(sql`${t.messageId} is not null`),
     index("activity_created_idx").on(t.createdAt),
-    uniqueIndex("activity_undo_of_uq").on(t.undoOf),
+    uniqueIndex("activity_undo_of_uq").on(t.userId, t.undoOf),
   ],
 );
 
@@ -748,13 +787,11 @@ export const activity = pgTable(
 export const taskReminders = pgTable(
   "task_reminders",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
-    taskId: uuid("task_id")
-      .notNull()
-      .references(() => tasks.id, { onDelete: "cascade" }),
+    taskId: uuid("task_id").notNull(),
     at: timestamp("at", { withTimezone: true }),
     beforeMinutes: integer("before_minutes"),
     /** Added by the user's default-reminder setting rather than asked for. */
@@ -764,6 +801,12 @@ export const taskReminders = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
+    primaryKey({ name: "task_reminders_pkey", columns: [t.id, t.userId] }),
+    foreignKey({
+      name: "task_reminders_task_fk",
+      columns: [t.userId, t.taskId],
+      foreignColumns: [tasks.userId, tasks.id],
+    }).onDelete("cascade"),
     index("task_reminders_task_idx").on(t.userId, t.taskId),
     index("task_reminders_due_idx").on(t.fireAt).where(sql`fired_at is null`),
     check("task_reminders_kind_ck", sql`(${t.at} is null) <> (${t.beforeMinutes} is null)`),
@@ -787,12 +830,12 @@ export const notificationSettings = pgTable("notification_settings", {
 export const notifications = pgTable(
   "notifications",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
     /** The reminder (null once its task is gone: the inbox keeps what was shown). */
-    reminderId: uuid("reminder_id").references(() => taskReminders.id, { onDelete: "set null" }),
+    reminderId: uuid("reminder_id"),
     taskNumber: integer("task_number").notNull(),
     title: text("title").notNull(),
     dueAt: timestamp("due_at", { withTimezone: true }),
@@ -802,8 +845,15 @@ export const notifications = pgTable(
     readAt: timestamp("read_at", { withTimezone: true }),
   },
   (t) => [
+    primaryKey({ name: "notifications_pkey", columns: [t.id, t.userId] }),
+    // Narrowed by the migration to ON DELETE SET NULL (reminder_id), as tasks_list_fk.
+    foreignKey({
+      name: "notifications_reminder_fk",
+      columns: [t.userId, t.reminderId],
+      foreignColumns: [taskReminders.userId, taskReminders.id],
+    }).onDelete("set null"),
     index("notifications_user_idx").on(t.userId, t.firedAt.desc(), t.id.desc()),
-    uniqueIndex("notifications_reminder_fire_uq").on(t.reminderId, t.scheduledFor),
+    uniqueIndex("notifications_reminder_fire_uq").on(t.userId, t.reminderId, t.scheduledFor),
   ],
 );
 
@@ -811,7 +861,7 @@ export const notifications = pgTable(
 export const webhooks = pgTable(
   "webhooks",
   {
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
@@ -822,7 +872,10 @@ export const webhooks = pgTable(
     active: boolean("active").notNull().default(true),
     ...timestamps,
   },
-  (t) => [index("webhooks_user_idx").on(t.userId)],
+  (t) => [
+    primaryKey({ name: "webhooks_pkey", columns: [t.id, t.userId] }),
+    index("webhooks_user_idx").on(t.userId),
+  ],
 );
 
 /**
@@ -833,13 +886,11 @@ export const webhookDeliveries = pgTable(
   "webhook_deliveries",
   {
     /** Also the `webhook-id` header: the receiver's idempotency key across retries. */
-    id: uuid("id").primaryKey().defaultRandom(),
+    id: uuid("id").notNull().defaultRandom(),
     userId: text("user_id")
       .notNull()
       .references(() => user.id, { onDelete: "cascade" }),
-    webhookId: uuid("webhook_id")
-      .notNull()
-      .references(() => webhooks.id, { onDelete: "cascade" }),
+    webhookId: uuid("webhook_id").notNull(),
     eventType: text("event_type").notNull(),
     payload: jsonb("payload").notNull(),
     status: text("status", { enum: ["pending", "delivered", "failed"] })
@@ -853,6 +904,12 @@ export const webhookDeliveries = pgTable(
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
   },
   (t) => [
+    primaryKey({ name: "webhook_deliveries_pkey", columns: [t.id, t.userId] }),
+    foreignKey({
+      name: "webhook_deliveries_webhook_fk",
+      columns: [t.userId, t.webhookId],
+      foreignColumns: [webhooks.userId, webhooks.id],
+    }).onDelete("cascade"),
     index("webhook_deliveries_hook_idx").on(t.userId, t.webhookId, t.createdAt.desc()),
     index("webhook_deliveries_pending_idx").on(t.createdAt).where(sql`status = 'pending'`),
   ],

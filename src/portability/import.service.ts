@@ -201,13 +201,14 @@ async function importConversation(
     .returning({ key: importKeys.key });
   if (claimed.length === 0) return "skipped";
   const wanted = item.id ?? randomUUID();
-  const [mine] = await tx
-    .select({ id: conversations.id, userId: conversations.userId })
+  // By id alone: the key is (id, user_id), so the id may be held by several users.
+  const holders = await tx
+    .select({ userId: conversations.userId })
     .from(conversations)
     .where(eq(conversations.id, wanted));
   // One's own conversation, still here (its export imported back): nothing to do.
-  if (mine?.userId === ctx.userId) return "skipped";
-  const id = mine ? randomUUID() : wanted;
+  if (holders.some((row) => row.userId === ctx.userId)) return "skipped";
+  const id = holders.length > 0 ? randomUUID() : wanted;
   const sorted = [...item.messages].sort((a, b) => a.seq - b.seq);
   const lastSeq = sorted.at(-1)?.seq ?? 0;
   await tx.insert(conversations).values({

@@ -1,8 +1,10 @@
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { MIGRATIONS_FOLDER, migratePg } from "../../src/db/migrate.ts";
+import { partitionByUser } from "./partition-schema.ts";
 
 /**
  * Real databases for tests: PGlite, and the PostgreSQL server on 127.0.0.1:5432 in a
@@ -12,6 +14,13 @@ export type Backend = "pglite" | "pg";
 
 export const PG_ADMIN_URL =
   process.env.TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/**
+ * TEST_PG_PARTITIONED=1: every pg test database starts migrated, with `tasks`,
+ * `conversations` and `messages` hash-partitioned by user_id (./partition-schema.ts).
+ * Tests about the unpartitioned layout itself (the migrations) skip.
+ */
+export const PG_PARTITIONED = process.env.TEST_PG_PARTITIONED === "1";
 
 let pgReachable: boolean | undefined;
 
@@ -65,7 +74,8 @@ export async function createTestDatabase(
     };
   }
   const name = `tasktalk_test_${process.pid}_${randomBytes(4).toString("hex")}`;
-  await adminQuery(`create database ${name}`);
+  const template = PG_PARTITIONED ? ` template ${await partitionedTemplate()}` : "";
+  await adminQuery(`create database ${name}${template}`);
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
@@ -87,4 +97,45 @@ export async function adminQuery(text: string, url = PG_ADMIN_URL): Promise<pg.Q
   } finally {
     await client.end();
   }
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * The migrated, partitioned database every test database is copied from, built once per
+ * version of the migrations and of the converter (its name carries their hash), under an
+ * advisory lock: test files run in separate processes.
+ */
+function partitionedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const hash = createHash("sha256");
+    for (const file of readdirSync(MIGRATIONS_FOLDER)
+      .filter((f) => f.endsWith(".sql"))
+      .sort()) {
+      hash.update(readFileSync(join(MIGRATIONS_FOLDER, file)));
+    }
+    hash.update(readFileSync(new URL("./partition-schema.ts", import.meta.url)));
+    const name = `tasktalk_partitioned_${hash.digest("hex").slice(0, 16)}`;
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      await client.query("select pg_advisory_lock(7274016)");
+      const exists = await client.query("select 1 from pg_database where datname = $1", [name]);
+      if (exists.rowCount === 0) {
+        const building = `${name}_building`;
+        await client.query(`drop database if exists ${building} with (force)`);
+        await client.query(`create database ${building}`);
+        const url = new URL(PG_ADMIN_URL);
+        url.pathname = `/${building}`;
+        await migratePg(url.toString(), 5000);
+        await partitionByUser(url.toString());
+        await client.query(`alter database ${building} rename to ${name}`);
+      }
+    } finally {
+      await client.end();
+    }
+    return name;
+  })();
+  return template;
 }
