@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestContext } from "../context.ts";
 import type { Message } from "../conversations/conversation.ts";
+import { countEarlyRequest } from "../ops/metrics.ts";
 import type { TurnPreview } from "./turn.repository.ts";
 import { beginGeneration, startTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput } from "./turn.ts";
@@ -83,6 +84,7 @@ export async function startSpeculating(
     throw error;
   }
   if (started.kind === "run" && sameTurn(started, planned)) {
+    countEarlyRequest(ctx.db, "used");
     open(true);
     return { ...started, running: await running };
   }
@@ -91,6 +93,7 @@ export async function startSpeculating(
 
   /** The early request is dropped unread: its generation ends with nothing done. */
   async function giveUp() {
+    countEarlyRequest(ctx.db, "dropped");
     abort.abort(new Error("step A did not store the turn the early request was built for"));
     open(false);
     const settled = await running.catch(() => undefined);

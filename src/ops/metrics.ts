@@ -24,6 +24,8 @@ export interface Metrics {
   dbRetry(): void;
   /** A request refused with 429 quota_exceeded, by the quota that was used up. */
   quotaRejection(quota: string): void;
+  /** A model request sent while step A committed (chat/speculate.ts): used, or dropped unread. */
+  earlyRequest(outcome: "used" | "dropped"): void;
   /** The text exposition of this app's metrics and the process's. */
   scrape(): Promise<string>;
   readonly contentType: string;
@@ -101,6 +103,12 @@ export function createMetrics(database: Database, jobs?: Jobs): Metrics {
     labelNames: ["quota"] as const,
     registers,
   });
+  const earlyRequests = new Counter({
+    name: "tasktalk_chat_early_requests_total",
+    help: "Model requests sent while step A committed the user message: used, or dropped unread because step A stored another turn (a race).",
+    labelNames: ["outcome"] as const,
+    registers,
+  });
   // PGlite has no pool: its scrape has no pool gauges rather than made-up zeros.
   if (database.kind === "pg") registerPoolGauges(database, registers);
   activeSessionsGauge(database, registers);
@@ -124,6 +132,7 @@ export function createMetrics(database: Database, jobs?: Jobs): Metrics {
     dbFailure: (category) => dbErrors.inc({ category }),
     dbRetry: () => dbRetries.inc(),
     quotaRejection: (quota) => quotaRejections.inc({ quota }),
+    earlyRequest: (outcome) => earlyRequests.inc({ outcome }),
     async scrape() {
       return (await registry.metrics()) + (await processRegistry().metrics());
     },
@@ -210,6 +219,11 @@ export function bindMetrics(db: Db, metrics: Metrics): void {
 }
 
 type ToolRunner = (name: string, input: unknown, toolCallId: string) => Promise<unknown>;
+
+/** Counts one early model request of a chat turn (chat/speculate.ts). */
+export function countEarlyRequest(db: Db, outcome: "used" | "dropped"): void {
+  byDb.get(db)?.earlyRequest(outcome);
+}
 
 /** Counts one MCP tool call (the MCP adapter reports each outcome). */
 export function countMcpToolCall(db: Db, tool: string, outcome: string): void {

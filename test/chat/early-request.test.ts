@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../../src/db/client.ts";
 import { type ChatFixture, chat, signUp, startChatApp } from "../support/chat.ts";
@@ -89,6 +90,18 @@ for (const backend of await availableBackends()) {
           arrivals.length = 0;
         },
       };
+    }
+
+    /** The app's tasktalk_chat_early_requests_total, by outcome. */
+    async function earlyRequests() {
+      const metrics = (await f.t.app.inject({ url: "/metrics" })).body;
+      const count = (outcome: string) =>
+        Number(
+          new RegExp(`tasktalk_chat_early_requests_total\\{outcome="${outcome}"\\} (\\d+)`).exec(
+            metrics,
+          )?.[1] ?? 0,
+        );
+      return { used: count("used"), dropped: count("dropped") };
     }
 
     async function conversationOf(user: { id: string }, token: string): Promise<string> {
@@ -192,9 +205,14 @@ for (const backend of await availableBackends()) {
         seen.push(req.body.messages.filter((m) => m.role === "user").map((m) => String(m.content)));
         return { text: `reply ${seen.length}` };
       });
+      const before = await earlyRequests();
+      // "alpha" commits slowly: its lease is invisible until then, so "beta" (sent while
+      // it commits) finds the conversation free, starts early, then waits for the lease.
       const [a, b] = await Promise.all([
-        chat(f.t, user, { message: "alpha", conversation_id: conversationId }),
-        chat(f.t, user, { message: "beta", conversation_id: conversationId }),
+        chat(f.t, user, { message: "alpha [slow-commit]", conversation_id: conversationId }),
+        sleep(SLOW_MS / 4).then(() =>
+          chat(f.t, user, { message: "beta", conversation_id: conversationId }),
+        ),
       ]);
       assert.equal(a.statusCode, 200, a.body);
       assert.equal(b.statusCode, 200, b.body);
@@ -204,10 +222,20 @@ for (const backend of await availableBackends()) {
         ),
       );
       assert.equal(stored.length, 6);
+      const after = await earlyRequests();
+      assert.ok(after.used > before.used);
+      if (backend === "pg") {
+        // (PGlite runs the slow commit in this thread: "beta" only starts after it.)
+        assert.equal(
+          after.dropped - before.dropped,
+          1,
+          "beta's early request, built before alpha committed, was dropped",
+        );
+      }
       const lastUsers = seen.at(-1) ?? [];
       // The turn answered last was given the other turn's message too.
       assert.ok(
-        lastUsers.includes("alpha") && lastUsers.includes("beta"),
+        lastUsers.includes("alpha [slow-commit]") && lastUsers.includes("beta"),
         `the later turn's request held ${JSON.stringify(lastUsers)}`,
       );
     });
