@@ -158,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     turnLeaseMs: config.turnLeaseMs,
     llm: config.llm,
     history: config.history,
+    inProcessDatabase: database.kind === "pglite",
   };
   await app.register(chatRoutes, {
     turn,

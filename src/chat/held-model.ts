@@ -13,11 +13,17 @@ export class StepANotCommitted extends Error {
  * `model` whose answers are held until `gate` opens: the request itself goes out at once.
  * A gate that opens with false fails the call without reading the answer.
  */
-export function heldUntil(model: LanguageModel, gate: Promise<boolean>): LanguageModel {
+export function heldUntil(
+  model: LanguageModel,
+  gate: Promise<boolean>,
+  /** Called when the model is asked (its request is on its way). */
+  onRequest?: () => void,
+): LanguageModel {
   if (typeof model === "string") return model;
   const hold = async <T>(call: () => PromiseLike<T>): Promise<T> => {
     const answer = Promise.resolve(call());
     answer.catch(() => {});
+    onRequest?.();
     if (!(await gate)) throw new StepANotCommitted("step A did not commit this turn");
     return answer;
   };

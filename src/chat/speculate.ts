@@ -63,6 +63,10 @@ export async function startSpeculating(
     open = resolve;
   });
   const abort = new AbortController();
+  let requested!: () => void;
+  const asked = new Promise<void>((resolve) => {
+    requested = resolve;
+  });
   const running = beginGeneration(
     ctx,
     deps,
@@ -72,12 +76,25 @@ export async function startSpeculating(
       model: input.model,
       window: [...before, planned],
     },
-    { gate, signal: abort.signal },
+    { gate, signal: abort.signal, onRequest: requested },
   );
   // Never left unobserved: a generation that is given up on still settles.
   running.catch(() => {});
   let started: StartedTurn | ReplayedTurn;
   try {
+    if (deps.inProcessDatabase) {
+      // PGlite runs step A in this thread: a request not yet on its socket would wait for
+      // the whole commit. Once the model is asked (or the generation ended without asking),
+      // a few turns of the event loop let the request out (fetch writes it two turns after
+      // the provider calls it: measured, test/chat/early-request.test.ts). PostgreSQL
+      // needs no wait: step A's statement and the request travel side by side.
+      const ended = running.then(
+        (r) => r.done,
+        () => undefined,
+      );
+      await Promise.race([asked, ended]);
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
     started = await startTurn(ctx, deps, { ...input, messageId });
   } catch (error) {
     await giveUp();

@@ -145,7 +145,7 @@ export async function beginGeneration(
   ctx: RequestContext,
   deps: TurnDeps,
   turn: PlannedTurn,
-  hold?: { gate: Promise<boolean>; signal: AbortSignal },
+  hold?: { gate: Promise<boolean>; signal: AbortSignal; onRequest?: () => void },
 ): Promise<Running> {
   const window = turn.window ?? (await readWindow(ctx, deps, turn));
   // A re-run and a regenerated reply are shown what the turn already did (tool-calls.ts).
@@ -170,7 +170,7 @@ export async function beginGeneration(
     turn.conversationId,
   );
   const confirmed = withConfirmation(await deps.models.languageModel(turn.model));
-  const model = hold ? heldUntil(confirmed, hold.gate) : confirmed;
+  const model = hold ? heldUntil(confirmed, hold.gate, hold.onRequest) : confirmed;
   const parts: Parameters<PartListener>[0][] = [];
   let target: PartListener | undefined;
   let attached = false;

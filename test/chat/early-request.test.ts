@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "drizzle-orm";
+import { type Model, startModel } from "../../bench/lib/model.ts";
 import { rowsOf } from "../../src/db/client.ts";
+import { startTestApp, type TestApp } from "../support/app.ts";
 import { type ChatFixture, chat, signUp, startChatApp } from "../support/chat.ts";
 import { availableBackends } from "../support/databases.ts";
 import type { FakeStep, RecordedRequest } from "../support/fake-llm.ts";
@@ -237,6 +239,85 @@ for (const backend of await availableBackends()) {
       assert.ok(
         lastUsers.includes("alpha [slow-commit]") && lastUsers.includes("beta"),
         `the later turn's request held ${JSON.stringify(lastUsers)}`,
+      );
+    });
+  });
+}
+
+// The same overlap with the model in a process of its own, as a real provider is: even on
+// PGlite, whose commit holds this thread, the model works while step A commits.
+for (const backend of await availableBackends()) {
+  describe(`the model's time overlaps a slow commit, model out of process [${backend}]`, () => {
+    let model: Model;
+    let t: TestApp;
+    let base: string;
+    before(async () => {
+      model = await startModel();
+      t = await startTestApp(backend, {
+        LLM_PROVIDER: "openai-compatible",
+        LLM_BASE_URL: `${model.url}/v1`,
+        LLM_MODEL: "fake-model",
+        LLM_MAX_RETRIES: "0",
+      });
+      base = await t.listen();
+      for (const statement of TRIGGER) await t.server.database.db.execute(statement);
+    });
+    after(async () => {
+      await t.close();
+      await model.stop();
+    });
+
+    test("first token after max(commit, model), not their sum", async () => {
+      const user = await signUp(t.app);
+      const send = async (body: Record<string, unknown>) => {
+        const sent = performance.now();
+        const res = await fetch(`${base}/api/chat`, {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${user.token}`,
+            "content-type": "application/json",
+            accept: "text/event-stream",
+          },
+          body: JSON.stringify(body),
+        });
+        const reader = res.body?.getReader();
+        assert.ok(reader);
+        let text = "";
+        let firstToken = -1;
+        const decoder = new TextDecoder();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += decoder.decode(value, { stream: true });
+          if (firstToken < 0 && text.includes('"text-delta"'))
+            firstToken = performance.now() - sent;
+        }
+        return { status: res.status, text, firstToken };
+      };
+      const first = await send({ message: "hello" });
+      assert.equal(first.status, 200, first.text);
+      const conversationId = /"conversation_id":"([^"]+)"/.exec(first.text)?.[1];
+      assert.ok(conversationId);
+      // The model's first token comes MODEL_MS after its request; the commit takes SLOW_MS.
+      const MODEL_MS = 300;
+      await model.setPace(MODEL_MS);
+      const times: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const turn = await send({
+          message: "thanks [slow-commit]",
+          conversation_id: conversationId,
+        });
+        assert.equal(turn.status, 200, turn.text);
+        times.push(turn.firstToken);
+      }
+      const median = [...times].sort((a, b) => a - b)[1] ?? Number.NaN;
+      assert.ok(
+        median >= SLOW_MS,
+        `first token at ${median.toFixed(0)} ms, before the commit ended`,
+      );
+      assert.ok(
+        median < SLOW_MS + MODEL_MS - 100,
+        `first token at ${times.map((x) => x.toFixed(0)).join(", ")} ms: the model waited for the commit (${SLOW_MS} + ${MODEL_MS} ms)`,
       );
     });
   });
