@@ -1,6 +1,7 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { StoredToolCall } from "../conversations/conversation.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { turnToolCalls } from "../db/schema.ts";
 
 /** Records one tool call with its result: inside the transaction of its effect. */
@@ -15,8 +16,21 @@ export async function insertToolCall(
     result: unknown;
   },
 ): Promise<void> {
-  await tx.insert(turnToolCalls).values(call);
+  await insertToolCallQuery(tx as unknown as Db).execute(call);
 }
+
+// Once per tool call with an effect, in its transaction: built once per connection
+// (src/db/prepared.ts).
+const insertToolCallQuery = prepared((db) =>
+  db.insert(turnToolCalls).values({
+    userId: sql.placeholder("userId"),
+    messageId: sql.placeholder("messageId"),
+    toolCallId: sql.placeholder("toolCallId"),
+    name: sql.placeholder("name"),
+    arguments: sql.placeholder("arguments"),
+    result: sql.placeholder("result"),
+  }),
+);
 
 /** The recorded calls of one turn (its user message), in the order they ran. */
 export async function listToolCalls(
