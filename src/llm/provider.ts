@@ -5,11 +5,13 @@ import type { ModelSpec } from "../models/model.ts";
 // The model is called with fetch (undici), which records a resource timing entry for every
 // request in the process's performance buffer (250 entries). Nothing here reads them, and
 // once the buffer is full every request schedules a "buffer full" event (~0.1 ms of CPU
-// per turn): emptied whenever it fills instead.
+// per turn): emptied whenever it fills instead. Not from inside the event: Node's handler
+// (lib/internal/perf/observe.js) then loops forever, moving the waiting entries into the
+// emptied buffer without ever taking them off its secondary list.
 if (typeof performance.addEventListener === "function") {
-  performance.addEventListener("resourcetimingbufferfull", () =>
-    performance.clearResourceTimings(),
-  );
+  performance.addEventListener("resourcetimingbufferfull", () => {
+    setImmediate(() => performance.clearResourceTimings());
+  });
 }
 
 /**
