@@ -16,7 +16,20 @@ export async function insertToolCall(
     result: unknown;
   },
 ): Promise<void> {
-  await insertToolCallQuery(tx as unknown as Db).execute(call);
+  await insertToolCallQuery(tx as unknown as Db).execute({
+    ...call,
+    arguments: jsonText(call.arguments),
+    result: jsonText(call.result),
+  });
+}
+
+/**
+ * A jsonb parameter as `.values()` sends it: JSON text, and SQL NULL for null or undefined
+ * (a placeholder in `.values()` would send null as the JSON `null`, which the NOT NULL
+ * columns would then accept).
+ */
+function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 // Once per tool call with an effect, in its transaction: built once per connection
@@ -27,8 +40,8 @@ const insertToolCallQuery = prepared((db) =>
     messageId: sql.placeholder("messageId"),
     toolCallId: sql.placeholder("toolCallId"),
     name: sql.placeholder("name"),
-    arguments: sql.placeholder("arguments"),
-    result: sql.placeholder("result"),
+    arguments: sql`${sql.placeholder("arguments")}::jsonb`,
+    result: sql`${sql.placeholder("result")}::jsonb`,
   }),
 );
 
