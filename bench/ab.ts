@@ -1,7 +1,9 @@
 /**
  * Before/after in ONE run: the app built from another checkout of the tree (`--before
  * DIR`, e.g. a copy with the hot-path changes reverted) against this tree, both on the
- * seeded PostgreSQL database, alternating rounds of B1 turns at 10 and 10k messages.
+ * seeded PostgreSQL database, alternating rounds of B1 turns at 10 and 10k messages. Both
+ * apps run in this process and turns are sent one at a time, so the process's CPU time
+ * during a turn is that app's (plus the client's, the same for both): "cpu ms/turn".
  *
  *   node bench/ab.ts --before /tmp/before [--rounds 5] [--turns 20] [--ttft]
  *
@@ -88,13 +90,23 @@ const results: Record<string, Record<string, number>> = {};
 for (const length of [10, 10_000]) {
   const key = convKey.app(length);
   const id = uuidOf(key);
+  const cpu = new Map(apps.map((a) => [a.name, { ms: 0, turns: 0 }]));
   const series = await alternate(
     "ab",
     `${length} msgs`,
     apps.map((a) => ({
       name: a.name,
-      run: () =>
-        values.ttft ? firstToken(a.url, id) : tasktalkTurn(agent, a.url, id, benchToken(0)),
+      run: async () => {
+        const used = cpu.get(a.name) as { ms: number; turns: number };
+        const start = process.cpuUsage();
+        const ms = values.ttft
+          ? await firstToken(a.url, id)
+          : await tasktalkTurn(agent, a.url, id, benchToken(0));
+        const { user, system } = process.cpuUsage(start);
+        used.ms += (user + system) / 1000;
+        used.turns++;
+        return ms;
+      },
       reset: () => resetTasktalk(sql, [key]),
     })),
     {
@@ -105,10 +117,14 @@ for (const length of [10, 10_000]) {
     },
   );
   results[length] = Object.fromEntries(
-    [...series].flatMap(([n, s]) => [
-      [`${n} p50`, s.medianOfMedians()],
-      [`${n} p99`, s.p99()],
-    ]),
+    [...series].flatMap(([n, s]) => {
+      const used = cpu.get(n) as { ms: number; turns: number };
+      return [
+        [`${n} p50`, s.medianOfMedians()],
+        [`${n} p99`, s.p99()],
+        [`${n} cpu ms/turn`, used.ms / used.turns],
+      ];
+    }),
   );
 }
 console.log(JSON.stringify(results, null, 2));

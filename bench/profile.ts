@@ -4,8 +4,11 @@
  *
  *   node bench/profile.ts [--turns 200] [--length 10000] [--full]   (--full: whole SQL texts,
  *     what bench/peers/protocol-floor.ts copies)
- *   node --cpu-prof --cpu-prof-dir=bench bench/profile.ts --turns 500   (a CPU profile)
+ *   node bench/profile.ts --turns 1000 --cpu-prof turn.cpuprofile   (a CPU profile of the
+ *     timed turns only: no start-up, seeding or warm-up in it; open it in Chrome DevTools)
  */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { tasktalkTurn } from "./b1.ts";
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     length: { type: "string", default: "10000" },
     backend: { type: "string", default: "pg" },
     full: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
   },
 });
 const turns = Number(values.turns);
@@ -69,10 +73,21 @@ recording.log = undefined;
 console.log(`one turn: ${one.toFixed(2)} ms, ${statements.length} statements (round trips):`);
 for (const s of statements) console.log(`  ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql}`);
 const samples: number[] = [];
+const inspector = values["cpu-prof"] ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  await inspector.post("Profiler.enable");
+  await inspector.post("Profiler.start");
+}
 const cpu0 = process.cpuUsage();
 const start = performance.now();
 for (let i = 0; i < turns; i++) samples.push(await tasktalkTurn(agent, app.url, id, benchToken(0)));
 const cpu = process.cpuUsage(cpu0);
+if (inspector) {
+  const { profile } = await inspector.post("Profiler.stop");
+  writeFileSync(values["cpu-prof"] as string, JSON.stringify(profile));
+  inspector.disconnect();
+}
 console.log(
   `CPU of this process (app + client) per turn: ${((cpu.user + cpu.system) / 1000 / turns).toFixed(2)} ms (user ${(cpu.user / 1000 / turns).toFixed(2)}, system ${(cpu.system / 1000 / turns).toFixed(2)})`,
 );

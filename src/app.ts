@@ -16,7 +16,7 @@ import type { Config } from "./config.ts";
 import { conversationRoutes } from "./conversations/conversation.routes.ts";
 import type { Database } from "./db/client.ts";
 import { clientErrorHandler, limitConnectionsPerAddress } from "./http/connections.ts";
-import { loggerOptions } from "./http/log.ts";
+import { loggerOptions, OneLinePerRequest } from "./http/log.ts";
 import { openApiRoutes, registerOpenApi } from "./http/openapi.ts";
 import { registerProblemHandlers, sendProblem, toHttpError } from "./http/problem.ts";
 import type { RouteAuth } from "./http/request-context.ts";
@@ -74,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Errors are logged through an allow-list serializer: no query parameters, prompts
     // or stored values (tokens, passwords, message text) reach a log line.
     logger: loggerOptions(config.logLevel, deps.logger),
+    logController: new OneLinePerRequest(),
     bodyLimit: config.http.bodyLimit,
     // request.ip is the client behind trusted proxies only (TRUST_PROXY); the auth
     // rate limits key on it.

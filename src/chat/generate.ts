@@ -1,10 +1,10 @@
 import {
   APICallError,
+  experimental_streamTextLowMemory,
   type LanguageModel,
   type ModelMessage,
   RetryError,
   stepCountIs,
-  streamText,
   type TextStreamPart,
   type ToolSet,
 } from "ai";
@@ -172,7 +172,10 @@ export async function generate(
   const limiter = new AbortController();
   const prompt = systemPrompt(input.now ?? new Date(), input.timezone ?? "UTC");
   const system = input.note ? `${prompt}\n\n${input.note}` : prompt;
-  const result = streamText({
+  // The single-consumer streamText: its full stream is read once, here, and nothing else of
+  // the result is used, so the SDK keeps no replay copy of the stream (bench/sdk-cost.ts:
+  // 2.8 ms of CPU per tool turn instead of 3.8 ms). Same options, same stream parts.
+  const result = experimental_streamTextLowMemory({
     model: deps.model,
     system,
     messages: input.messages,
@@ -186,15 +189,12 @@ export async function generate(
   });
 
   const fold = emptyFold();
-  let watchdog: NodeJS.Timeout | undefined;
-  const arm = () => {
-    clearTimeout(watchdog);
-    watchdog = setTimeout(() => limiter.abort(new Error("model silent")), llm.idleTimeoutMs);
-  };
-  arm();
+  // One timer, restarted by every part (refresh() re-queues it without a new Timeout, where
+  // clearTimeout + setTimeout per part cost ~0.08 ms of CPU per turn).
+  const watchdog = setTimeout(() => limiter.abort(new Error("model silent")), llm.idleTimeoutMs);
   try {
     for await (const part of result.fullStream) {
-      arm();
+      watchdog.refresh();
       listener?.(part);
       if (foldPart(fold, part, limits)) limiter.abort(new Error("output limit"));
     }

@@ -39,6 +39,20 @@ const HoldSchema = z.strictObject({
     .max(100),
 });
 
+// The tools below are built per turn (they close over it); their schemas are built once.
+const HoldOutput = z.object({
+  status: z.literal("confirmation_needed"),
+  tasks: z.array(TaskRef.extend({ action: z.string() })),
+  question: z.string(),
+});
+const NoInput = z.strictObject({});
+const ConfirmOutput = z.object({
+  status: z.literal("confirmed"),
+  done: z.array(z.unknown()),
+  skipped: z.array(z.object({ task_id: z.number(), reason: z.string() })),
+});
+const CancelOutput = z.object({ status: z.literal("cancelled"), task_ids: z.array(z.number()) });
+
 function verb(name: string, input: Record<string, unknown>): "delete" | "complete" | "change" {
   if (name === "delete_task") return "delete";
   if (name === "complete_task" || input.completed === true) return "complete";
@@ -96,11 +110,7 @@ export function pendingActionTools(turn: TurnRef): AnyToolDefinition[] {
     description:
       "Internal: holds the step's destructive calls until the user confirms them. Never offered to the model.",
     inputSchema: HoldSchema,
-    outputSchema: z.object({
-      status: z.literal("confirmation_needed"),
-      tasks: z.array(TaskRef.extend({ action: z.string() })),
-      question: z.string(),
-    }),
+    outputSchema: HoldOutput,
     async execute(ctx: RequestContext, input) {
       const items: Array<z.infer<typeof TaskRef> & { verb: string }> = [];
       const calls: repo.HeldCall[] = [];
@@ -141,12 +151,8 @@ export function pendingActionTools(turn: TurnRef): AnyToolDefinition[] {
       "Carry out the action you asked the user to confirm in your previous reply (a bulk or risky delete or completion). " +
       'Call it only when the user\'s very next message says yes ("yes", "go ahead", "do it"); it does nothing later or in another conversation. ' +
       "Returns what was done and what was skipped (a task gone meanwhile).",
-    inputSchema: z.strictObject({}),
-    outputSchema: z.object({
-      status: z.literal("confirmed"),
-      done: z.array(z.unknown()),
-      skipped: z.array(z.object({ task_id: z.number(), reason: z.string() })),
-    }),
+    inputSchema: NoInput,
+    outputSchema: ConfirmOutput,
     async execute(ctx: RequestContext) {
       const pending = await repo.takePending(ctx.db, ctx.userId, turn.conversationId);
       if (!pending || pending.seq !== turn.seq - 2) throw nothingPending();
@@ -168,8 +174,8 @@ export function pendingActionTools(turn: TurnRef): AnyToolDefinition[] {
     name: CANCEL_TOOL,
     description:
       "Drop the action you asked the user to confirm in your previous reply, when their next message says no. Changes no task.",
-    inputSchema: z.strictObject({}),
-    outputSchema: z.object({ status: z.literal("cancelled"), task_ids: z.array(z.number()) }),
+    inputSchema: NoInput,
+    outputSchema: CancelOutput,
     async execute(ctx: RequestContext) {
       const pending = await repo.takePending(ctx.db, ctx.userId, turn.conversationId);
       if (!pending || pending.seq !== turn.seq - 2) throw nothingPending();

@@ -1,6 +1,7 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import type { StoredToolCall } from "../conversations/conversation.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { turnToolCalls } from "../db/schema.ts";
 
 /** Records one tool call with its result: inside the transaction of its effect. */
@@ -15,8 +16,34 @@ export async function insertToolCall(
     result: unknown;
   },
 ): Promise<void> {
-  await tx.insert(turnToolCalls).values(call);
+  await insertToolCallQuery(tx as unknown as Db).execute({
+    ...call,
+    arguments: jsonText(call.arguments),
+    result: jsonText(call.result),
+  });
 }
+
+/**
+ * A jsonb parameter as `.values()` sends it: JSON text, and SQL NULL for null or undefined
+ * (a placeholder in `.values()` would send null as the JSON `null`, which the NOT NULL
+ * columns would then accept).
+ */
+function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+// Once per tool call with an effect, in its transaction: built once per connection
+// (src/db/prepared.ts).
+const insertToolCallQuery = prepared((db) =>
+  db.insert(turnToolCalls).values({
+    userId: sql.placeholder("userId"),
+    messageId: sql.placeholder("messageId"),
+    toolCallId: sql.placeholder("toolCallId"),
+    name: sql.placeholder("name"),
+    arguments: sql`${sql.placeholder("arguments")}::jsonb`,
+    result: sql`${sql.placeholder("result")}::jsonb`,
+  }),
+);
 
 /** The recorded calls of one turn (its user message), in the order they ran. */
 export async function listToolCalls(

@@ -1,3 +1,5 @@
+import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
+
 /**
  * What an error may put into a log line. Errors carry the request's secrets: Drizzle's
  * "Failed query … params: …" message holds every bound value (session tokens, password
@@ -154,4 +156,26 @@ export function authLog(level: string, message: string, ...args: unknown[]): voi
   });
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
+}
+
+/**
+ * One log line per request instead of Fastify's two ("incoming request", then "request
+ * completed"): the completed line also carries the request (method, URL, host, remote
+ * address), so nothing is lost but the line written before the work. Each line is a write
+ * to the log's descriptor, a system call: on a chat turn the two lines cost ~0.5 ms of CPU
+ * (bench/profile.ts --cpu-prof). Errors are logged as before ("request errored").
+ */
+export class OneLinePerRequest extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (this.isLogDisabled(request)) return;
+    const fields = { req: request, res: reply, responseTime: reply.elapsedTime };
+    if (error) reply.log.error({ ...fields, err: error }, "request errored");
+    else reply.log.info(fields, "request completed");
+  }
 }

@@ -119,13 +119,19 @@ export function nowIn(
   timezone: string,
   now = new Date(),
 ): { date: string; time: string; weekday: string } {
+  // Every turn's system prompt asks: one wall-clock reading, and the weekday by number
+  // (toLocaleDateString builds a formatter per call, ~0.15 ms).
   const w = wallClock(now, timezone);
-  const weekday = new Date(Date.UTC(w.year, w.month - 1, w.day)).toLocaleDateString("en-GB", {
-    weekday: "long",
-    timeZone: "UTC",
-  });
-  return { date: todayIn(timezone, now), time: `${pad(w.hour)}:${pad(w.minute)}`, weekday };
+  const weekday = WEEKDAYS[new Date(Date.UTC(w.year, w.month - 1, w.day)).getUTCDay()] as string;
+  return {
+    date: `${w.year}-${pad(w.month)}-${pad(w.day)}`,
+    time: `${pad(w.hour)}:${pad(w.minute)}`,
+    weekday,
+  };
 }
+
+/** English weekday names by `getUTCDay()`, as `toLocaleDateString("en-GB", {weekday: "long"})`. */
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);

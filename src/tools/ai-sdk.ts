@@ -48,17 +48,22 @@ function toAiSdkTool(ctx: RequestContext, definition: AnyToolDefinition, run: To
   });
 }
 
-const schemaCache = new WeakMap<AnyToolDefinition, JSONSchema7>();
+const schemaCache = new WeakMap<AnyToolDefinition["inputSchema"], JSONSchema7>();
 
-/** The JSON Schema a model is shown: computed once per definition, not per request. */
+/**
+ * The JSON Schema a model is shown: computed once per zod schema, not per request. Keyed by
+ * the schema, not the definition: a turn's chat-only tools (chat/pending-tools.ts) are new
+ * definitions every turn over the same module-level schemas (converting them on every
+ * turn was ~0.3 ms of CPU per turn).
+ */
 export function inputJsonSchema(definition: AnyToolDefinition): JSONSchema7 {
-  let schema = schemaCache.get(definition);
+  let schema = schemaCache.get(definition.inputSchema);
   if (!schema) {
     schema = z.toJSONSchema(definition.inputSchema, {
       target: "draft-7",
       io: "input",
     }) as JSONSchema7;
-    schemaCache.set(definition, schema);
+    schemaCache.set(definition.inputSchema, schema);
   }
   return schema;
 }

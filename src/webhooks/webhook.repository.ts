@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Executor } from "../db/client.ts";
+import type { Db, Executor } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { webhookDeliveries, webhooks } from "../db/schema.ts";
 import type { Delivery, Webhook, WebhookEvent } from "./webhook.ts";
 
@@ -82,18 +83,24 @@ export async function deleteWebhook(db: Executor, userId: string, id: string) {
 
 /** The user's active endpoints that take `event` (an empty list takes every event). */
 export async function listSubscribers(db: Executor, userId: string, event: WebhookEvent) {
-  const rows = await db
+  const rows = await subscribersQuery(db as Db).execute({ userId, event });
+  return rows.map(toWebhook);
+}
+
+// Every task change (a chat turn's add_task too) asks, in its transaction: built once per
+// connection (src/db/prepared.ts).
+const subscribersQuery = prepared((db) =>
+  db
     .select()
     .from(webhooks)
     .where(
       and(
-        eq(webhooks.userId, userId),
+        eq(webhooks.userId, sql.placeholder("userId")),
         eq(webhooks.active, true),
-        sql`(cardinality(${webhooks.events}) = 0 or ${event} = any(${webhooks.events}))`,
+        sql`(cardinality(${webhooks.events}) = 0 or ${sql.placeholder("event")} = any(${webhooks.events}))`,
       ),
-    );
-  return rows.map(toWebhook);
-}
+    ),
+);
 
 export async function insertDeliveries(
   db: Executor,
