@@ -49,7 +49,7 @@ const TOOL_RECORD = `insert into "turn_tool_calls" ("id", "user_id", "message_id
 
 const STEP_B = `with "next" as (update "conversations" set "last_seq" = "conversations"."last_seq" + 1, "active_turn_id" = case when "conversations"."active_turn_id" = $1 then null else "conversations"."active_turn_id" end, "active_turn_expires_at" = case when "conversations"."active_turn_id" = $2 then null else "conversations"."active_turn_expires_at" end, "updated_at" = now() where ("conversations"."user_id" = $3 and "conversations"."id" = $4) returning "last_seq") insert into "messages" ("id", "conversation_id", "user_id", "seq", "role", "content", "tool_calls", "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "context", "replaced_by") select $5::uuid as "id", $6::uuid as "conversation_id", $7 as "user_id", "last_seq", 'assistant' as "role", $8 as "content", $9::jsonb as "tool_calls", $10::uuid as "reply_to", $11 as "status", null::uuid as "client_message_id", $12::jsonb as "usage", now() as "created_at", $13::text as "error_code", $14::text as "model", $15::bigint as "cost_micros", $16::jsonb as "context", null::uuid as "replaced_by" from "next" returning "id", "conversation_id", "seq", "role", left("content", 32000), case when pg_column_size("tool_calls") > 64000 then '[]'::jsonb else "tool_calls" end, "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "replaced_by"`;
 
-/** Tasktalk's window: HISTORY_MAX_MESSAGES (40). */
+/** The preview's window: HISTORY_MAX_MESSAGES (40). */
 const WINDOW = 40;
 const TOOL_ARGUMENTS = JSON.stringify({ title: "bench task" });
 const REPLY = "Done: I added it to your list, and it is waiting for you there.";

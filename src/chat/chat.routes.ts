@@ -152,12 +152,7 @@ export async function chatRoutes(
     };
     const started =
       conversationId && canSpeculate(preview)
-        ? await startSpeculating(
-            ctx,
-            opts.turn,
-            { ...input, conversationId },
-            { preview, maxMessages: opts.turn.history.maxMessages },
-          )
+        ? await startSpeculating(ctx, opts.turn, { ...input, conversationId }, preview)
         : await startTurn(ctx, opts.turn, input);
     if (sdk || wantsStream(request)) return streamTurn(ctx, opts.turn, started, request, reply);
     return turnJson(await answer(reply, started));

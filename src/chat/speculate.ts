@@ -15,13 +15,6 @@ import type { ReplayedTurn, StartedTurn, TurnDeps, TurnInput } from "./turn.ts";
 // changed in between, a retry, a busy lease), the early request is aborted — its answer
 // never read — and the turn runs as it always did.
 
-/** Messages step A will place before the new one: the early request is built from these. */
-export interface Speculation {
-  preview: TurnPreview;
-  /** The window size step A reads (history.maxMessages): the preview's last maxMessages − 1. */
-  maxMessages: number;
-}
-
 /** Whether a preview lets the request start early: a free conversation and a new message. */
 export function canSpeculate(preview: TurnPreview | undefined): preview is TurnPreview {
   return preview !== undefined && !preview.busy && !preview.seenClientMessageId;
@@ -36,9 +29,9 @@ export async function startSpeculating(
   ctx: RequestContext,
   deps: TurnDeps,
   input: TurnInput & { conversationId: string },
-  speculation: Speculation,
+  /** Read with limit history.maxMessages (its seq range may hold a gap: one more is read). */
+  preview: TurnPreview,
 ): Promise<StartedTurn | ReplayedTurn> {
-  const { preview, maxMessages } = speculation;
   const messageId = randomUUID();
   const planned: Message = {
     id: messageId,
@@ -57,16 +50,9 @@ export async function startSpeculating(
     costMicros: null,
     replacedBy: null,
   };
-  const before = preview.window.slice(-(maxMessages - 1));
-  let open!: (committed: boolean) => void;
-  const gate = new Promise<boolean>((resolve) => {
-    open = resolve;
-  });
+  const gate = Promise.withResolvers<boolean>();
+  const asked = Promise.withResolvers<void>();
   const abort = new AbortController();
-  let requested!: () => void;
-  const asked = new Promise<void>((resolve) => {
-    requested = resolve;
-  });
   const running = beginGeneration(
     ctx,
     deps,
@@ -74,9 +60,9 @@ export async function startSpeculating(
       conversationId: input.conversationId,
       userMessage: planned,
       model: input.model,
-      window: [...before, planned],
+      window: [...preview.window.slice(-(deps.history.maxMessages - 1)), planned],
     },
-    { gate, signal: abort.signal, onRequest: requested },
+    { gate: gate.promise, signal: abort.signal, onRequest: asked.resolve },
   );
   // Never left unobserved: a generation that is given up on still settles.
   running.catch(() => {});
@@ -92,7 +78,7 @@ export async function startSpeculating(
         (r) => r.done,
         () => undefined,
       );
-      await Promise.race([asked, ended]);
+      await Promise.race([asked.promise, ended]);
       for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     }
     started = await startTurn(ctx, deps, { ...input, messageId });
@@ -102,7 +88,7 @@ export async function startSpeculating(
   }
   if (started.kind === "run" && sameTurn(started, planned)) {
     countEarlyRequest(ctx.db, "used");
-    open(true);
+    gate.resolve(true);
     return { ...started, running: await running };
   }
   await giveUp();
@@ -112,7 +98,7 @@ export async function startSpeculating(
   async function giveUp() {
     countEarlyRequest(ctx.db, "dropped");
     abort.abort(new Error("step A did not store the turn the early request was built for"));
-    open(false);
+    gate.resolve(false);
     const settled = await running.catch(() => undefined);
     await settled?.done.catch(() => {});
   }

@@ -1,4 +1,4 @@
-import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import {
   CONTENT_MAX,
   type MessageRow,
@@ -27,6 +27,22 @@ const WINDOW_COLUMNS = sql.raw(
    m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code,
    m.model, m.cost_micros, m.replaced_by`,
 );
+
+/**
+ * The conversation's messages in `range` (at most `limit`, the newest), oldest first, as one
+ * JSON value: a subquery of step A's RETURNING and of the preview.
+ */
+function windowJson(range: SQL, limit: ReturnType<typeof p>) {
+  return sql<MessageRow[]>`(
+        select coalesce(json_agg(w order by w.seq), '[]'::json) from (
+          select ${WINDOW_COLUMNS}
+          from ${messages} m
+          where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
+            and ${range}
+          order by m.seq desc
+          limit ${limit}
+        ) w)`;
+}
 
 // `insert … select` statements below select their values by column name (a query-builder
 // select, not raw text): Drizzle checks the keys against the table's columns, names and
@@ -132,16 +148,11 @@ const leaseAndInsertQuery = prepared((db) => {
     )
     .returning({
       ...messageColumns,
-      window_before: sql<MessageRow[]>`(
-        select coalesce(json_agg(w order by w.seq), '[]'::json) from (
-          select ${WINDOW_COLUMNS}
-          from ${messages} m
-          where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
-            and m.seq < (select last_seq from lease)
-            and m.seq >= (select last_seq from lease) - ${p("windowBefore")}::int
-          order by m.seq desc
-          limit ${p("windowBefore")}
-        ) w)`,
+      window_before: windowJson(
+        sql`m.seq < (select last_seq from lease)
+            and m.seq >= (select last_seq from lease) - ${p("windowBefore")}::int`,
+        p("windowBefore"),
+      ),
     });
 });
 
@@ -191,16 +202,11 @@ const previewQuery = prepared((db) =>
       seen: sql<boolean>`(${p("clientMessageId")}::uuid is not null and exists (
         select 1 from ${messages} c
         where c.user_id = ${p("userId")} and c.client_message_id = ${p("clientMessageId")}::uuid))`,
-      window: sql<MessageRow[]>`(
-        select coalesce(json_agg(w order by w.seq), '[]'::json) from (
-          select ${WINDOW_COLUMNS}
-          from ${messages} m
-          where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
-            and m.seq <= ${CONVERSATION_LAST_SEQ}
-            and m.seq > ${CONVERSATION_LAST_SEQ} - ${p("limit")}::int
-          order by m.seq desc
-          limit ${p("limit")}
-        ) w)`,
+      window: windowJson(
+        sql`m.seq <= ${CONVERSATION_LAST_SEQ}
+            and m.seq > ${CONVERSATION_LAST_SEQ} - ${p("limit")}::int`,
+        p("limit"),
+      ),
     })
     .from(conversations)
     .where(

@@ -1,6 +1,5 @@
 import { and, asc, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
-import type { Db, Executor } from "../db/client.ts";
-import { prepared } from "../db/prepared.ts";
+import type { Executor } from "../db/client.ts";
 import { conversations, messages } from "../db/schema.ts";
 import type {
   Conversation,
@@ -82,22 +81,12 @@ export async function findConversationModel(
   userId: string,
   id: string,
 ): Promise<{ model: string | null } | undefined> {
-  const [row] = await conversationModelQuery(db as Db).execute({ userId, id });
-  return row;
-}
-
-// Every turn reads it first: built once (src/db/prepared.ts).
-const conversationModelQuery = prepared((db) =>
-  db
+  const [row] = await db
     .select({ model: conversations.model })
     .from(conversations)
-    .where(
-      and(
-        eq(conversations.userId, sql.placeholder("userId")),
-        eq(conversations.id, sql.placeholder("id")),
-      ),
-    ),
-);
+    .where(and(eq(conversations.userId, userId), eq(conversations.id, id)));
+  return row;
+}
 
 export async function updateConversationTitle(
   db: Executor,

@@ -34,9 +34,39 @@ const TRIGGER = [
 
 interface Timed {
   status: number;
-  /** ms from sending the request to its first body byte */
-  firstByteMs: number;
   body: string;
+  /** ms from sending the request to its first body byte (fetch resolves at the headers) */
+  firstByteMs: number;
+  /** ms from sending the request to the first text-delta part */
+  firstTokenMs: number;
+}
+
+/** A streamed turn on the app at `base`, with the times its first byte and token arrived. */
+async function streamed(base: string, token: string, body: unknown): Promise<Timed> {
+  const sent = performance.now();
+  const res = await fetch(`${base}/api/chat`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "text/event-stream",
+    },
+    body: JSON.stringify(body),
+  });
+  const reader = res.body?.getReader();
+  assert.ok(reader);
+  let firstByteMs = -1;
+  let firstTokenMs = -1;
+  let text = "";
+  const decoder = new TextDecoder();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (firstByteMs < 0) firstByteMs = performance.now() - sent;
+    text += decoder.decode(value, { stream: true });
+    if (firstTokenMs < 0 && text.includes('"text-delta"')) firstTokenMs = performance.now() - sent;
+  }
+  return { status: res.status, body: text, firstByteMs, firstTokenMs };
 }
 
 for (const backend of await availableBackends()) {
@@ -49,33 +79,6 @@ for (const backend of await availableBackends()) {
       for (const statement of TRIGGER) await f.t.server.database.db.execute(statement);
     });
     after(() => f.close());
-
-    /** A streamed turn, with the time its first byte arrived. */
-    async function streamed(token: string, body: unknown): Promise<Timed> {
-      const sent = performance.now();
-      const res = await fetch(`${base}/api/chat`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json",
-          accept: "text/event-stream",
-        },
-        body: JSON.stringify(body),
-      });
-      const reader = res.body?.getReader();
-      assert.ok(reader);
-      let firstByteMs = -1;
-      let text = "";
-      const decoder = new TextDecoder();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (firstByteMs < 0) firstByteMs = performance.now() - sent;
-        text += decoder.decode(value, { stream: true });
-      }
-      // Headers count as the first thing the client sees.
-      return { status: res.status, firstByteMs, body: text };
-    }
 
     /** The fake model notes when each request arrived (ms since `t0`). */
     function timedModel(step: (req: RecordedRequest) => FakeStep) {
@@ -108,7 +111,7 @@ for (const backend of await availableBackends()) {
 
     async function conversationOf(user: { id: string }, token: string): Promise<string> {
       f.llm.setDefault({ text: "hello" });
-      const first = await streamed(token, { message: "first message" });
+      const first = await streamed(base, token, { message: "first message" });
       assert.equal(first.status, 200, first.body);
       const [row] = rowsOf<{ id: string }>(
         await f.t.server.database.db.execute(
@@ -125,7 +128,7 @@ for (const backend of await availableBackends()) {
       const model = timedModel(() => ({ text: "the answer, after the commit" }));
       model.start();
       const sent = performance.now();
-      const turn = await streamed(user.token, {
+      const turn = await streamed(base, user.token, {
         message: "what is pending? [slow-commit]",
         conversation_id: conversationId,
       });
@@ -167,7 +170,7 @@ for (const backend of await availableBackends()) {
         toolCalls: [{ name: "add_task", arguments: { title: "must never exist" } }],
       }));
       model.start();
-      const turn = await streamed(user.token, {
+      const turn = await streamed(base, user.token, {
         message: "add a task [fail-commit]",
         conversation_id: conversationId,
       });
@@ -269,34 +272,10 @@ for (const backend of await availableBackends()) {
 
     test("first token after max(commit, model), not their sum", async () => {
       const user = await signUp(t.app);
-      const send = async (body: Record<string, unknown>) => {
-        const sent = performance.now();
-        const res = await fetch(`${base}/api/chat`, {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${user.token}`,
-            "content-type": "application/json",
-            accept: "text/event-stream",
-          },
-          body: JSON.stringify(body),
-        });
-        const reader = res.body?.getReader();
-        assert.ok(reader);
-        let text = "";
-        let firstToken = -1;
-        const decoder = new TextDecoder();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          text += decoder.decode(value, { stream: true });
-          if (firstToken < 0 && text.includes('"text-delta"'))
-            firstToken = performance.now() - sent;
-        }
-        return { status: res.status, text, firstToken };
-      };
+      const send = (body: Record<string, unknown>) => streamed(base, user.token, body);
       const first = await send({ message: "hello" });
-      assert.equal(first.status, 200, first.text);
-      const conversationId = /"conversation_id":"([^"]+)"/.exec(first.text)?.[1];
+      assert.equal(first.status, 200, first.body);
+      const conversationId = /"conversation_id":"([^"]+)"/.exec(first.body)?.[1];
       assert.ok(conversationId);
       // The model's first token comes MODEL_MS after its request; the commit takes SLOW_MS.
       const MODEL_MS = 300;
@@ -307,8 +286,8 @@ for (const backend of await availableBackends()) {
           message: "thanks [slow-commit]",
           conversation_id: conversationId,
         });
-        assert.equal(turn.status, 200, turn.text);
-        times.push(turn.firstToken);
+        assert.equal(turn.status, 200, turn.body);
+        times.push(turn.firstTokenMs);
       }
       const median = [...times].sort((a, b) => a - b)[1] ?? Number.NaN;
       assert.ok(
