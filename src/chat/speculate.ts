@@ -60,7 +60,7 @@ export async function startSpeculating(
       conversationId: input.conversationId,
       userMessage: planned,
       model: input.model,
-      window: [...preview.window.slice(-(deps.history.maxMessages - 1)), planned],
+      window: [...lastOf(preview.window, deps.history.maxMessages - 1), planned],
     },
     { gate: gate.promise, signal: abort.signal, onRequest: asked.resolve },
   );
@@ -112,4 +112,9 @@ export async function startSpeculating(
  */
 function sameTurn(started: StartedTurn, planned: Message): boolean {
   return started.userMessage.id === planned.id && started.userMessage.seq === planned.seq;
+}
+
+/** The last `n` items (none for 0: `slice(-0)` would be all of them). */
+function lastOf<T>(items: T[], n: number): T[] {
+  return items.slice(Math.max(0, items.length - n));
 }

@@ -124,3 +124,30 @@ for (const backend of await availableBackends()) {
     });
   });
 }
+
+for (const backend of await availableBackends()) {
+  describe(`a window of one message (HISTORY_MAX_MESSAGES=1) [${backend}]`, () => {
+    let f: ChatFixture;
+    before(async () => {
+      f = await startChatApp(backend, { HISTORY_MAX_MESSAGES: "1" });
+    });
+    after(() => f.close());
+
+    test("the model is sent the new message alone, also when its request starts early", async () => {
+      const user = await signUp(f.t.app);
+      // The first turn's model fails: "one" stays the conversation's last message, a
+      // user message that the model's window must not hold next turn.
+      f.llm.script({ status: 500 });
+      const first = await chat(f.t, user, { message: "one" });
+      assert.equal(first.statusCode, 502, first.body);
+      const id = first.json().conversation_id as string;
+      f.llm.setDefault({ text: "ok" });
+      const res = await chat(f.t, user, { message: "two", conversation_id: id });
+      assert.equal(res.statusCode, 200, res.body);
+      const sent = (f.llm.requests.at(-1)?.body.messages ?? [])
+        .filter((m) => m.role !== "system")
+        .map((m) => [m.role, String(m.content)]);
+      assert.deepEqual(sent, [["user", "two"]]);
+    });
+  });
+}
