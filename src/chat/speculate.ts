@@ -68,19 +68,17 @@ export async function startSpeculating(
   running.catch(() => {});
   let started: StartedTurn | ReplayedTurn;
   try {
-    if (deps.inProcessDatabase) {
-      // PGlite runs step A in this thread: a request not yet on its socket would wait for
-      // the whole commit. Once the model is asked (or the generation ended without asking),
-      // a few turns of the event loop let the request out (fetch writes it two turns after
-      // the provider calls it: measured, test/chat/early-request.test.ts). PostgreSQL
-      // needs no wait: step A's statement and the request travel side by side.
-      const ended = running.then(
-        (r) => r.done,
-        () => undefined,
-      );
-      await Promise.race([asked.promise, ended]);
-      for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-    }
+    // The model's request goes out first: it is the long pole (its answer waits for step A
+    // anyway), and on PGlite step A runs in this thread, so a request not yet on its socket
+    // would wait for the whole commit. Once the model is asked (or the generation ended
+    // without asking), a few turns of the event loop let the request out (fetch writes it
+    // two turns after the provider calls it: measured, test/chat/early-request.test.ts).
+    const ended = running.then(
+      (r) => r.done,
+      () => undefined,
+    );
+    await Promise.race([asked.promise, ended]);
+    for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
     started = await startTurn(ctx, deps, { ...input, messageId });
   } catch (error) {
     await giveUp();

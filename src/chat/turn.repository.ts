@@ -32,12 +32,12 @@ const WINDOW_COLUMNS = sql.raw(
  * The conversation's messages in `range` (at most `limit`, the newest), oldest first, as one
  * JSON value: a subquery of step A's RETURNING and of the preview.
  */
-function windowJson(range: SQL, limit: ReturnType<typeof p>) {
+function windowJson(range: SQL, limit: ReturnType<typeof p>, userId: SQL = sql`${p("userId")}`) {
   return sql<MessageRow[]>`(
         select coalesce(json_agg(w order by w.seq), '[]'::json) from (
           select ${WINDOW_COLUMNS}
           from ${messages} m
-          where m.user_id = ${p("userId")} and m.conversation_id = ${p("conversationId")}::uuid
+          where m.user_id = ${userId} and m.conversation_id = ${p("conversationId")}::uuid
             and ${range}
           order by m.seq desc
           limit ${limit}
@@ -180,7 +180,29 @@ export async function previewTurn(
   input: { userId: string; conversationId: string; clientMessageId: string | null; limit: number },
 ): Promise<TurnPreview | undefined> {
   const [row] = await previewQuery(db).execute(input);
-  if (!row) return undefined;
+  return row ? toPreview(row) : undefined;
+}
+
+/**
+ * The same read before the caller is known (chat.routes: it runs while the bearer token is
+ * being checked): the conversation by its id alone, with its owner. The caller uses it only
+ * when the owner is the authenticated user; nothing of it is ever shown otherwise.
+ */
+export async function previewTurnOfOwner(
+  db: Db,
+  input: { conversationId: string; clientMessageId: string | null; limit: number },
+): Promise<(TurnPreview & { userId: string }) | undefined> {
+  const [row] = await ownerPreviewQuery(db).execute(input);
+  return row ? { ...toPreview(row), userId: row.user_id } : undefined;
+}
+
+function toPreview(row: {
+  model: string | null;
+  last_seq: number | string;
+  busy: boolean;
+  seen: boolean;
+  window: MessageRow[];
+}): TurnPreview {
   return {
     model: row.model,
     lastSeq: Number(row.last_seq),
@@ -192,22 +214,29 @@ export async function previewTurn(
 
 /** Qualified: Drizzle leaves a one-table select's columns bare, and this is a subquery's. */
 const CONVERSATION_LAST_SEQ = sql.raw(`"conversations"."last_seq"`);
+const CONVERSATION_USER_ID = sql.raw(`"conversations"."user_id"`);
+
+/** The preview's columns, the conversation's owner given as `userId` (a parameter or its column). */
+function previewColumns(userId: SQL) {
+  return {
+    model: conversations.model,
+    last_seq: conversations.lastSeq,
+    busy: sql<boolean>`(${conversations.activeTurnId} is not null and ${conversations.activeTurnExpiresAt} >= now())`,
+    seen: sql<boolean>`(${p("clientMessageId")}::uuid is not null and exists (
+        select 1 from ${messages} c
+        where c.user_id = ${userId} and c.client_message_id = ${p("clientMessageId")}::uuid))`,
+    window: windowJson(
+      sql`m.seq <= ${CONVERSATION_LAST_SEQ}
+          and m.seq > ${CONVERSATION_LAST_SEQ} - ${p("limit")}::int`,
+      p("limit"),
+      userId,
+    ),
+  };
+}
 
 const previewQuery = prepared((db) =>
   db
-    .select({
-      model: conversations.model,
-      last_seq: conversations.lastSeq,
-      busy: sql<boolean>`(${conversations.activeTurnId} is not null and ${conversations.activeTurnExpiresAt} >= now())`,
-      seen: sql<boolean>`(${p("clientMessageId")}::uuid is not null and exists (
-        select 1 from ${messages} c
-        where c.user_id = ${p("userId")} and c.client_message_id = ${p("clientMessageId")}::uuid))`,
-      window: windowJson(
-        sql`m.seq <= ${CONVERSATION_LAST_SEQ}
-            and m.seq > ${CONVERSATION_LAST_SEQ} - ${p("limit")}::int`,
-        p("limit"),
-      ),
-    })
+    .select(previewColumns(sql`${p("userId")}`))
     .from(conversations)
     .where(
       and(
@@ -215,6 +244,13 @@ const previewQuery = prepared((db) =>
         eq(conversations.id, sql`${p("conversationId")}::uuid`),
       ),
     ),
+);
+
+const ownerPreviewQuery = prepared((db) =>
+  db
+    .select({ user_id: conversations.userId, ...previewColumns(CONVERSATION_USER_ID) })
+    .from(conversations)
+    .where(eq(conversations.id, sql`${p("conversationId")}::uuid`)),
 );
 
 // ---- step A in a transaction: a new conversation, or a repeated client_message_id ----

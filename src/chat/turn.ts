@@ -32,8 +32,6 @@ export interface TurnDeps extends Omit<GenerationDeps, "model"> {
   /** How long a turn's lease lasts without renewal; renewed every third of it. */
   turnLeaseMs: number;
   history: Config["history"];
-  /** The database runs in this thread (PGlite): a statement holds everything else up. */
-  inProcessDatabase?: boolean;
 }
 
 /** A turn that has its user message stored and holds the conversation's lease. */

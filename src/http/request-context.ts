@@ -43,13 +43,25 @@ declare module "fastify" {
     role?: "admin";
     /** The per-user quota a request to this route counts against (src/quotas/quota.hook.ts). */
     quota?: "chat" | "task_write" | "mcp" | "api_key_create";
+    /**
+     * A bearer request with a small body (≤ OVERLAP_BODY_MAX) has its body read while its
+     * token is checked; the check is awaited before validation, so a refused token is still
+     * a 401 before any 400 (the chat turn: its first read starts from the body meanwhile).
+     */
+    overlapAuth?: boolean;
   }
   interface FastifyRequest {
     user: RequestUser | undefined;
     /** Built once by the authentication hook, on authenticated routes only. */
     ctx: RequestContext | undefined;
+    /** On an `overlapAuth` route: the token check in flight while the body is read. */
+    pendingAuth: Promise<void> | undefined;
   }
 }
+
+/** The largest body read while the token is checked (`overlapAuth` routes): a refused
+ *  token costs the server at most this much parsing. */
+export const OVERLAP_BODY_MAX = 64 * 1024;
 
 /** The signed-in user of a request on an authenticated route. */
 export function requireUser(request: FastifyRequest): RequestUser {

@@ -1,9 +1,10 @@
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { extractReasoningMiddleware, type LanguageModel, wrapLanguageModel } from "ai";
 import type { ModelSpec } from "../models/model.ts";
+import { modelFetch } from "./model-fetch.ts";
 
-// The model is called with fetch (undici), which records a resource timing entry for every
-// request in the process's performance buffer (250 entries). Nothing here reads them, and
+// The global fetch (undici: webhooks, and the model's fallback in model-fetch.ts) records a
+// resource timing entry for every request in the process's performance buffer (250 entries). Nothing here reads them, and
 // once the buffer is full every request schedules a "buffer full" event (~0.1 ms of CPU
 // per turn): emptied whenever it fills instead. Not from inside the event: Node's handler
 // (lib/internal/perf/observe.js) then loops forever, moving the waiting entries into the
@@ -30,6 +31,8 @@ export async function createLanguageModel(spec: ModelSpec): Promise<LanguageMode
     baseURL: spec.baseURL,
     ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
     includeUsage: true,
+    // node:http instead of the global fetch (model-fetch.ts, docs/decisions.md).
+    fetch: modelFetch,
   });
   // Reasoning models served by Ollama, vLLM or llama.cpp write their thinking inline in
   // <think>…</think>: it becomes a reasoning part, never the reply (a separate

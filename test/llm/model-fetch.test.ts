@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { modelFetch } from "../../src/llm/model-fetch.ts";
+
+// The model's HTTP client (src/llm/model-fetch.ts) keeps fetch's contract where the AI SDK
+// relies on it: streamed bodies, status and headers, abort before and during the body,
+// network failures reported as fetch reports them ("fetch failed" with a cause).
+
+describe("modelFetch", () => {
+  let server: Server;
+  let base: string;
+  before(async () => {
+    server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks).toString();
+      if (req.url === "/echo") {
+        res.writeHead(201, { "content-type": "application/json", "x-thing": "a" });
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            body,
+            auth: req.headers.authorization ?? null,
+            length: req.headers["content-length"] ?? null,
+          }),
+        );
+      } else if (req.url === "/stream") {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (let i = 0; i < 3; i++) {
+          res.write(`data: ${i}\n\n`);
+          await sleep(20);
+        }
+        res.end();
+      } else if (req.url === "/hang") {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.write("data: first\n\n");
+      } else if (req.url === "/empty") {
+        res.writeHead(204);
+        res.end();
+      } else {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end('{"error":{"message":"boom"}}');
+      }
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  test("a JSON body out, status, headers and body back", async () => {
+    const body = JSON.stringify({ hello: "wörld" });
+    const res = await modelFetch(`${base}/echo`, {
+      method: "POST",
+      headers: { authorization: "Bearer k", "content-type": "application/json" },
+      body,
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get("x-thing"), "a");
+    assert.deepEqual(await res.json(), {
+      method: "POST",
+      body,
+      auth: "Bearer k",
+      length: String(Buffer.byteLength(body)),
+    });
+  });
+
+  test("a streamed body arrives in parts, as it is sent", async () => {
+    const res = await modelFetch(`${base}/stream`, { method: "POST", body: "{}" });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    let reads = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      reads++;
+      text += decoder.decode(value, { stream: true });
+    }
+    assert.equal(text, "data: 0\n\ndata: 1\n\ndata: 2\n\n");
+    assert.ok(reads >= 2, `${reads} reads`);
+  });
+
+  test("an error status is a response, not a throw; 204 has no body", async () => {
+    const res = await modelFetch(`${base}/nope`, { method: "POST", body: "{}" });
+    assert.equal(res.status, 500);
+    assert.match(await res.text(), /boom/);
+    const empty = await modelFetch(`${base}/empty`, { method: "POST", body: "{}" });
+    assert.equal(empty.status, 204);
+    assert.equal(empty.body, null);
+  });
+
+  test("abort: before the request, while waiting, and during the body, with the signal's reason", async () => {
+    const reason = new Error("model silent");
+    await assert.rejects(modelFetch(`${base}/echo`, { signal: AbortSignal.abort(reason) }), reason);
+    const waiting = new AbortController();
+    const pending = modelFetch(`${base}/hang-forever-never`, {
+      method: "POST",
+      body: "{}",
+      signal: waiting.signal,
+    });
+    waiting.abort(reason);
+    await assert.rejects(pending, reason);
+    const during = new AbortController();
+    const res = await modelFetch(`${base}/hang`, {
+      method: "POST",
+      body: "{}",
+      signal: during.signal,
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    assert.equal((await reader.read()).done, false);
+    setTimeout(() => during.abort(reason), 20);
+    await assert.rejects(reader.read(), reason);
+  });
+
+  test("nothing listening: TypeError 'fetch failed' with the network error as its cause", async () => {
+    const probe = createServer();
+    probe.listen(0, "127.0.0.1");
+    await once(probe, "listening");
+    const port = (probe.address() as AddressInfo).port;
+    probe.close();
+    await once(probe, "close");
+    await assert.rejects(
+      modelFetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: "POST", body: "{}" }),
+      (error: unknown) => {
+        assert.ok(error instanceof TypeError);
+        assert.equal(error.message, "fetch failed");
+        assert.equal((error.cause as { code?: string }).code, "ECONNREFUSED");
+        return true;
+      },
+    );
+  });
+});
