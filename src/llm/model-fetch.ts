@@ -3,8 +3,8 @@ import https from "node:https";
 
 // The model's HTTP client. The AI SDK's providers take a `fetch`; Node's own (undici's
 // WHATWG fetch) runs the spec's steps for every request, a cost on every turn's critical
-// path: to the first streamed chunk from a model on loopback, 0.38–0.67 ms with fetch and
-// 0.28–0.47 ms with node:http wrapped as a Response (three runs of 300 each). This is
+// path: to the first streamed chunk from a model on loopback, 0.37–0.67 ms with fetch and
+// 0.28–0.47 ms with node:http wrapped as a Response (`node bench/fetch-cost.ts`, two runs). This is
 // fetch's contract for what the providers send — a string or bytes body to an http(s)
 // URL, read as a stream — on node:http with keep-alive; anything else (another body type,
 // manual redirects, a proxy from the environment) goes to the global fetch. Not followed
