@@ -1,7 +1,7 @@
 import { and, desc, eq, isNotNull, ne, type SQL, sql } from "drizzle-orm";
 import type { RequestContext } from "../context.ts";
 import type { Db, Executor, Tx } from "../db/client.ts";
-import { prepared } from "../db/prepared.ts";
+import { jsonText, prepared } from "../db/prepared.ts";
 import { activity } from "../db/schema.ts";
 import {
   type Activity,
@@ -93,11 +93,6 @@ export async function recordActivity(
   const row = rows[0];
   if (!row) throw new Error("insert into activity returned no row");
   return toActivity(row);
-}
-
-/** A jsonb parameter as `.values()` sends it: JSON text, and SQL NULL for null or undefined. */
-function jsonText(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 // Every change of every door records one (a chat turn's add_task too): built once per

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { StoredToolCall } from "../conversations/conversation.ts";
 import type { Db, Executor, Tx } from "../db/client.ts";
-import { prepared } from "../db/prepared.ts";
+import { jsonText, prepared } from "../db/prepared.ts";
 import { turnToolCalls } from "../db/schema.ts";
 
 /** Records one tool call with its result: inside the transaction of its effect. */
@@ -21,15 +21,6 @@ export async function insertToolCall(
     arguments: jsonText(call.arguments),
     result: jsonText(call.result),
   });
-}
-
-/**
- * A jsonb parameter as `.values()` sends it: JSON text, and SQL NULL for null or undefined
- * (a placeholder in `.values()` would send null as the JSON `null`, which the NOT NULL
- * columns would then accept).
- */
-function jsonText(value: unknown): string | null {
-  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 // Once per tool call with an effect, in its transaction: built once per connection

@@ -29,6 +29,15 @@ export function prepared<P>(build: (db: Db) => { prepare(name: string): P }): (d
 }
 
 /**
+ * A jsonb value for a prepared statement's placeholder (written `${placeholder}::jsonb`), as
+ * `.values()` would send it: JSON text, and SQL NULL for null or undefined (a bare
+ * placeholder would send null as the JSON `null`, which a NOT NULL column would accept).
+ */
+export function jsonText(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+/**
  * What a statement is bound to. A database handle: itself. A transaction handle is a new
  * object for every transaction (a chat tool's effect runs in one), but Drizzle binds its
  * statements to the transaction's connection (`session.client`), and a pool hands out the
