@@ -1,10 +1,8 @@
 import {
   APICallError,
-  experimental_streamTextLowMemory,
   type LanguageModel,
   type ModelMessage,
   RetryError,
-  stepCountIs,
   type TextStreamPart,
   type ToolSet,
 } from "ai";
@@ -13,6 +11,7 @@ import type { MessageStatus, StoredToolCall } from "../conversations/conversatio
 import { AppError } from "../errors.ts";
 import { toolFailure } from "../tools/tool.ts";
 import { systemPrompt } from "./prompts.ts";
+import { runSteps } from "./step-loop.ts";
 
 /** Receives the model's stream as it happens (SSE); never required for correctness. */
 export type PartListener = (part: TextStreamPart<ToolSet>) => void;
@@ -172,32 +171,33 @@ export async function generate(
   const limiter = new AbortController();
   const prompt = systemPrompt(input.now ?? new Date(), input.timezone ?? "UTC");
   const system = input.note ? `${prompt}\n\n${input.note}` : prompt;
-  // The single-consumer streamText: its full stream is read once, here, and nothing else of
-  // the result is used, so the SDK keeps no replay copy of the stream (bench/sdk-cost.ts:
-  // 2.8 ms of CPU per tool turn instead of 3.8 ms). Same options, same stream parts.
-  const result = experimental_streamTextLowMemory({
-    model: deps.model,
-    system,
-    messages: input.messages,
-    tools: input.tools,
-    stopWhen: stepCountIs(llm.maxSteps),
-    maxOutputTokens: llm.maxOutputTokens,
-    maxRetries: llm.maxRetries,
-    abortSignal: input.signal ? AbortSignal.any([limiter.signal, input.signal]) : limiter.signal,
-    timeout: { totalMs: llm.timeoutMs },
-    onError: () => {}, // errors arrive as stream parts
-  });
+  const signals = [limiter.signal, AbortSignal.timeout(llm.timeoutMs)];
+  if (input.signal) signals.push(input.signal);
 
   const fold = emptyFold();
   // One timer, restarted by every part (refresh() re-queues it without a new Timeout, where
   // clearTimeout + setTimeout per part cost ~0.08 ms of CPU per turn).
   const watchdog = setTimeout(() => limiter.abort(new Error("model silent")), llm.idleTimeoutMs);
   try {
-    for await (const part of result.fullStream) {
-      watchdog.refresh();
-      listener?.(part);
-      if (foldPart(fold, part, limits)) limiter.abort(new Error("output limit"));
-    }
+    // The agent's steps (step-loop.ts): the stream parts of the AI SDK's streamText, each
+    // handed on as it happens.
+    await runSteps(
+      {
+        model: deps.model,
+        system,
+        messages: input.messages,
+        tools: input.tools,
+        maxSteps: llm.maxSteps,
+        maxOutputTokens: llm.maxOutputTokens,
+        maxRetries: llm.maxRetries,
+        signal: AbortSignal.any(signals),
+      },
+      (part) => {
+        watchdog.refresh();
+        listener?.(part);
+        if (foldPart(fold, part, limits)) limiter.abort(new Error("output limit"));
+      },
+    );
   } catch (e) {
     fold.error ??= modelError(e);
   } finally {
