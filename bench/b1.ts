@@ -27,7 +27,7 @@ export const TASKTALK_NET = "Tasktalk turn − model direct";
 export const FLOOR = "raw SQL floor";
 export const PROTOCOL_FLOOR = "protocol floor (node:http + driver + fetch)";
 export const MODEL = "model directly (2 calls)";
-export const SDK = "AI SDK streamText alone (2 model calls)";
+export const SDK = "model layer alone: provider + our step loop (2 model calls)";
 export const PEERS = [
   "load-all, no index (ai-chatbot)",
   "load-all, indexed (LibreChat)",

@@ -1,9 +1,11 @@
 /**
- * What the AI SDK alone costs per turn, in CPU of this process: one tool turn (a tool call,
- * then a text answer: two requests to the fake model over loopback HTTP) through
- * `streamText` as Tasktalk uses it, through the single-consumer `streamTextLowMemory`,
- * through `generateText` (no streaming), and the same two requests made with bare
- * `fetch`. No database, no HTTP server: the floor under any turn that goes through the SDK.
+ * What the model layer alone costs per turn, in CPU of this process: one tool turn (a tool
+ * call, then a text answer: two requests to the fake model over loopback HTTP) through our
+ * step loop over the AI SDK provider's doStream, as Tasktalk runs it (src/chat/step-loop.ts),
+ * and for reference through the SDK's `streamText`, its single-consumer
+ * `streamTextLowMemory`, `generateText` (no streaming), and the same two requests made with
+ * bare `fetch`. No database, no HTTP server: the floor under any turn that goes through the
+ * model layer.
  *
  *   node bench/sdk-cost.ts [--rounds 6] [--per-round 150]
  */
@@ -18,15 +20,29 @@ import {
   streamText,
   tool,
 } from "ai";
+import { runSteps } from "../src/chat/step-loop.ts";
 import { startModel } from "./lib/model.ts";
 import { median } from "./lib/stats.ts";
 import { USER_TEXT } from "./peers/common.ts";
 
-/** One tool turn through `streamText`, as Tasktalk runs it, against the model at `modelUrl`. */
+/** One tool turn through our step loop, as Tasktalk runs it, against the model at `modelUrl`. */
 export function sdkTurn(modelUrl: string): () => Promise<void> {
   const options = sdkOptions(modelUrl);
   return async () => {
-    for await (const _ of streamText(options()).fullStream);
+    const o = options();
+    await runSteps(
+      {
+        model: o.model,
+        system: o.system,
+        messages: o.messages,
+        tools: o.tools,
+        maxSteps: 6,
+        maxOutputTokens: 1000,
+        maxRetries: 0,
+        signal: new AbortController().signal,
+      },
+      () => {},
+    );
   };
 }
 
@@ -82,7 +98,10 @@ if (import.meta.main) {
   const options = sdkOptions(model.url);
 
   const variants: Record<string, () => Promise<unknown>> = {
-    "streamText, fullStream (as Tasktalk)": sdkTurn(model.url),
+    "our step loop over doStream (as Tasktalk)": sdkTurn(model.url),
+    "streamText, fullStream": async () => {
+      for await (const _ of streamText(options()).fullStream);
+    },
     "streamTextLowMemory, fullStream": async () => {
       for await (const _ of experimental_streamTextLowMemory(options()).fullStream);
     },
