@@ -31,8 +31,8 @@ import { VERSION } from "../version.ts";
 // stream parts `streamText`'s full stream did (TextStreamPart), so the fold (generate.ts),
 // the SSE converter (the SDK's own toUIMessageStream) and the metrics read them unchanged
 // (test/chat/step-loop.test.ts compares the two part for part). The SDK's pipeline of web
-// streams, telemetry and bookkeeping around each part cost ~2.3 ms of CPU per tool turn
-// that this loop does not spend (bench/sdk-cost.ts).
+// streams, telemetry and bookkeeping around each part cost ~2.6–2.9 ms of CPU per JSON
+// tool turn that this loop does not spend (bench/ab.ts; docs/decisions.md).
 
 type Part = TextStreamPart<ToolSet>;
 
