@@ -427,6 +427,10 @@ async function readStep(
       }
     }
   } catch (error) {
+    // The response is let go; tools already running finish (their effects reach the
+    // reply), then the loop ends.
+    reader.cancel(error).catch(() => {});
+    await Promise.all(running);
     if (signal.aborted) return "aborted";
     throw error;
   } finally {

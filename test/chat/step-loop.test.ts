@@ -281,6 +281,39 @@ describe("our step loop reads a model as the AI SDK's streamText did", () => {
     assert.equal(spent[1].parts.at(-1)?.type, "error");
   });
 
+  test("an abort while a tool runs lets the tool finish, then ends the loop", async () => {
+    llm.reset();
+    llm.script({ toolCalls: [{ id: "c1", name: "add_task", arguments: { title: "x" } }] });
+    const controller = new AbortController();
+    const parts: Part[] = [];
+    const slow: ToolSet = {
+      add_task: tool({
+        description: "Add a task",
+        inputSchema: jsonSchema<{ title: string }>({ type: "object" }),
+        execute: async () => {
+          controller.abort(new Error("output limit"));
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          return { task_id: 1 };
+        },
+      }),
+    };
+    await runSteps(
+      {
+        model: model(),
+        system: "s",
+        messages,
+        tools: slow,
+        maxSteps: 3,
+        maxOutputTokens: 10,
+        maxRetries: 0,
+        signal: controller.signal,
+      },
+      (p) => parts.push(p),
+    );
+    assert.deepEqual(parts.map((p) => p.type).slice(-3), ["tool-call", "tool-result", "abort"]);
+    assert.equal(llm.requests.length, 1, "no second step");
+  });
+
   test("an abort ends the loop with an abort part, and nothing after it", async () => {
     llm.reset();
     llm.script({ hang: true });
