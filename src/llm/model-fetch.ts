@@ -11,9 +11,13 @@ import https from "node:https";
 // here: redirects (a model endpoint that redirects fails as an HTTP error) and content
 // encodings (none is asked for, so the server sends none). docs/decisions.md.
 
+// An idle socket is closed a second before the server's announced keep-alive timeout
+// (`Keep-Alive: timeout=5`, Node's and many servers' default), so it is not reused just as
+// the server closes it. Node's agent follows that hint only when it has a timeout of its
+// own: a socket idle for a minute is closed in any case.
 const agents = {
-  "http:": new http.Agent({ keepAlive: true }),
-  "https:": new https.Agent({ keepAlive: true }),
+  "http:": new http.Agent({ keepAlive: true, timeout: 60_000 }),
+  "https:": new https.Agent({ keepAlive: true, timeout: 60_000 }),
 };
 
 /** Statuses whose response has no body (a Response built with one would throw). */
@@ -46,80 +50,96 @@ export const modelFetch: typeof fetch = (input, init) => {
       settled = true;
       reject(reason);
     };
+    let request: http.ClientRequest;
     const onAbort = () => {
       request.destroy();
       fail(signal?.reason);
     };
-    const request = (url.protocol === "https:" ? https : http).request(
-      url,
-      {
-        method: init?.method ?? "GET",
-        headers,
-        agent: agents[url.protocol as "http:" | "https:"],
-      },
-      (res) => {
-        settled = true;
-        const status = res.statusCode ?? 0;
-        const responseHeaders = new Headers();
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          responseHeaders.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
-        }
-        const finished = () => signal?.removeEventListener("abort", onAbort);
-        let stream: ReadableStream<Uint8Array> | null = null;
-        if (NULL_BODY.has(status)) {
-          res.resume();
-          res.once("end", finished);
-        } else {
-          stream = new ReadableStream<Uint8Array>({
-            start(controller) {
-              fail = (reason) => {
-                try {
-                  controller.error(reason);
-                } catch {}
-              };
-              res.on("data", (chunk: Buffer) => {
-                controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-                if ((controller.desiredSize ?? 1) <= 0) res.pause();
-              });
-              res.once("end", () => {
-                finished();
-                try {
-                  controller.close();
-                } catch {}
-              });
-              res.once("error", (error) => {
-                finished();
-                fail(new TypeError("terminated", { cause: error }));
-              });
-              res.once("aborted", () => fail(new TypeError("terminated")));
-            },
-            pull() {
-              res.resume();
-            },
-            cancel() {
-              finished();
-              res.destroy();
-            },
-          });
-        }
-        resolve(
-          new Response(stream, {
-            status,
-            statusText: res.statusMessage ?? "",
-            headers: responseHeaders,
-          }),
-        );
-      },
-    );
     signal?.addEventListener("abort", onAbort, { once: true });
-    request.once("error", (error) => {
-      if (!settled) {
-        signal?.removeEventListener("abort", onAbort);
-        // As fetch reports it: the AI SDK reads "fetch failed" with a cause as a network
-        // error it may retry.
-        fail(new TypeError("fetch failed", { cause: error }));
-      }
-    });
-    request.end(body ?? undefined);
+    const send = (again: boolean) => {
+      request = (url.protocol === "https:" ? https : http).request(
+        url,
+        {
+          method: init?.method ?? "GET",
+          headers,
+          agent: agents[url.protocol as "http:" | "https:"],
+        },
+        (res) => {
+          settled = true;
+          const status = res.statusCode ?? 0;
+          const responseHeaders = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            responseHeaders.append(res.rawHeaders[i] as string, res.rawHeaders[i + 1] as string);
+          }
+          const finished = () => signal?.removeEventListener("abort", onAbort);
+          let stream: ReadableStream<Uint8Array> | null = null;
+          if (NULL_BODY.has(status)) {
+            res.resume();
+            res.once("end", finished);
+          } else {
+            stream = new ReadableStream<Uint8Array>({
+              start(controller) {
+                fail = (reason) => {
+                  try {
+                    controller.error(reason);
+                  } catch {}
+                };
+                res.on("data", (chunk: Buffer) => {
+                  controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+                  if ((controller.desiredSize ?? 1) <= 0) res.pause();
+                });
+                res.once("end", () => {
+                  finished();
+                  try {
+                    controller.close();
+                  } catch {}
+                });
+                res.once("error", (error) => {
+                  finished();
+                  fail(new TypeError("terminated", { cause: error }));
+                });
+                res.once("aborted", () => fail(new TypeError("terminated")));
+              },
+              pull() {
+                res.resume();
+              },
+              cancel() {
+                finished();
+                res.destroy();
+              },
+            });
+          }
+          resolve(
+            new Response(stream, {
+              status,
+              statusText: res.statusMessage ?? "",
+              headers: responseHeaders,
+            }),
+          );
+        },
+      );
+      request.once("error", (error) => {
+        // A kept-alive socket the server closed (idle) just as it was reused: no response
+        // came, the server most likely never read the request, so it is sent once more
+        // (Node's advice for request.reusedSocket). Any other failure is the caller's.
+        if (!settled && !again && request.reusedSocket && isReset(error) && !signal?.aborted) {
+          send(true);
+          return;
+        }
+        if (!settled) {
+          signal?.removeEventListener("abort", onAbort);
+          // As fetch reports it: the AI SDK reads "fetch failed" with a cause as a network
+          // error it may retry.
+          fail(new TypeError("fetch failed", { cause: error }));
+        }
+      });
+      request.end(body ?? undefined);
+    };
+    send(false);
   });
 };
+
+/** The connection was reset or closed before any response: "socket hang up", ECONNRESET. */
+function isReset(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === "ECONNRESET";
+}

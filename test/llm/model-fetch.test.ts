@@ -137,4 +137,35 @@ describe("modelFetch", () => {
       },
     );
   });
+
+  test("a kept-alive socket the server closed as it was reused: sent again on a new one", async () => {
+    // This server answers once per connection and drops the connection on a second request
+    // (as a server does that closes an idle socket just as the client reuses it).
+    const answered = new WeakSet<object>();
+    let requests = 0;
+    const dropping = createServer((req, res) => {
+      requests++;
+      if (answered.has(req.socket)) {
+        req.socket.destroy();
+        return;
+      }
+      answered.add(req.socket);
+      req.resume();
+      res.end("ok");
+    });
+    dropping.listen(0, "127.0.0.1");
+    await once(dropping, "listening");
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`;
+    try {
+      const first = await modelFetch(url, { method: "POST", body: "{}" });
+      assert.equal(await first.text(), "ok");
+      const second = await modelFetch(url, { method: "POST", body: "{}" });
+      assert.equal(second.status, 200);
+      assert.equal(await second.text(), "ok");
+      assert.equal(requests, 3, "the dropped request, then once more on a new socket");
+    } finally {
+      dropping.closeAllConnections();
+      dropping.close();
+    }
+  });
 });
