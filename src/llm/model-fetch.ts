@@ -62,7 +62,9 @@ export const modelFetch: typeof fetch = (input, init) => {
         {
           method: init?.method ?? "GET",
           headers,
-          agent: agents[url.protocol as "http:" | "https:"],
+          // The second try gets a connection of its own: at the server's idle timeout it
+          // closes every idle socket at once, so the pool may hand out another stale one.
+          agent: again ? false : agents[url.protocol as "http:" | "https:"],
         },
         (res) => {
           settled = true;
@@ -120,8 +122,9 @@ export const modelFetch: typeof fetch = (input, init) => {
       );
       request.once("error", (error) => {
         // A kept-alive socket the server closed (idle) just as it was reused: no response
-        // came, the server most likely never read the request, so it is sent once more
-        // (Node's advice for request.reusedSocket). Any other failure is the caller's.
+        // came, the server most likely never read the request, so it is sent once more, on
+        // a new connection (Node's advice for request.reusedSocket). Any other failure is
+        // the caller's.
         if (!settled && !again && request.reusedSocket && isReset(error) && !signal?.aborted) {
           send(true);
           return;

@@ -168,4 +168,45 @@ describe("modelFetch", () => {
       dropping.close();
     }
   });
+
+  test("every idle socket closed at once (a server's idle timeout): the retry is not another of them", async () => {
+    // Two requests at once leave two kept-alive sockets in the pool. This server drops any
+    // request that comes on a connection it has answered before, as a server does whose
+    // idle timeout has closed all of them (and that announced no Keep-Alive timeout, so the
+    // pool kept them). The retry must not take the other stale socket from the pool.
+    const answered = new WeakSet<object>();
+    let requests = 0;
+    let dropped = 0;
+    const dropping = createServer(async (req, res) => {
+      requests++;
+      if (answered.has(req.socket)) {
+        dropped++;
+        req.socket.destroy();
+        return;
+      }
+      answered.add(req.socket);
+      req.resume();
+      await sleep(20);
+      res.writeHead(200, { connection: "keep-alive" });
+      res.end("ok");
+    });
+    dropping.listen(0, "127.0.0.1");
+    await once(dropping, "listening");
+    const url = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/`;
+    try {
+      const both = await Promise.all([
+        modelFetch(url, { method: "POST", body: "{}" }),
+        modelFetch(url, { method: "POST", body: "{}" }),
+      ]);
+      for (const r of both) assert.equal(await r.text(), "ok");
+      const next = await modelFetch(url, { method: "POST", body: "{}" });
+      assert.equal(next.status, 200);
+      assert.equal(await next.text(), "ok");
+      assert.equal(dropped, 1, "one stale socket met, then a new connection");
+      assert.equal(requests, 4);
+    } finally {
+      dropping.closeAllConnections();
+      dropping.close();
+    }
+  });
 });
