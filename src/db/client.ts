@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Config } from "../config.ts";
 import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
+import { withNamedStatements } from "./pglite-statements.ts";
 import { isFreshDataDir, readTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
@@ -124,7 +125,8 @@ async function openPglite(
     lock?.release();
     throw error;
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  // Drizzle's statements run as named statements on this one backend (pglite-statements.ts).
+  const db = drizzlePglite({ client: withNamedStatements(client), schema }) as unknown as Db;
   const maintain = async () => {
     for (const statement of PGLITE_MAINTENANCE_SQL) {
       if (!client.closed) await client.exec(statement);
