@@ -7,16 +7,16 @@ import {
   type Transaction,
 } from "@electric-sql/pglite";
 
-// PGlite's query() sends every statement as unnamed: for each query it parses and analyzes
-// the SQL text, describes it, binds, describes the portal, executes and syncs — six calls
-// into the WebAssembly backend — and then copies its whole table of type parsers
-// (`{...defaults, ...options.parsers}`) to read the rows. On the turn's hot path that is
-// most of a statement's time (bench: `scratch`-free figures in docs/benchmarks.md, "PGlite
-// statements"). PGlite is one backend in this process, with no pooler between: a statement
-// parsed once under a name stays valid for the life of the instance, as node-postgres does
-// with a named query. So the wrapper below parses a statement text once (Parse + Describe
-// + Sync, one call) and then runs it as Bind + Execute + Sync in ONE call, under the same
-// mutexes PGlite's query() takes. Anything it does not handle goes to PGlite as before.
+// PGlite's query() sends every statement unnamed: for each query it parses and analyzes the
+// SQL text, describes it, binds, describes the portal, executes and syncs — six calls into
+// the WebAssembly backend — and then copies its whole table of type parsers
+// (`{...defaults, ...options.parsers}`) to read the rows. On a turn's hot path that was most
+// of a statement's time. PGlite is one backend in this process with no pooler in front, so
+// a statement parsed once under a name stays valid for the life of the instance (as
+// node-postgres does with a named query). The wrapper below parses a statement text once
+// (Parse + Describe + Sync, one call) and then runs it as Bind + Execute + Sync in ONE call,
+// under the same two mutexes PGlite's query() takes. Anything it does not handle goes to
+// PGlite's own query(). docs/decisions.md, "PGlite: named statements".
 
 /** Statement texts kept per instance; beyond this, new texts run as PGlite runs them. */
 const MAX_STATEMENTS = 1000;
@@ -54,6 +54,7 @@ export function withNamedStatements(client: PGlite): PGlite {
   /** The merged parser table for one `options.parsers` object (Drizzle passes two, fixed). */
   const parserTables = new WeakMap<object, Record<number, Parser>>();
   let inTransaction = false;
+  let named = 0;
 
   const parsersFor = (options: QueryOptions | undefined): Record<number, Parser> => {
     const extra = options?.parsers as Record<number, Parser> | undefined;
@@ -70,7 +71,7 @@ export function withNamedStatements(client: PGlite): PGlite {
   const prepare = async (text: string): Promise<Statement | undefined> => {
     const known = statements.get(text);
     if (known || statements.size >= MAX_STATEMENTS) return known;
-    const name = `tt_${statements.size + 1}`;
+    const name = `tt_${++named}`;
     const replies = await client.execProtocolStream(
       concat([
         protocol.serialize.parse({ name, text }),
@@ -91,7 +92,36 @@ export function withNamedStatements(client: PGlite): PGlite {
     return statement;
   };
 
+  /**
+   * A statement whose result columns changed since it was parsed (DDL on its tables: the
+   * backend answers 0A000, "cached plan must not change result type") is closed and
+   * parsed again: once more at once outside a transaction; inside one, the transaction
+   * has failed and the error is the caller's, and the next use parses it again.
+   */
   const run = async <T>(
+    text: string,
+    params: unknown[],
+    options: QueryOptions | undefined,
+  ): Promise<Results<T> | undefined> => {
+    try {
+      return await runOnce<T>(text, params, options);
+    } catch (error) {
+      const statement = statements.get(text);
+      if (!statement || (error as { code?: unknown }).code !== "0A000") throw error;
+      statements.delete(text);
+      await client.execProtocolStream(
+        concat([
+          protocol.serialize.close({ type: "S", name: statement.name }),
+          protocol.serialize.sync(),
+        ]),
+        { syncToFs: false },
+      );
+      if (inTransaction) throw error;
+      return runOnce<T>(text, params, options);
+    }
+  };
+
+  const runOnce = async <T>(
     text: string,
     params: unknown[],
     options: QueryOptions | undefined,

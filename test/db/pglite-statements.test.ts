@@ -110,6 +110,19 @@ describe("PGlite named statements", () => {
     await named.query("delete from t where id = $1", [11]);
   });
 
+  test("a table changed under a parsed statement: parsed again, with the new columns", async () => {
+    await pglite.exec("create table d (a int); insert into d values (1)");
+    assert.deepEqual((await named.query("select * from d", [])).rows, [{ a: 1 }]);
+    await pglite.exec("alter table d add column b text default 'x'");
+    assert.deepEqual((await named.query("select * from d", [])).rows, [{ a: 1, b: "x" }]);
+    await pglite.exec("alter table d drop column b");
+    await assert.rejects(
+      named.transaction((tx) => tx.query("select * from d", [])),
+      { code: "0A000" },
+    );
+    assert.deepEqual((await named.query("select * from d", [])).rows, [{ a: 1 }]);
+  });
+
   test("through Drizzle, as the app uses it", async () => {
     const db = drizzle({ client: named });
     const rows = await db.execute(sql`select id, note from t where id = ${2}`);
