@@ -1,6 +1,7 @@
 import {
   messages,
   type PGlite,
+  parse,
   protocol,
   type QueryOptions,
   type Results,
@@ -25,14 +26,15 @@ interface Statement {
   name: string;
   /** The parameters' type oids (ParameterDescription), to serialize values as PGlite does. */
   paramTypes: number[];
-  /** The result's columns (RowDescription); empty for a statement that returns none. */
-  fields: { name: string; dataTypeID: number }[];
+  /** The result's columns; none for a statement that returns no rows (NoData). */
+  columns?: messages.RowDescriptionMessage;
 }
 
-type Parser = (value: string, typeId: number) => unknown;
+/** PGlite's table of type parsers, by type oid. */
+type Parsers = Parameters<typeof parse.parseResults>[1];
 type Serializer = (value: unknown) => string;
 type Internals = {
-  parsers: Record<number, Parser>;
+  parsers: Parsers;
   serializers: Record<number, Serializer>;
   _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T>;
   _runExclusiveTransaction<T>(fn: () => Promise<T>): Promise<T>;
@@ -52,12 +54,11 @@ export function withNamedStatements(client: PGlite): PGlite {
   }
   const statements = new Map<string, Statement>();
   /** The merged parser table for one `options.parsers` object (Drizzle passes two, fixed). */
-  const parserTables = new WeakMap<object, Record<number, Parser>>();
-  let inTransaction = false;
+  const parserTables = new WeakMap<object, Parsers>();
   let named = 0;
 
-  const parsersFor = (options: QueryOptions | undefined): Record<number, Parser> => {
-    const extra = options?.parsers as Record<number, Parser> | undefined;
+  const parsersFor = (options: QueryOptions | undefined): Parsers => {
+    const extra = options?.parsers;
     if (!extra) return internal.parsers;
     let table = parserTables.get(extra);
     if (!table) {
@@ -73,20 +74,16 @@ export function withNamedStatements(client: PGlite): PGlite {
     if (known || statements.size >= MAX_STATEMENTS) return known;
     const name = `tt_${++named}`;
     const replies = await client.execProtocolStream(
-      concat([
+      Buffer.concat([
         protocol.serialize.parse({ name, text }),
         protocol.serialize.describe({ type: "S", name }),
         protocol.serialize.sync(),
       ]),
       { syncToFs: false },
     );
-    const statement: Statement = { name, paramTypes: [], fields: [] };
+    const statement: Statement = { name, paramTypes: parse.parseDescribeStatementResults(replies) };
     for (const reply of replies) {
-      if (reply instanceof messages.ParameterDescriptionMessage) {
-        statement.paramTypes = reply.dataTypeIDs;
-      } else if (reply instanceof messages.RowDescriptionMessage) {
-        statement.fields = reply.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }));
-      }
+      if (reply instanceof messages.RowDescriptionMessage) statement.columns = reply;
     }
     statements.set(text, statement);
     return statement;
@@ -110,13 +107,13 @@ export function withNamedStatements(client: PGlite): PGlite {
       if (!statement || (error as { code?: unknown }).code !== "0A000") throw error;
       statements.delete(text);
       await client.execProtocolStream(
-        concat([
+        Buffer.concat([
           protocol.serialize.close({ type: "S", name: statement.name }),
           protocol.serialize.sync(),
         ]),
         { syncToFs: false },
       );
-      if (inTransaction) throw error;
+      if (client.isInTransaction()) throw error;
       return runOnce<T>(text, params, options);
     }
   };
@@ -137,15 +134,22 @@ export function withNamedStatements(client: PGlite): PGlite {
       return serialize ? serialize(value) : String(value);
     });
     const replies = await client.execProtocolStream(
-      concat([
+      Buffer.concat([
         protocol.serialize.bind({ statement: statement.name, values: values as string[] }),
         protocol.serialize.execute({}),
         protocol.serialize.sync(),
       ]),
       { syncToFs: false },
     );
-    if (!inTransaction) await client.syncToFs();
-    return toResults<T>(replies, statement.fields, parsersFor(options), options?.rowMode);
+    if (!client.isInTransaction()) await client.syncToFs();
+    // PGlite's own reading of the rows, given the columns from the parse and the merged
+    // parser table (passed as the defaults, so it is not copied again).
+    const [results] = parse.parseResults(
+      statement.columns ? [statement.columns, ...replies] : replies,
+      parsersFor(options),
+      { rowMode: options?.rowMode },
+    );
+    return results as Results<T>;
   };
 
   /** PGlite's own query() where this one does not apply (a blob, a given param type). */
@@ -174,15 +178,13 @@ export function withNamedStatements(client: PGlite): PGlite {
 
   const transaction: PGlite["transaction"] = (callback) =>
     client.transaction((tx) => {
-      inTransaction = true;
       // The transaction already holds the transaction mutex: only the query mutex is taken.
       const fast = queryIn(tx.query.bind(tx), (fn) => fn());
-      const wrapped = new Proxy(tx, {
-        get: (target, prop) => (prop === "query" ? fast : Reflect.get(target, prop, target)),
-      });
-      return callback(wrapped).finally(() => {
-        inTransaction = false;
-      });
+      return callback(
+        new Proxy(tx, {
+          get: (target, prop) => (prop === "query" ? fast : Reflect.get(target, prop, target)),
+        }),
+      );
     });
 
   return new Proxy(client, {
@@ -195,63 +197,10 @@ export function withNamedStatements(client: PGlite): PGlite {
   });
 }
 
-/** Rows as PGlite's parseResults reads them, for a statement whose columns are known. */
-function toResults<T>(
-  replies: Awaited<ReturnType<PGlite["execProtocolStream"]>>,
-  fields: Statement["fields"],
-  parsers: Record<number, Parser>,
-  rowMode: QueryOptions["rowMode"],
-): Results<T> {
-  const rows: unknown[] = [];
-  let affectedRows = 0;
-  let command: string | undefined;
-  let rowCount: number | undefined;
-  for (const reply of replies) {
-    if (reply instanceof messages.DataRowMessage) {
-      const row = reply.fields.map((value, i) => {
-        if (value === null) return null;
-        const type = (fields[i] as Statement["fields"][number]).dataTypeID;
-        const parse = parsers[type];
-        return parse ? parse(value, type) : value;
-      });
-      rows.push(
-        rowMode === "array"
-          ? row
-          : Object.fromEntries(row.map((v, i) => [(fields[i] as { name: string }).name, v])),
-      );
-    } else if (reply instanceof messages.CommandCompleteMessage) {
-      const parts = reply.text.split(" ");
-      command = parts[0];
-      const count = Number.parseInt(parts.at(-1) as string, 10);
-      if (["INSERT", "UPDATE", "DELETE", "COPY", "MERGE"].includes(command as string)) {
-        affectedRows += count;
-      }
-      if (!Number.isNaN(count)) rowCount = count;
-    }
-  }
-  const results = { rows, fields, affectedRows } as Results<T> & {
-    command?: string;
-    rowCount?: number;
-  };
-  if (command !== undefined) results.command = command;
-  if (rowCount !== undefined) results.rowCount = rowCount;
-  return results;
-}
-
 /** A database error carries its query as PGlite's own errors do (makePGliteError). */
 function withQuery(error: unknown, query: string, params: unknown[], options?: QueryOptions) {
   if (error instanceof messages.DatabaseError) {
     Object.assign(error, { query, params, queryOptions: options });
   }
   return error;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
