@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: int(10_000, 0, 3_600_000),
   /** Client-side bound on one query's answer (a partition sends none); 0 disables. */
   PG_QUERY_TIMEOUT_MS: int(20_000, 0, 3_600_000),
+  /** Named statements (parsed once per connection); false behind a pooler that drops them. */
+  PG_NAMED_STATEMENTS: bool(true),
   BETTER_AUTH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   BETTER_AUTH_URL: optionalUrl,
   TRUSTED_ORIGINS: z.string().default(""),
@@ -203,6 +205,8 @@ export interface Config {
         readonly statementTimeoutMs: number;
         readonly idleInTransactionTimeoutMs: number;
         readonly queryTimeoutMs: number;
+        /** PG_NAMED_STATEMENTS (default true): the hot path's statements parsed once per connection. */
+        readonly namedStatements?: boolean;
       };
   readonly dataDir: string;
   readonly auth: {
@@ -343,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
           idleInTransactionTimeoutMs: e.PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
           queryTimeoutMs: e.PG_QUERY_TIMEOUT_MS,
+          namedStatements: e.PG_NAMED_STATEMENTS,
         }
       : { kind: "pglite", dataDir, sharedBuffersMb: e.PGLITE_SHARED_BUFFERS_MB },
     auth: {

@@ -34,10 +34,12 @@ export async function streamTurn(
   raw.on("close", () => {
     open = false;
   });
+  // The connection is kept alive after the stream, as after any response (a client's next
+  // turn skips a new connection): shutdown closes idle sockets (server.ts). Once shutdown has
+  // begun, the stream says Connection: close like every other response (ops/shutdown.ts).
   raw.writeHead(200, {
     ...UI_MESSAGE_STREAM_HEADERS,
-    // A stream must not pin a keep-alive socket: shutdown would wait for its timeout.
-    connection: "close",
+    ...(request.server.shutdown.phase === "serving" ? {} : { connection: "close" }),
     "x-request-id": request.id,
   });
   const write = (chunk: UIMessageChunk | "[DONE]") => {

@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Config } from "../config.ts";
 import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
+import { handleStatementNames, type StatementMode } from "./pg-statements.ts";
 import { withNamedStatements } from "./pglite-statements.ts";
 import { isFreshDataDir, readTemplate } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
@@ -197,9 +198,18 @@ async function openPg(
     );
   };
   pool.on("error", onConnectionError);
+  // Statements are named until the server refuses a name (pg-statements.ts).
+  const statements: StatementMode = { named: config.namedStatements ?? true };
+  const onSwitch = (error: unknown) => {
+    logger?.warn(
+      { err: serializeError(error), category: "database" },
+      "the database refused a named statement (a transaction-mode pooler that does not keep them, such as PgBouncer before 1.21, or a schema change): statements are sent unnamed from now on; PG_NAMED_STATEMENTS=false starts that way",
+    );
+  };
   pool.on("connect", (client) => {
     client.on("error", onConnectionError);
     guardPooledClient(client);
+    handleStatementNames(client, statements, onSwitch);
   });
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   let closed = false;

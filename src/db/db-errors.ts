@@ -30,6 +30,9 @@ const BY_SQLSTATE: Record<string, [DbErrorCategory, ErrorCode]> = {
   // the client did nothing wrong, and it is not a bug that a retry cannot fix.
   "28P01": ["connection", "database_unavailable"], // invalid password
   "28000": ["connection", "database_unavailable"], // invalid authorization (pg_hba)
+  // A named statement the server refused inside a transaction (src/db/pg-statements.ts):
+  // the transaction was aborted and rolled back; it is retried with unnamed statements.
+  "26000": ["serialization", "transaction_conflict"],
   "23505": ["constraint", "conflict"],
   "23503": ["constraint", "conflict"],
   "23P01": ["constraint", "conflict"],

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { is } from "drizzle-orm";
 import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Db } from "./client.ts";
@@ -8,24 +9,34 @@ import type { Db } from "./client.ts";
  * once per database connection instead, with `sql.placeholder()` for their values, and
  * then only executed.
  *
- * They stay UNNAMED: Drizzle turns a name into a server-side prepared statement, which
- * breaks behind PgBouncer in transaction mode (the next transaction may run on another
- * server connection, where that statement does not exist). Unnamed, each execution sends
- * its text as before; only the client-side building is saved.
+ * They are NAMED after their text (`statementName`): on PostgreSQL a connection parses
+ * and plans one the first time only, then binds and executes it (issue 16: 0.08 ms
+ * instead of 0.22 for the session lookup, measured on a raw client). A name is a digest of
+ * the text, so whichever connection a pooler hands over, a statement of that name is this
+ * very text. A transaction-mode pooler that does not keep named statements (PgBouncer
+ * before 1.21) makes the server refuse one; the pool then sends them unnamed for good
+ * (src/db/pg-statements.ts). On PGlite the name is not used: src/db/pglite-statements.ts
+ * names statements itself.
  */
-const UNNAMED = undefined as unknown as string;
-
-export function prepared<P>(build: (db: Db) => { prepare(name: string): P }): (db: Db) => P {
+export function prepared<P>(
+  build: (db: Db) => { prepare(name: string): P; toSQL(): { sql: string } },
+): (db: Db) => P {
   const cache = new WeakMap<object, P>();
   return (db) => {
     const key = cacheKey(db);
     let statement = cache.get(key);
     if (!statement) {
-      statement = build(db).prepare(UNNAMED);
+      const query = build(db);
+      statement = query.prepare(statementName(query.toSQL().sql));
       cache.set(key, statement);
     }
     return statement;
   };
+}
+
+/** A statement's name: a digest of its text (at most 63 bytes, PostgreSQL's limit). */
+export function statementName(text: string): string {
+  return `tt_${createHash("sha256").update(text).digest("base64url").slice(0, 24)}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Agent, request as httpRequest } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { sql } from "drizzle-orm";
 import { rowsOf } from "../../src/db/client.ts";
@@ -64,6 +65,58 @@ for (const backend of await availableBackends()) {
         await t.server.database.db.execute(sql`select count(*)::int as n from messages`),
       );
       assert.equal(stored[0]?.n, 0);
+    });
+  });
+
+  // Its own app: the test leaves it in its grace period.
+  describe(`streams and keep-alive [${backend}]`, () => {
+    test("a streamed turn keeps its connection alive while serving; in grace it says Connection: close", async () => {
+      const t = await startTestApp(backend);
+      const user = await signUp(t.app);
+      const url = await t.listen();
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const turn = (message: string) =>
+        new Promise<{ connection: string | undefined; reused: boolean; body: string }>(
+          (resolve, reject) => {
+            const req = httpRequest(
+              `${url}/api/chat`,
+              {
+                agent,
+                method: "POST",
+                headers: {
+                  ...user.headers,
+                  "content-type": "application/json",
+                  accept: "text/event-stream",
+                },
+              },
+              (res) => {
+                let body = "";
+                res.on("data", (d: Buffer) => {
+                  body += d.toString();
+                });
+                res.on("end", () =>
+                  resolve({ connection: res.headers.connection, reused: req.reusedSocket, body }),
+                );
+              },
+            );
+            req.on("error", reject).end(JSON.stringify({ message }));
+          },
+        );
+      try {
+        const first = await turn("add a task to water the plants");
+        const second = await turn("what is pending?");
+        assert.match(first.body, /data: \[DONE\]/);
+        assert.match(second.body, /data: \[DONE\]/);
+        assert.notEqual(first.connection, "close");
+        assert.equal(second.reused, true, "the second turn reused the first turn's connection");
+        t.app.shutdown.enter("grace");
+        const third = await turn("thanks");
+        assert.match(third.body, /data: \[DONE\]/);
+        assert.equal(third.connection, "close");
+      } finally {
+        agent.destroy();
+        await t.close();
+      }
     });
   });
 }
