@@ -30,7 +30,8 @@ export async function runB2(opts: {
   setup: Setup;
   backends: Backend[];
   model: Model;
-  plan: RoundPlan;
+  /** Rounds, plus `appWarmup`: turns sent to the app before anything is timed (as B1). */
+  plan: RoundPlan & { appWarmup: number };
 }): Promise<B2Result> {
   const result: B2Result = {};
   await opts.model.setPace(PACE_MS);
@@ -41,6 +42,23 @@ export async function runB2(opts: {
       const modelAgent = makeAgent(1);
       result[backend] = {};
       try {
+        // Warm the app's JIT first (both kinds of turn, streamed), so the first length
+        // measured does not pay for it: B1 does the same.
+        const warmKey = convKey.app(opts.setup.scale.lengths[0] ?? 10);
+        await resetTasktalk(app.sql, [warmKey]);
+        for (let i = 0; i < opts.plan.appWarmup; i++) {
+          const r = await post(
+            agent,
+            `${app.url}/api/chat`,
+            { message: i % 2 ? TEXT.tool : TEXT.plain, conversation_id: uuidOf(warmKey) },
+            { authorization: `Bearer ${benchToken(0)}` },
+            { sse: true },
+          );
+          if (r.status !== 200)
+            throw new Error(`B2 warmup: HTTP ${r.status}: ${r.body.slice(0, 300)}`);
+          if (i % 20 === 19) await resetTasktalk(app.sql, [warmKey]);
+        }
+        await resetTasktalk(app.sql, [warmKey]);
         for (const length of opts.setup.scale.lengths) {
           const key = convKey.app(length);
           const conversationId = uuidOf(key);

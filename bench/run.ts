@@ -56,7 +56,7 @@ const PLANS = {
   smoke: {
     b1: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0, appWarmup: 2 },
     growth: { backends: ["pg", "pglite"] as Backend[], grow: 20, rounds: 1, perRound: 2 },
-    b2: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0 },
+    b2: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0, appWarmup: 2 },
     b3: { levels: [1, 4], rounds: 1, roundMs: 150 },
     b4: { rounds: 1, perRound: 2, maxRoundMs: 200, warmup: 0 },
     b5: { turns: 3, warmup: 1 },
@@ -72,7 +72,7 @@ const PLANS = {
   quick: {
     b1: { rounds: 3, perRound: 8, maxRoundMs: 500, warmup: 2, appWarmup: 50 },
     growth: { backends: ["pg"] as Backend[], grow: 2000, rounds: 2, perRound: 10 },
-    b2: { rounds: 2, perRound: 5, maxRoundMs: 500, warmup: 1 },
+    b2: { rounds: 2, perRound: 5, maxRoundMs: 500, warmup: 1, appWarmup: 50 },
     b3: { levels: [1, 8, 32, 128], rounds: 2, roundMs: 400 },
     b4: { rounds: 3, perRound: 8, maxRoundMs: 500, warmup: 2 },
     b5: { turns: 40, warmup: 5 },
@@ -81,7 +81,7 @@ const PLANS = {
   full: {
     b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
     growth: { backends: ["pg", "pglite"] as Backend[], grow: 10_000, rounds: 5, perRound: 20 },
-    b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
+    b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
     b3: { levels: [1, 8, 32, 128], rounds: 5, roundMs: 3000 },
     b4: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
     b5: { turns: 300, warmup: 20 },
