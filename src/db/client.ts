@@ -45,6 +45,8 @@ export interface Database {
    * migrated `template` npm ci built, or was made by `initdb` (no matching template).
    */
   readonly dataDirFrom?: "existed" | "template" | "initdb" | "memory";
+  /** PostgreSQL only: how statements are named now (src/db/pg-statements.ts). */
+  readonly statements?: Readonly<StatementMode>;
   /** PGlite only: what autovacuum would do (it also runs on a timer). */
   maintain?(): Promise<void>;
   close(): Promise<void>;
@@ -203,7 +205,7 @@ async function openPg(
   const onSwitch = (error: unknown) => {
     logger?.warn(
       { err: serializeError(error), category: "database" },
-      "the database refused a named statement (a transaction-mode pooler that does not keep them, such as PgBouncer before 1.21, or a schema change): statements are sent unnamed from now on; PG_NAMED_STATEMENTS=false starts that way",
+      "the database refused a named statement: behind a transaction-mode pooler that does not keep them (PgBouncer before 1.21) statements in transactions are sent unnamed from now on and the others parsed again where missing; after a schema change none is named; PG_NAMED_STATEMENTS=false sends none named",
     );
   };
   pool.on("connect", (client) => {
@@ -216,6 +218,7 @@ async function openPg(
   return {
     kind: "pg",
     db,
+    statements,
     probeTimeoutMs: config.connectTimeoutMs,
     ping: () => timed(db),
     poolStats: () => ({

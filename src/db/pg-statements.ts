@@ -3,20 +3,31 @@ import type pg from "pg";
 // Named statements on PostgreSQL (src/db/prepared.ts names the hot path's statements after
 // their text). A connection parses and plans such a statement once, then only binds and
 // executes it. Two things can make the server refuse a name:
-// - a transaction-mode pooler that does not keep named statements (PgBouncer before 1.21):
-//   the next transaction may run on a server connection that never parsed it (26000), or
-//   one where another client already did (42P05);
+// - a transaction-mode pooler that does not keep named statements per client (PgBouncer
+//   before 1.21): the client's next transaction may run on a server connection that never
+//   parsed the statement (26000), or where another client already did (42P05). Statements
+//   stay on the server connections, so once every one of them has parsed a statement the
+//   name works wherever the client lands. So, from the first refusal on ("pooled"): a
+//   statement inside a transaction is sent unnamed (a refusal there would abort the
+//   transaction); one outside a transaction is sent named, and a refused one is sent again
+//   at once, parsed (26000) or not (42P05), a few times, then unnamed. Refusals stop once
+//   the server connections hold the statements; the first one is logged.
 // - a schema change that altered a parsed statement's result columns (0A000, "cached plan
-//   must not change result type"), as during a rolling deploy's migration.
-// Either way the pool stops naming statements for the rest of the process (one warning),
-// and the refused statement is sent again unnamed when that is safe: it ran outside a
-// transaction, so nothing happened. Inside one the transaction is aborted: the error is
-// thrown as NamedStatementRefused, which inTransaction retries as a whole
-// (src/db/transaction.ts), now unnamed.
+//   must not change result type"), as during a rolling deploy's migration: the pool stops
+//   naming statements for the rest of the process.
+// A statement refused outside a transaction did nothing, so it is simply sent again.
+// Inside one the transaction is aborted: the error is thrown as NamedStatementRefused,
+// which inTransaction retries as a whole (src/db/transaction.ts), its statements unnamed.
 
-/** Whether the pool still names statements (false from the start with PG_NAMED_STATEMENTS=false). */
+/**
+ * How the pool names statements: `named` false from the start with
+ * PG_NAMED_STATEMENTS=false, or after a schema change; `pooled` after the first refusal
+ * of a name by a pooler. `refusals` counts every refused name (tests, logs).
+ */
 export interface StatementMode {
   named: boolean;
+  pooled?: boolean;
+  refusals?: number;
 }
 
 /**
@@ -60,9 +71,18 @@ function unnamed(config: QueryConfig): QueryConfig {
   return rest;
 }
 
+/** Tries of a statement outside a transaction while the pooler's connections catch up. */
+const POOLED_TRIES = 4;
+
+/** pg's record of the statements it believes this connection has parsed (name → text). */
+function parsedOn(client: pg.PoolClient): Record<string, string> | undefined {
+  return (client as unknown as { connection?: { parsedStatements?: Record<string, string> } })
+    .connection?.parsedStatements;
+}
+
 /**
- * Wraps a pooled client's query: names are stripped once the mode says unnamed; a refused
- * name switches the mode (calling `onSwitch` once) and is handled as described above.
+ * Wraps a pooled client's query, naming statements as `mode` says; the first refusal of a
+ * name calls `onSwitch` (to log it) and changes the mode as described above.
  */
 export function handleStatementNames(
   client: pg.PoolClient,
@@ -70,11 +90,20 @@ export function handleStatementNames(
   onSwitch: (error: unknown) => void,
 ): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  const refuse = (error: unknown) => {
-    if (mode.named) {
-      mode.named = false;
-      onSwitch(error);
-    }
+  const refused = (error: unknown) => {
+    mode.refusals = (mode.refusals ?? 0) + 1;
+    const code = (error as { code?: unknown }).code;
+    const first = mode.named && !mode.pooled;
+    if (code === "0A000") mode.named = false;
+    else mode.pooled = true;
+    if (first) onSwitch(error);
+  };
+  /** After a refusal: whether the next try sends the statement parsed or bound only. */
+  const relearn = (config: QueryConfig & { name: string }, error: unknown) => {
+    const parsed = parsedOn(client);
+    if (!parsed) return;
+    if ((error as { code?: unknown }).code === "42P05") parsed[config.name] = String(config.text);
+    else delete parsed[config.name];
   };
   const wrapped = (...args: unknown[]): unknown => {
     const first = args[0];
@@ -85,25 +114,38 @@ export function handleStatementNames(
     // (null: no ReadyForQuery read yet, as on a new connection through PgBouncer.)
     const status = client.getTransactionStatus();
     const alone = status !== "T" && status !== "E";
-    const callback = args.at(-1);
+    if (mode.pooled && !alone) return query(unnamed(first), ...args.slice(1));
+    const rest = args.slice(1);
+    const callback = rest.at(-1);
     if (typeof callback === "function") {
       const done = callback as (error: unknown, result?: unknown) => void;
-      args[args.length - 1] = (error: unknown, result: unknown) => {
-        if (!refusedName(error)) return done(error, result);
-        refuse(error);
-        if (!alone) return done(new NamedStatementRefused(error));
-        query(unnamed(first), ...args.slice(1, -1), done);
+      const values = rest.slice(0, -1);
+      const attempt = (tries: number) => {
+        const config = tries < POOLED_TRIES && mode.named ? first : unnamed(first);
+        query(config, ...values, (error: unknown, result: unknown) => {
+          if (!refusedName(error) || config !== first) return done(error, result);
+          refused(error);
+          if (!alone) return done(new NamedStatementRefused(error));
+          relearn(first, error);
+          attempt(tries + 1);
+        });
       };
-      return query(...args);
+      attempt(0);
+      return undefined;
     }
-    const result = query(...args);
-    if (!(result instanceof Promise)) return result;
-    return result.catch((error: unknown) => {
-      if (!refusedName(error)) throw error;
-      refuse(error);
-      if (!alone) throw new NamedStatementRefused(error);
-      return query(unnamed(first), ...args.slice(1));
-    });
+    const attempt = (tries: number): unknown => {
+      const config = tries < POOLED_TRIES && mode.named ? first : unnamed(first);
+      const result = query(config, ...rest);
+      if (!(result instanceof Promise)) return result;
+      return result.catch((error: unknown) => {
+        if (!refusedName(error) || config !== first) throw error;
+        refused(error);
+        if (!alone) throw new NamedStatementRefused(error);
+        relearn(first, error);
+        return attempt(tries + 1);
+      });
+    };
+    return attempt(0);
   };
   (client as unknown as { query: typeof wrapped }).query = wrapped;
 }

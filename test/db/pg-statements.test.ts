@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { eq, sql } from "drizzle-orm";
 import { integer, pgTable, text } from "drizzle-orm/pg-core";
+import type pg from "pg";
 import { loadConfig } from "../../src/config.ts";
 import { type Database, type DbLogger, openDatabase } from "../../src/db/client.ts";
 import { classifyDbError } from "../../src/db/db-errors.ts";
@@ -106,7 +107,7 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
     }
   });
 
-  test("a name the connection lost, outside a transaction: sent again unnamed, naming off, one warning", async () => {
+  test("a name the connection lost, outside a transaction: parsed again and answered; one warning", async () => {
     const log = capture();
     const database = await open(url(), log);
     try {
@@ -116,9 +117,31 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
       await database.db.execute(sql`deallocate all`);
       assert.deepEqual(await byId(database.db).execute({ id: 2 }), [{ id: 2, note: "two" }]);
       assert.deepEqual(await byId(database.db).execute({ id: 1 }), [{ id: 1, note: "one" }]);
-      assert.deepEqual(await parsed(database), {}, "nothing named any more");
+      assert.deepEqual(await parsed(database), { [statementName(byIdText)]: byIdText });
       assert.equal(log.warnings.length, 1);
       assert.match(log.warnings[0] ?? "", /refused a named statement.*PG_NAMED_STATEMENTS=false/);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("a name the connection already holds (42P05): bound, not parsed again", async () => {
+    const log = capture();
+    const database = await open(url(), log);
+    try {
+      await byId(database.db).execute({ id: 1 });
+      // The client forgets it parsed it (as a client new to a pooler's server connection
+      // that another client prepared it on): its Parse is refused, the retry binds it.
+      const pool = (database.db as unknown as { $client: pg.Pool }).$client;
+      const client = await pool.connect();
+      const parsedStatements = (
+        client as unknown as { connection: { parsedStatements: Record<string, string> } }
+      ).connection.parsedStatements;
+      delete parsedStatements[statementName(byIdText)];
+      client.release();
+      assert.deepEqual(await byId(database.db).execute({ id: 2 }), [{ id: 2, note: "two" }]);
+      assert.equal(parsedStatements[statementName(byIdText)], byIdText);
+      assert.equal(log.warnings.length, 1);
     } finally {
       await database.close();
     }
@@ -167,7 +190,7 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
     }
   });
 
-  test("through PgBouncer 1.18 in transaction mode: every statement succeeds, naming turns off once", {
+  test("through PgBouncer 1.18 in transaction mode: every statement answered; once the server connections hold it, no more refusals", {
     skip: !existsSync(PGBOUNCER),
   }, async () => {
     const direct = new URL(url());
@@ -176,8 +199,8 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
     pooled.port = String(bouncer.port);
     const log = capture();
     const database = await open(pooled.toString(), log, { poolMax: 6 });
-    try {
-      for (let round = 0; round < 20; round++) {
+    const rounds = async (n: number) => {
+      for (let round = 0; round < n; round++) {
         const results = await Promise.all(
           Array.from({ length: 6 }, (_, i) =>
             i % 2
@@ -189,7 +212,21 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
           assert.deepEqual(rows, [i % 2 ? { id: 1, note: "one" } : { id: 2, note: "two" }]);
         }
       }
-      assert.equal(log.warnings.length, 1, "two server connections for six clients: refused once");
+    };
+    try {
+      await rounds(20);
+      assert.equal(database.statements?.pooled, true);
+      assert.equal(database.statements?.named, true);
+      assert.equal(log.warnings.length, 1, "logged once");
+      const refused = database.statements?.refusals ?? 0;
+      assert.ok(refused >= 1);
+      await rounds(20);
+      assert.equal(database.statements?.refusals, refused, "no refusal once warmed up");
+      // Whichever server connection answers holds the statement, under its name.
+      for (let i = 0; i < 4; i++) {
+        const names = Object.keys(await parsed(database));
+        assert.ok(names.includes(statementName(byIdText)), names.join());
+      }
     } finally {
       await database.close();
       await bouncer.stop();
