@@ -148,13 +148,24 @@ export function goals(r: Report["results"]): Goal[] {
   if (r.B2) {
     for (const [backend, byLen] of Object.entries(r.B2)) {
       const cells = Object.values(byLen).flatMap((b) => Object.values(b));
-      const added = Math.max(...cells.map((c) => c.ttft.added));
+      // The goal is a turn without a tool (issue 16); with one, the tool's transaction and
+      // a second model request come before the first token: shown for information.
+      const worst = (kind: string) =>
+        Math.max(...Object.values(byLen).flatMap((b) => (b[kind] ? [b[kind].ttft.added] : [])));
+      const added = worst("no tool");
       add(
         "B2",
-        `${backend}: added time to first token, worst length/tool case`,
+        `${backend}: added time to first token without a tool, worst length`,
         added,
         "≤ 2 ms",
         added <= 2,
+      );
+      add(
+        "B2 (reference)",
+        `${backend}: the same with one tool call, worst length`,
+        worst("tool"),
+        "information",
+        true,
       );
       const tail = Math.max(...cells.map((c) => c.ttft.p99OverP50));
       add("B2", `${backend}: TTFT p99 ÷ p50, worst case`, tail, "≤ 3", tail <= 3);
