@@ -371,7 +371,7 @@ export function markdown(report: Report): string {
     }
     lines.push(
       "",
-      "A turn in an existing conversation makes 2 statements before the model is called, side by side (authenticate, and the turn preview while the token is checked: one round trip's wait); step A commits once the model request is out, whose answer waits for it (`node bench/profile.ts`, src/chat/chat.routes.ts, src/chat/speculate.ts).",
+      "A turn in an existing conversation makes 1 statement before the model is called (the session lookup joined to the turn preview: one round trip's wait); step A commits once the model request is out, whose answer waits for it (`node bench/profile.ts`, src/chat/chat.routes.ts, src/chat/speculate.ts).",
       "",
     );
   }

@@ -9,7 +9,7 @@ import { effectiveTimeZone } from "../context.ts";
 import type { Db } from "../db/client.ts";
 import { toAppError } from "../db/db-errors.ts";
 import { AppError } from "../errors.ts";
-import { OVERLAP_BODY_MAX, type RequestUser } from "../http/request-context.ts";
+import { OVERLAP_BODY_MAX, type RequestUser, type SessionLookup } from "../http/request-context.ts";
 import type { Jobs } from "../jobs/queue.ts";
 import { type Auth, MCP_SCOPES, mcpResource, TASK_SCOPES } from "./auth.ts";
 import { findOAuthTokenOwner, looksLikeOAuthToken } from "./oauth-token.ts";
@@ -28,7 +28,8 @@ export function registerRequestUser(
 ): void {
   app.decorateRequest("user", undefined);
   app.decorateRequest("ctx", undefined);
-  app.decorateRequest("pendingAuth", undefined);
+  app.decorateRequest("authDeferred", false);
+  app.decorateRequest("sessionLookup", undefined);
   const origins = allowedOrigins(auth);
   const resource = mcpResource(String(auth.options.baseURL));
   const metadataUrl = protectedResourceMetadataUrl(String(auth.options.baseURL));
@@ -79,26 +80,23 @@ export function registerRequestUser(
     };
     let first = authenticate;
     if (route.config?.overlapAuth) {
-      // The token is checked while the body is read (a bearer token and a small declared
-      // body only: anything else is checked here first, as on every route); its outcome is
-      // awaited in preValidation, before the body is validated or used.
+      // A bearer token with a small declared body is checked once the body is read, after
+      // the route's own preValidation hooks (the chat turn's joins its first read to the
+      // session lookup: one statement); anything else is checked here, as on every route.
+      // A request refused before then (a malformed body) never costs a lookup.
       first = async (request) => {
         if (!overlapsBody(request)) return authenticate(request);
-        const pending = authenticate(request);
-        // Observed in preValidation; a request refused before it (a malformed body) drops it.
-        pending.catch(() => {});
-        request.pendingAuth = pending;
+        request.authDeferred = true;
       };
-      const awaitAuth = async (request: FastifyRequest) => {
-        const pending = request.pendingAuth;
-        request.pendingAuth = undefined;
-        await pending;
+      const deferred = async (request: FastifyRequest) => {
+        if (!request.authDeferred) return;
+        request.authDeferred = false;
+        await authenticate(request);
       };
-      // After the route's own preValidation hooks (the chat turn starts its first read there).
       const before = route.preValidation;
       route.preValidation = before
-        ? [...(Array.isArray(before) ? before : [before]), awaitAuth]
-        : [awaitAuth];
+        ? [...(Array.isArray(before) ? before : [before]), deferred]
+        : [deferred];
     }
     route.onRequest = existing
       ? [first, ...(Array.isArray(existing) ? existing : [existing])]
@@ -106,12 +104,17 @@ export function registerRequestUser(
   });
 }
 
-/** A bearer request (no cookie) whose declared body is small: its token and body overlap. */
+/** A bearer request (no cookie) whose declared body is small: its token waits for its body. */
 function overlapsBody(request: FastifyRequest): boolean {
   const { authorization, cookie } = request.headers;
   if (cookie !== undefined || !authorization || !/^Bearer +\S/i.test(authorization)) return false;
   const length = Number(request.headers["content-length"]);
   return Number.isInteger(length) && length > 0 && length <= OVERLAP_BODY_MAX;
+}
+
+/** The token of an `Authorization: Bearer <token>` header (the only place one is read). */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  return request.headers.authorization?.match(/^Bearer +(\S+) *$/i)?.[1];
 }
 
 /** True when the caller's credential may change tasks (scope tasks:write). */
@@ -164,7 +167,7 @@ export async function sessionUser(
   const headers = new Headers();
   const { authorization } = request.headers;
   const cookie = options.bearerOnly ? undefined : request.headers.cookie;
-  const bearer = authorization?.match(/^Bearer +(\S+) *$/i)?.[1];
+  const bearer = bearerToken(request);
   if (bearer && looksLikeApiKey(bearer)) {
     const owner = await authenticateApiKey(db, bearer);
     if (!owner) throw new AppError("unauthorized", "The API key is invalid or was revoked");
@@ -207,7 +210,7 @@ export async function sessionUser(
   let result: Awaited<ReturnType<Auth["api"]["getSession"]>>;
   try {
     if (bearer) {
-      const fast = await bearerSession(auth, db, bearer);
+      const fast = await bearerSession(auth, db, bearer, request.sessionLookup);
       if (fast) return { ...fast.user, scopes: TASK_SCOPES, access: access(fast.row) };
     }
     result = await auth.api.getSession({ headers });
@@ -280,11 +283,13 @@ async function basicUser(
  * live session that is not yet due for its sliding refresh is answered here; anything
  * else (bad signature, unknown token, expired, due for refresh) returns undefined and
  * goes through getSession, which decides — and refreshes or deletes — exactly as before.
+ * `lookup` is the route's own when it set one (request.sessionLookup): the same row.
  */
 async function bearerSession(
   auth: Auth,
   db: Db,
   bearer: string,
+  lookup: SessionLookup = findSessionByToken,
 ): Promise<{ user: Omit<RequestUser, "access">; row: AccessRow } | undefined> {
   let token = bearer;
   if (bearer.includes(".")) {
@@ -306,7 +311,7 @@ async function bearerSession(
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     token = value;
   }
-  const row = await findSessionByToken(db, token);
+  const row = await lookup(db, token);
   if (!row) return undefined;
   const now = Date.now();
   const expiresAt = row.expiresAt.getTime();

@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { validate as isUuid } from "uuid";
 import { z } from "zod";
+import { looksLikeApiKey } from "../api-keys/api-key.ts";
+import { looksLikeOAuthToken } from "../auth/oauth-token.ts";
+import { bearerToken } from "../auth/request-user.ts";
 import type { Db } from "../db/client.ts";
 import { retryingRead } from "../db/transaction.ts";
 import { AppError } from "../errors.ts";
@@ -13,7 +16,12 @@ import { clientMessageIdFor, conversationIdForChat } from "./ids.ts";
 import { startRegenerate } from "./regenerate.ts";
 import { canSpeculate, startSpeculating } from "./speculate.ts";
 import { streamTurn } from "./sse.ts";
-import { previewTurn, previewTurnOfOwner, type TurnPreview } from "./turn.repository.ts";
+import {
+  findSessionWithPreview,
+  previewTurn,
+  previewTurnOfOwner,
+  type TurnPreview,
+} from "./turn.repository.ts";
 import { runTurn, startTurn } from "./turn.service.ts";
 import type { ReplayedTurn, StartedTurn, TurnDeps, TurnOutcome } from "./turn.ts";
 import { RegenerateJson, regeneratedJson, TurnJson, turnJson } from "./turn-json.ts";
@@ -106,13 +114,15 @@ export async function chatRoutes(
   const early = new WeakMap<FastifyRequest, EarlyPreview>();
 
   /**
-   * preValidation, while the bearer token is still being checked (config overlapAuth): the
-   * turn's first read starts from the body as sent, the conversation by its id alone. The
-   * handler uses it only if the body validated to the same ids and the conversation is the
-   * authenticated caller's; anything else (or a failed read) is read again as before.
+   * preValidation, before the bearer token is checked (config overlapAuth): the turn's
+   * first read is joined to the session lookup, from the body as sent — one statement,
+   * which reads the conversation only if it is the session user's. Any other bearer (an
+   * API key, an OAuth token) has the conversation read by its id alone while its token is
+   * checked. The handler uses the read only if the body validated to the same ids and its
+   * owner is the authenticated caller; anything else (or a failed read) is read again.
    */
   const startPreview = async (request: FastifyRequest) => {
-    if (!request.pendingAuth) return;
+    if (!request.authDeferred) return;
     const sent = request.body as { conversation_id?: unknown; client_message_id?: unknown };
     const conversationId = sent?.conversation_id;
     const clientMessageId = sent?.client_message_id ?? null;
@@ -122,12 +132,22 @@ export async function chatRoutes(
       (typeof clientMessageId !== "string" || !isUuid(clientMessageId))
     )
       return;
-    const read = previewTurnOfOwner(opts.db, {
-      conversationId,
-      clientMessageId,
-      limit: opts.turn.history.maxMessages,
-    }).catch(() => undefined);
-    early.set(request, { conversationId, clientMessageId, read });
+    const input = { conversationId, clientMessageId, limit: opts.turn.history.maxMessages };
+    const entry: EarlyPreview = { conversationId, clientMessageId };
+    early.set(request, entry);
+    if (sessionBearer(request)) {
+      // Called (once) by the token check, if it gets to the lookup at all.
+      request.sessionLookup = async (db, token) => {
+        const found = findSessionWithPreview(db, { ...input, token });
+        entry.read = found.then(
+          (got) => (got?.preview ? { ...got.preview, userId: got.session.id } : undefined),
+          () => undefined,
+        );
+        return (await found)?.session;
+      };
+      return;
+    }
+    entry.read = previewTurnOfOwner(opts.db, input).catch(() => undefined);
   };
 
   /** The turn's preview: the early read when it is this caller's and these ids', else read now. */
@@ -137,7 +157,7 @@ export async function chatRoutes(
   ): Promise<TurnPreview | undefined> => {
     const started = early.get(request);
     if (
-      started &&
+      started?.read &&
       started.conversationId === input.conversationId &&
       started.clientMessageId === input.clientMessageId
     ) {
@@ -359,7 +379,14 @@ export async function chatRoutes(
 interface EarlyPreview {
   conversationId: string;
   clientMessageId: string | null;
-  read: Promise<(TurnPreview & { userId: string }) | undefined>;
+  /** Started by the session lookup or beside the token check; unset if neither happened. */
+  read?: Promise<(TurnPreview & { userId: string }) | undefined>;
+}
+
+/** A bearer token Better Auth would look up as a session (not an API key or OAuth token). */
+function sessionBearer(request: FastifyRequest): boolean {
+  const bearer = bearerToken(request);
+  return bearer !== undefined && !looksLikeApiKey(bearer) && !looksLikeOAuthToken(bearer);
 }
 
 function wantsStream(request: FastifyRequest): boolean {

@@ -1,4 +1,5 @@
 import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { type SessionRow, selectSession } from "../auth/session.repository.ts";
 import {
   CONTENT_MAX,
   type MessageRow,
@@ -10,7 +11,7 @@ import type { Message, StoredToolCall } from "../conversations/conversation.ts";
 import type { Db, Executor, Tx } from "../db/client.ts";
 import { isUniqueViolation } from "../db/db-errors.ts";
 import { prepared } from "../db/prepared.ts";
-import { conversations, messages } from "../db/schema.ts";
+import { conversations, messages, session, user } from "../db/schema.ts";
 import { replyIdFor } from "./ids.ts";
 import { interval, type LeaseInput, leaseStatement } from "./lease.repository.ts";
 
@@ -251,6 +252,38 @@ const ownerPreviewQuery = prepared((db) =>
     .select({ user_id: conversations.userId, ...previewColumns(CONVERSATION_USER_ID) })
     .from(conversations)
     .where(eq(conversations.id, sql`${p("conversationId")}::uuid`)),
+);
+
+/**
+ * The bearer session lookup and the preview in ONE statement (chat.routes: a turn's token
+ * check and first read): the session's row as findSessionByToken answers it, and the
+ * preview of the conversation when it is that session's user's (joined by user_id, so the
+ * conversation of anybody else is never read). undefined when the token is unknown.
+ */
+export async function findSessionWithPreview(
+  db: Db,
+  input: { token: string; conversationId: string; clientMessageId: string | null; limit: number },
+): Promise<{ session: SessionRow; preview: TurnPreview | undefined } | undefined> {
+  const [row] = await sessionPreviewQuery(db).execute(input);
+  if (!row) return undefined;
+  const { conversation_id, model, last_seq, busy, seen, window, ...session } = row;
+  const preview =
+    conversation_id === null || last_seq === null
+      ? undefined
+      : toPreview({ model, last_seq, busy, seen, window });
+  return { session, preview };
+}
+
+const sessionPreviewQuery = prepared((db) =>
+  selectSession(db, { conversation_id: conversations.id, ...previewColumns(CONVERSATION_USER_ID) })
+    .leftJoin(
+      conversations,
+      and(
+        eq(conversations.userId, user.id),
+        eq(conversations.id, sql`${p("conversationId")}::uuid`),
+      ),
+    )
+    .where(eq(session.token, p("token"))),
 );
 
 // ---- step A in a transaction: a new conversation, or a repeated client_message_id ----

@@ -8,16 +8,18 @@ import type pg from "pg";
 //   parsed the statement (26000), or where another client already did (42P05). Statements
 //   stay on the server connections, so once every one of them has parsed a statement the
 //   name works wherever the client lands. So, from the first refusal on ("pooled"): a
-//   statement inside a transaction is sent unnamed (a refusal there would abort the
-//   transaction); one outside a transaction is sent named, and a refused one is sent again
-//   at once, parsed (26000) or not (42P05), a few times, then unnamed. Refusals stop once
-//   the server connections hold the statements; the first one is logged.
+//   transaction's BEGIN also asks which of our statements its server connection holds
+//   (the pooler keeps that connection until COMMIT), so the statements inside it are sent
+//   parsed or bound only as that connection needs — never refused (a refusal there would
+//   abort the transaction); one outside a transaction is sent named, and a refused one is
+//   sent again at once, parsed (26000) or not (42P05), a few times, then unnamed. Refusals
+//   stop once the server connections hold the statements; the first one is logged.
 // - a schema change that altered a parsed statement's result columns (0A000, "cached plan
 //   must not change result type"), as during a rolling deploy's migration: the pool stops
 //   naming statements for the rest of the process.
 // A statement refused outside a transaction did nothing, so it is simply sent again.
-// Inside one the transaction is aborted: the error is thrown as NamedStatementRefused,
-// which inTransaction retries as a whole (src/db/transaction.ts), its statements unnamed.
+// Inside one (before the switch) the transaction is aborted: the error is thrown as
+// NamedStatementRefused, which inTransaction retries as a whole (src/db/transaction.ts).
 
 /**
  * How the pool names statements: `named` false from the start with
@@ -74,6 +76,22 @@ function unnamed(config: QueryConfig): QueryConfig {
 /** Tries of a statement outside a transaction while the pooler's connections catch up. */
 const POOLED_TRIES = 4;
 
+/** Our statements' names (src/db/prepared.ts statementName). */
+const OURS = /^tt_/;
+
+/** What a pooled transaction's BEGIN also asks: the server connection's statements of ours. */
+const HELD = "select name, statement from pg_prepared_statements where name like 'tt\\_%'";
+
+/** A transaction's opening statement as Drizzle sends it (simple protocol, no values). */
+function isBegin(first: unknown, values: unknown): boolean {
+  const text = typeof first === "string" ? first : (first as QueryConfig | null)?.text;
+  return (
+    typeof text === "string" &&
+    /^begin\b[^;]*$/i.test(text) &&
+    (values === undefined || (Array.isArray(values) && values.length === 0))
+  );
+}
+
 /** pg's record of the statements it believes this connection has parsed (name → text). */
 function parsedOn(client: pg.PoolClient): Record<string, string> | undefined {
   return (client as unknown as { connection?: { parsedStatements?: Record<string, string> } })
@@ -105,16 +123,48 @@ export function handleStatementNames(
     if ((error as { code?: unknown }).code === "42P05") parsed[config.name] = String(config.text);
     else delete parsed[config.name];
   };
+  /**
+   * The server connection under this transaction holds exactly these statements of ours
+   * (set by a pooled BEGIN, cleared by the next statement outside a transaction).
+   */
+  let synced = false;
+  /** BEGIN, and which of our statements the server connection it landed on holds. */
+  const beginAndSync = (first: unknown, rest: unknown[]): unknown => {
+    const config: QueryConfig =
+      typeof first === "string" ? { text: first } : { ...(first as QueryConfig) };
+    const result = query({ ...config, text: `${String(config.text)}; ${HELD}` }, ...rest);
+    if (!(result instanceof Promise)) return result;
+    return result.then((results: unknown) => {
+      const [begun, held] = results as [unknown, { rows: { name: string; statement: string }[] }];
+      const parsed = parsedOn(client);
+      if (parsed) {
+        for (const name of Object.keys(parsed)) if (OURS.test(name)) delete parsed[name];
+        for (const row of held.rows) parsed[row.name] = row.statement;
+        synced = true;
+      }
+      return begun;
+    });
+  };
   const wrapped = (...args: unknown[]): unknown => {
     const first = args[0];
-    if (!isNamed(first)) return query(...args);
-    if (!mode.named) return query(unnamed(first), ...args.slice(1));
     // The client's state before this statement: not in a transaction ("T", or "E" failed)
     // means it runs in one of its own, so a refused one did nothing and can be sent again.
     // (null: no ReadyForQuery read yet, as on a new connection through PgBouncer.)
     const status = client.getTransactionStatus();
     const alone = status !== "T" && status !== "E";
-    if (mode.pooled && !alone) return query(unnamed(first), ...args.slice(1));
+    if (alone) synced = false;
+    if (
+      mode.pooled &&
+      mode.named &&
+      alone &&
+      typeof args.at(-1) !== "function" &&
+      isBegin(first, args[1])
+    ) {
+      return beginAndSync(first, args.slice(1));
+    }
+    if (!isNamed(first)) return query(...args);
+    if (!mode.named) return query(unnamed(first), ...args.slice(1));
+    if (mode.pooled && !alone && !synced) return query(unnamed(first), ...args.slice(1));
     const rest = args.slice(1);
     const callback = rest.at(-1);
     if (typeof callback === "function") {

@@ -1,7 +1,9 @@
 import type { FastifyRequest } from "fastify";
 import type { Access } from "../admin/features.ts";
 import type { TaskScope } from "../auth/auth.ts";
+import type { SessionRow } from "../auth/session.repository.ts";
 import type { Door, RequestContext } from "../context.ts";
+import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 
 /** The caller of a request, as the authentication hook found it. */
@@ -44,9 +46,10 @@ declare module "fastify" {
     /** The per-user quota a request to this route counts against (src/quotas/quota.hook.ts). */
     quota?: "chat" | "task_write" | "mcp" | "api_key_create";
     /**
-     * A bearer request with a small body (≤ OVERLAP_BODY_MAX) has its body read while its
-     * token is checked; the check is awaited before validation, so a refused token is still
-     * a 401 before any 400 (the chat turn: its first read starts from the body meanwhile).
+     * A bearer request with a small body (≤ OVERLAP_BODY_MAX) has its token checked after
+     * the body is read, once the route's own preValidation hooks ran, and before validation:
+     * a refused token is still a 401 before any 400. Those hooks may set `sessionLookup`
+     * (the chat turn reads the conversation in the session lookup's statement).
      */
     overlapAuth?: boolean;
   }
@@ -54,10 +57,19 @@ declare module "fastify" {
     user: RequestUser | undefined;
     /** Built once by the authentication hook, on authenticated routes only. */
     ctx: RequestContext | undefined;
-    /** On an `overlapAuth` route: the token check in flight while the body is read. */
-    pendingAuth: Promise<void> | undefined;
+    /** On an `overlapAuth` route: the token is checked in preValidation, not yet. */
+    authDeferred: boolean;
+    /**
+     * Set by an `overlapAuth` route's preValidation hook: how a bearer session token is
+     * looked up (one statement that also reads what the route needs), instead of
+     * findSessionByToken. It answers the same row, or undefined.
+     */
+    sessionLookup: SessionLookup | undefined;
   }
 }
+
+/** Looks a bearer session token up: its session's user and access, or undefined. */
+export type SessionLookup = (db: Db, token: string) => Promise<SessionRow | undefined>;
 
 /** The largest body read while the token is checked (`overlapAuth` routes): a refused
  *  token costs the server at most this much parsing. */

@@ -1,13 +1,40 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import pg from "pg";
 import { type ChatFixture, chat, messagesOf, signUp, startChatApp } from "../support/chat.ts";
 import { availableBackends } from "../support/databases.ts";
 
-// A chat turn's bearer token is checked while its body is read, and the turn's first read
-// (the preview: src/chat/chat.routes.ts) starts from the body meanwhile, before the caller
-// is known (src/auth/request-user.ts overlapAuth). What must still hold: a refused token is
-// a 401 before any validation error, a large body is not read for a refused token, and the
-// early read never lets one user's conversation answer another's turn.
+// A chat turn's bearer token is checked once its small body is read, and the turn's first
+// read (the preview: src/chat/chat.routes.ts) goes with it: joined to the session lookup in
+// one statement for a session token, beside the token check for an API key
+// (src/auth/request-user.ts overlapAuth). What must still hold: a refused token is a 401
+// before any validation error, a large body is not read for a refused token, and the early
+// read never lets one user's conversation answer another's turn.
+
+/** The SQL texts node-postgres sends while `run` runs (PostgreSQL only: the driver's own). */
+async function statementsDuring(run: () => Promise<unknown>): Promise<string[]> {
+  const texts: string[] = [];
+  recorder.texts = texts;
+  try {
+    await run();
+  } finally {
+    recorder.texts = undefined;
+  }
+  return texts;
+}
+
+// Installed before any app connects: a pooled client binds its query function on connect.
+const recorder: { texts?: string[] } = {};
+{
+  type Query = (this: pg.Client, ...args: unknown[]) => unknown;
+  const proto = pg.Client.prototype as unknown as { query: Query };
+  const original = proto.query;
+  proto.query = function (this: pg.Client, ...args: unknown[]) {
+    const first = args[0] as string | { text?: string };
+    recorder.texts?.push(typeof first === "string" ? first : String(first?.text));
+    return original.apply(this, args);
+  };
+}
 
 for (const backend of await availableBackends()) {
   describe(`token check beside the body [${backend}]`, () => {
@@ -94,6 +121,69 @@ for (const backend of await availableBackends()) {
       const sent = JSON.stringify(f.llm.requests.at(-1)?.body);
       assert.match(sent, /my secret plan is ready/);
       assert.match(sent, /and the next step\?/);
+    });
+
+    test("a session's turn: its token check and the conversation's read are one statement", async () => {
+      const alice = await signUp(f.t.app, "Alice");
+      f.llm.setDefault({ text: "noted" });
+      const first = await chat(f.t, alice, { message: "remember the blue folder" });
+      assert.equal(first.statusCode, 200, first.body);
+      const conversationId = first.json().conversation_id as string;
+      let next: Awaited<ReturnType<typeof chat>> | undefined;
+      const texts = await statementsDuring(async () => {
+        next = await chat(f.t, alice, {
+          message: "which folder?",
+          conversation_id: conversationId,
+        });
+      });
+      assert.equal(next?.statusCode, 200, next?.body);
+      assert.match(JSON.stringify(f.llm.requests.at(-1)?.body), /remember the blue folder/);
+      if (backend === "pg") {
+        const lookups = texts.filter((t) => /from "session"/.test(t));
+        assert.equal(lookups.length, 1, texts.join("\n"));
+        assert.match(lookups[0] ?? "", /left join "conversations"/);
+        // No other read of the conversation before step A (the preview by id alone).
+        assert.ok(
+          !texts.some((t) => /^select "user_id", "model", "last_seq"/.test(t)),
+          texts.join("\n"),
+        );
+      }
+    });
+
+    test("an API key's turn reads the conversation beside the token check, and only its own", async () => {
+      const alice = await signUp(f.t.app, "Alice");
+      const mallory = await signUp(f.t.app, "Mallory");
+      const keyOf = async (who: typeof alice) => {
+        const res = await f.t.app.inject({
+          method: "POST",
+          url: "/api/api-keys",
+          headers: who.headers,
+          payload: { name: "turns" },
+        });
+        assert.equal(res.statusCode, 201, res.body);
+        return { authorization: `Bearer ${res.json().key as string}` };
+      };
+      f.llm.setDefault({ text: "noted" });
+      const first = await chat(f.t, alice, { message: "the code word is heron" });
+      const conversationId = first.json().conversation_id as string;
+      const mine = await f.t.app.inject({
+        method: "POST",
+        url: "/api/chat",
+        headers: await keyOf(alice),
+        payload: { message: "what is the code word?", conversation_id: conversationId },
+      });
+      assert.equal(mine.statusCode, 200, mine.body);
+      assert.match(JSON.stringify(f.llm.requests.at(-1)?.body), /the code word is heron/);
+      const calls = f.llm.requests.length;
+      const stolen = await f.t.app.inject({
+        method: "POST",
+        url: "/api/chat",
+        headers: await keyOf(mallory),
+        payload: { message: "what is the code word?", conversation_id: conversationId },
+      });
+      assert.equal(stolen.statusCode, 404, stolen.body);
+      assert.doesNotMatch(stolen.body, /heron/);
+      assert.equal(f.llm.requests.length, calls, "the model was never asked");
     });
   });
 }

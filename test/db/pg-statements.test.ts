@@ -28,6 +28,14 @@ const byId = prepared((db) =>
     .where(eq(items.id, sql.placeholder("id"))),
 );
 const byIdText = 'select "id", "note" from "items" where "items"."id" = $1';
+/** A statement only ever run inside transactions (the PgBouncer test). */
+const byNote = prepared((db) =>
+  db
+    .select({ id: items.id })
+    .from(items)
+    .where(eq(items.note, sql.placeholder("note"))),
+);
+const byNoteText = 'select "id" from "items" where "items"."note" = $1';
 
 function capture(): DbLogger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -227,6 +235,51 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
         const names = Object.keys(await parsed(database));
         assert.ok(names.includes(statementName(byIdText)), names.join());
       }
+    } finally {
+      await database.close();
+      await bouncer.stop();
+    }
+  });
+
+  test("through PgBouncer, once it refused a name: a transaction's statements are named too, as its server connection needs, never refused", {
+    skip: !existsSync(PGBOUNCER),
+  }, async () => {
+    const direct = new URL(url());
+    const bouncer = await startPgBouncer(direct.pathname.slice(1), Number(direct.port || 5432), 2);
+    const pooled = new URL(direct);
+    pooled.port = String(bouncer.port);
+    const database = await open(pooled.toString(), capture(), { poolMax: 6 });
+    try {
+      // The switch: statements outside transactions, until the pooler makes one refused.
+      for (let round = 0; round < 20 && !database.statements?.pooled; round++) {
+        await Promise.all(Array.from({ length: 6 }, () => byId(database.db).execute({ id: 1 })));
+      }
+      assert.equal(database.statements?.pooled, true);
+      const refused = database.statements?.refusals ?? 0;
+      for (let round = 0; round < 20; round++) {
+        const results = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            inTransaction(database.db, (tx) => byNote(tx as never).execute({ note: "two" })),
+          ),
+        );
+        for (const rows of results) assert.deepEqual(rows, [{ id: 2 }]);
+      }
+      assert.equal(database.statements?.refusals, refused, "no refusal in a transaction");
+      // Both server connections (two transactions at once) hold it under its name.
+      const held = await Promise.all(
+        [0, 1].map(() =>
+          inTransaction(database.db, async (tx) => {
+            await tx.execute(sql`select pg_sleep(0.1)`);
+            const r = (await tx.execute(
+              sql`select pg_backend_pid() as pid, array(select name from pg_prepared_statements) as names`,
+            )) as unknown as { rows: { pid: number; names: string[] }[] };
+            return r.rows[0];
+          }),
+        ),
+      );
+      assert.notEqual(held[0]?.pid, held[1]?.pid, "two server connections");
+      for (const row of held)
+        assert.ok(row?.names.includes(statementName(byNoteText)), row?.names.join());
     } finally {
       await database.close();
       await bouncer.stop();
