@@ -165,29 +165,16 @@ export function handleStatementNames(
     if (!isNamed(first)) return query(...args);
     if (!mode.named) return query(unnamed(first), ...args.slice(1));
     if (mode.pooled && !alone && !synced) return query(unnamed(first), ...args.slice(1));
+    // pg-pool's own query() passes a callback (autocommit statements); Drizzle's
+    // transactions await the promise. One retry loop serves both.
     const rest = args.slice(1);
-    const callback = rest.at(-1);
-    if (typeof callback === "function") {
-      const done = callback as (error: unknown, result?: unknown) => void;
-      const values = rest.slice(0, -1);
-      const attempt = (tries: number) => {
-        const config = tries < POOLED_TRIES && mode.named ? first : unnamed(first);
-        query(config, ...values, (error: unknown, result: unknown) => {
-          if (!refusedName(error) || config !== first) return done(error, result);
-          refused(error);
-          if (!alone) return done(new NamedStatementRefused(error));
-          relearn(first, error);
-          attempt(tries + 1);
-        });
-      };
-      attempt(0);
-      return undefined;
-    }
-    const attempt = (tries: number): unknown => {
+    const callback =
+      typeof rest.at(-1) === "function"
+        ? (rest.pop() as (error: unknown, result?: unknown) => void)
+        : undefined;
+    const attempt = (tries: number): Promise<unknown> => {
       const config = tries < POOLED_TRIES && mode.named ? first : unnamed(first);
-      const result = query(config, ...rest);
-      if (!(result instanceof Promise)) return result;
-      return result.catch((error: unknown) => {
+      return (query(config, ...rest) as Promise<unknown>).catch((error: unknown) => {
         if (!refusedName(error) || config !== first) throw error;
         refused(error);
         if (!alone) throw new NamedStatementRefused(error);
@@ -195,7 +182,13 @@ export function handleStatementNames(
         return attempt(tries + 1);
       });
     };
-    return attempt(0);
+    const answer = attempt(0);
+    if (!callback) return answer;
+    answer.then(
+      (result) => callback(null, result),
+      (error: unknown) => callback(error),
+    );
+    return undefined;
   };
   (client as unknown as { query: typeof wrapped }).query = wrapped;
 }

@@ -32,7 +32,10 @@ for (const backend of backends) {
     before(async () => {
       g = await startChatApp(backend, {
         TURN_QUEUE_MS: "0",
-        LLM_IDLE_TIMEOUT_MS: "300",
+        // The hanging model's 504 comes after this; not less: the first offline turn
+        // (the model switched to "offline" below) parses for ~0.2–0.4 s before its first
+        // part on a slow machine, and a 300 ms watchdog cut it now and then (a flake).
+        LLM_IDLE_TIMEOUT_MS: "1500",
         AUTH_RATE_LIMIT: "true",
         SIGN_IN_MAX_FAILURES: "1",
         // Quotas on, every limit off (0) but the ones an admin sets for one user below.
