@@ -166,21 +166,18 @@ for (const backend of await availableBackends()) {
       f.llm.setDefault({ text: "noted" });
       const first = await chat(f.t, alice, { message: "the code word is heron" });
       const conversationId = first.json().conversation_id as string;
-      const mine = await f.t.app.inject({
-        method: "POST",
-        url: "/api/chat",
-        headers: await keyOf(alice),
-        payload: { message: "what is the code word?", conversation_id: conversationId },
-      });
+      const ask = async (who: typeof alice) =>
+        f.t.app.inject({
+          method: "POST",
+          url: "/api/chat",
+          headers: await keyOf(who),
+          payload: { message: "what is the code word?", conversation_id: conversationId },
+        });
+      const mine = await ask(alice);
       assert.equal(mine.statusCode, 200, mine.body);
       assert.match(JSON.stringify(f.llm.requests.at(-1)?.body), /the code word is heron/);
       const calls = f.llm.requests.length;
-      const stolen = await f.t.app.inject({
-        method: "POST",
-        url: "/api/chat",
-        headers: await keyOf(mallory),
-        payload: { message: "what is the code word?", conversation_id: conversationId },
-      });
+      const stolen = await ask(mallory);
       assert.equal(stolen.statusCode, 404, stolen.body);
       assert.doesNotMatch(stolen.body, /heron/);
       assert.equal(f.llm.requests.length, calls, "the model was never asked");

@@ -63,6 +63,15 @@ async function open(
   );
 }
 
+/** PgBouncer 1.18 in transaction mode on two server connections, and its URL. */
+async function bouncerFor(url: string) {
+  const direct = new URL(url);
+  const bouncer = await startPgBouncer(direct.pathname.slice(1), Number(direct.port || 5432), 2);
+  const pooled = new URL(direct);
+  pooled.port = String(bouncer.port);
+  return { bouncer, pooled: pooled.toString() };
+}
+
 /** The statements parsed on the (single) pooled connection, by name. */
 async function parsed(database: Database): Promise<Record<string, string>> {
   const result = (await database.db.execute(
@@ -201,12 +210,9 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
   test("through PgBouncer 1.18 in transaction mode: every statement answered; once the server connections hold it, no more refusals", {
     skip: !existsSync(PGBOUNCER),
   }, async () => {
-    const direct = new URL(url());
-    const bouncer = await startPgBouncer(direct.pathname.slice(1), Number(direct.port || 5432), 2);
-    const pooled = new URL(direct);
-    pooled.port = String(bouncer.port);
+    const { bouncer, pooled } = await bouncerFor(url());
     const log = capture();
-    const database = await open(pooled.toString(), log, { poolMax: 6 });
+    const database = await open(pooled, log, { poolMax: 6 });
     const rounds = async (n: number) => {
       for (let round = 0; round < n; round++) {
         const results = await Promise.all(
@@ -244,11 +250,8 @@ describe("PostgreSQL named statements", { skip: !backends.includes("pg") }, () =
   test("through PgBouncer, once it refused a name: a transaction's statements are named too, as its server connection needs, never refused", {
     skip: !existsSync(PGBOUNCER),
   }, async () => {
-    const direct = new URL(url());
-    const bouncer = await startPgBouncer(direct.pathname.slice(1), Number(direct.port || 5432), 2);
-    const pooled = new URL(direct);
-    pooled.port = String(bouncer.port);
-    const database = await open(pooled.toString(), capture(), { poolMax: 6 });
+    const { bouncer, pooled } = await bouncerFor(url());
+    const database = await open(pooled, capture(), { poolMax: 6 });
     try {
       // The switch: statements outside transactions, until the pooler makes one refused.
       for (let round = 0; round < 20 && !database.statements?.pooled; round++) {
