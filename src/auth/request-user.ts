@@ -81,7 +81,7 @@ export function registerRequestUser(
     let first = authenticate;
     if (route.config?.overlapAuth) {
       // A bearer token with a small declared body is checked once the body is read, after
-      // the route's own preValidation hooks (the chat turn's joins its first read to the
+      // the route's own preValidation hooks (the chat turn joins its first read to the
       // session lookup: one statement); anything else is checked here, as on every route.
       // A request refused before then (a malformed body) never costs a lookup.
       first = async (request) => {

@@ -20,8 +20,8 @@ export async function findSessionByToken(db: Db, token: string): Promise<Session
   return row;
 }
 
-/** A SessionRow's columns, for a select from `sessionJoins`. */
-export const sessionColumns = {
+/** A SessionRow's columns. */
+const sessionColumns = {
   id: user.id,
   email: user.email,
   name: user.name,

@@ -132,9 +132,8 @@ export function handleStatementNames(
   const beginAndSync = (first: unknown, rest: unknown[]): unknown => {
     const config: QueryConfig =
       typeof first === "string" ? { text: first } : { ...(first as QueryConfig) };
-    const result = query({ ...config, text: `${String(config.text)}; ${HELD}` }, ...rest);
-    if (!(result instanceof Promise)) return result;
-    return result.then((results: unknown) => {
+    const both = query({ ...config, text: `${String(config.text)}; ${HELD}` }, ...rest);
+    return (both as Promise<unknown>).then((results) => {
       const [begun, held] = results as [unknown, { rows: { name: string; statement: string }[] }];
       const parsed = parsedOn(client);
       if (parsed) {

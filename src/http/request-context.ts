@@ -71,7 +71,7 @@ declare module "fastify" {
 /** Looks a bearer session token up: its session's user and access, or undefined. */
 export type SessionLookup = (db: Db, token: string) => Promise<SessionRow | undefined>;
 
-/** The largest body read while the token is checked (`overlapAuth` routes): a refused
+/** The largest body read before the token is checked (`overlapAuth` routes): a refused
  *  token costs the server at most this much parsing. */
 export const OVERLAP_BODY_MAX = 64 * 1024;
 
