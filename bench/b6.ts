@@ -3,13 +3,30 @@
  * bundle) to the first 200 from /health/ready on an existing (seeded) data directory /
  * database, alternating PGlite and PostgreSQL, and for comparison the unbundled sources
  * (`node src/main.ts`); RSS when idle after start. RSS under load is sampled during B3.
+ * And a new user's first start: `npm start` itself (its build check included) on an empty
+ * DATA_DIR with nothing configured, to the first 200 from /health/ready (goal ≤ 5 s).
  */
-import { type Backend, type ChildApp, type Entry, type Setup, startChild } from "./lib/backends.ts";
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  type Backend,
+  type ChildApp,
+  type Entry,
+  freePort,
+  ROOT,
+  type Setup,
+  startChild,
+} from "./lib/backends.ts";
+import { get, makeAgent } from "./lib/http.ts";
 import type { Model } from "./lib/model.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
 
 export interface B6Result {
   coldStartMs: Record<string, { p50: number; max: number; n: number }>;
+  /** `npm start` on an empty DATA_DIR, defaults otherwise (PGlite, the offline assistant). */
+  firstStartMs?: { p50: number; max: number; n: number };
   rssIdleMb: Record<string, number>;
   rssLoadMb: Record<string, number>;
 }
@@ -58,4 +75,58 @@ export function coldStartKey(backend: Backend, entry: Entry): string {
 export async function idleRss(app: ChildApp, restMs = 1000): Promise<number> {
   await new Promise((r) => setTimeout(r, restMs));
   return app.rssMb();
+}
+
+/**
+ * A fresh clone's first start as the README gives it: `npm start` (npm, then `prestart`'s
+ * build check, then the server) with an empty DATA_DIR and no other setting, timed from
+ * the spawn to the first 200 from /health/ready. `npm ci` has built the bundle, the page
+ * and the PGlite template (its `prepare` script) before, as on a fresh clone.
+ */
+export async function runB6FirstStarts(rounds: number): Promise<B6Result["firstStartMs"]> {
+  const samples: number[] = [];
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => !/^(DATABASE_URL|LLM_|BETTER_AUTH_|NODE_ENV$|npm_)/.test(k),
+    ),
+  );
+  for (let r = 0; r < rounds; r++) {
+    const dataDir = mkdtempSync(join(tmpdir(), "tasktalk-first-start-"));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const started = performance.now();
+    const child = spawn("npm", ["start"], {
+      cwd: ROOT,
+      env: { ...env, HOST: "127.0.0.1", PORT: String(port), DATA_DIR: dataDir },
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true, // its own process group: npm, its shell and the server stop together
+    });
+    let stderr = "";
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const agent = makeAgent(1);
+    try {
+      for (;;) {
+        if (child.exitCode !== null) throw new Error(`npm start exited: ${stderr}`);
+        const ok = await get(agent, `${url}/health/ready`).then(
+          (res) => res.status === 200,
+          () => false,
+        );
+        if (ok) break;
+        if (performance.now() - started > 60_000) throw new Error(`not ready: ${stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const ms = performance.now() - started;
+      samples.push(ms);
+      progress("B6", `first start (npm start, empty DATA_DIR): ${ms.toFixed(0)} ms`);
+    } finally {
+      agent.destroy();
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  return { p50: median(samples), max: percentile(samples, 100), n: samples.length };
 }

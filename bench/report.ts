@@ -252,6 +252,16 @@ export function goals(r: Report["results"]): Goal[] {
         c.p50 <= 1000,
       );
     }
+    const first = r.B6.firstStartMs;
+    if (first) {
+      add(
+        "B6",
+        "first `npm start` of a fresh clone (empty DATA_DIR) to first served request (median)",
+        first.p50,
+        "≤ 5000 ms",
+        first.p50 <= 5000,
+      );
+    }
   }
   return out;
 }
@@ -405,6 +415,12 @@ export function markdown(report: Report): string {
     for (const [backend, c] of Object.entries(r.B6.coldStartMs)) {
       lines.push(
         `| ${backend} | ${f(c.p50, 0)} (${f(c.max, 0)}) | ${f(r.B6.rssIdleMb[backend], 0)} | ${f(r.B6.rssLoadMb[backend], 0)} |`,
+      );
+    }
+    const first = r.B6.firstStartMs;
+    if (first) {
+      lines.push(
+        `| pglite, first \`npm start\` on an empty DATA_DIR (build check included) | ${f(first.p50, 0)} (${f(first.max, 0)}) | – | – |`,
       );
     }
     lines.push("");

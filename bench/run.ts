@@ -28,7 +28,7 @@ import { runB2 } from "./b2.ts";
 import { runB3 } from "./b3.ts";
 import { runB4 } from "./b4.ts";
 import { runB5 } from "./b5.ts";
-import { idleRss, runB6ColdStarts } from "./b6.ts";
+import { idleRss, runB6ColdStarts, runB6FirstStarts } from "./b6.ts";
 import { runGrowth } from "./growth.ts";
 import {
   type Backend,
@@ -66,6 +66,7 @@ const PLANS = {
       entries: ["bundle", "source"] as Entry[],
       sourceBackends: ["pg"] as Backend[],
       idleRestMs: 100,
+      firstStarts: 1,
     },
   },
   // Quick mode must finish in under 2 minutes on 2 busy vCPUs, seeding included.
@@ -76,7 +77,13 @@ const PLANS = {
     b3: { levels: [1, 8, 32, 128], rounds: 2, roundMs: 400 },
     b4: { rounds: 3, perRound: 8, maxRoundMs: 500, warmup: 2 },
     b5: { turns: 40, warmup: 5 },
-    b6: { rounds: 2, entries: ["bundle"] as Entry[], sourceBackends: BACKENDS, idleRestMs: 1000 },
+    b6: {
+      rounds: 2,
+      entries: ["bundle"] as Entry[],
+      sourceBackends: BACKENDS,
+      idleRestMs: 1000,
+      firstStarts: 1,
+    },
   },
   full: {
     b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
@@ -90,6 +97,7 @@ const PLANS = {
       entries: ["bundle", "source"] as Entry[],
       sourceBackends: BACKENDS,
       idleRestMs: 1000,
+      firstStarts: 3,
     },
   },
 };
@@ -204,7 +212,7 @@ async function runAll(opts: {
     // (The PGlite directory they start on was seeded above.)
     if (only.has("B6") || only.has("B3")) await ensureBundle();
     if (only.has("B6")) {
-      const { rounds, entries, sourceBackends } = plan.b6;
+      const { rounds, entries, sourceBackends, firstStarts } = plan.b6;
       const cold = await runB6ColdStarts({
         setup,
         backends,
@@ -214,6 +222,7 @@ async function runAll(opts: {
         sourceBackends,
       });
       r.B6 = { coldStartMs: cold, rssIdleMb: {}, rssLoadMb: {} };
+      if (backends.includes("pglite")) r.B6.firstStartMs = await runB6FirstStarts(firstStarts);
     }
     if (only.has("B3") || only.has("B6")) {
       const apps: Record<string, ChildApp> = {};

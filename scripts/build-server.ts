@@ -5,7 +5,7 @@
  * docs/benchmarks.md, B6). PGlite stays external: it loads its WebAssembly and data files
  * from its own package directory. The build runs only when an input changed.
  *
- *   node scripts/build-server.ts            build only if dist/ is missing or stale (prestart)
+ *   node scripts/build-server.ts            build only if dist/ is missing or stale (prestart: scripts/build.ts)
  *   node scripts/build-server.ts --force    always build
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -62,16 +62,21 @@ export async function buildServer(options: { force?: boolean } = {}): Promise<"b
   return "built";
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const force = process.argv.includes("--force");
+/** What `node scripts/build-server.ts [--force]` does: false when the build failed. */
+export async function buildServerCommand(force: boolean): Promise<boolean> {
   const started = performance.now();
   try {
     const result = await buildServer({ force });
     if (result === "built") {
       console.log(`server: built dist/ in ${Math.round(performance.now() - started)} ms`);
     }
+    return true;
   } catch (error) {
     console.error("server: the build failed:", error);
-    process.exitCode = 1;
+    return false;
   }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (!(await buildServerCommand(process.argv.includes("--force")))) process.exitCode = 1;
 }

@@ -3,7 +3,7 @@
  * build, so `npm start` and the browser tests always serve a current page and a fresh
  * start costs one hash of a few small files.
  *
- *   node web/build.ts            build only if web/dist is missing or stale (prestart)
+ *   node web/build.ts            build only if web/dist is missing or stale (prestart: scripts/build.ts)
  *   node web/build.ts --force    always build
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -46,20 +46,25 @@ export async function buildWeb(options: { force?: boolean } = {}): Promise<"buil
   return "built";
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const force = process.argv.includes("--force");
+/** What `node web/build.ts [--force]` does: false when it failed with nothing to serve. */
+export async function buildWebCommand(force: boolean): Promise<boolean> {
   const started = performance.now();
   try {
     const result = await buildWeb({ force });
     if (result === "built") {
       console.log(`web: built web/dist in ${Math.round(performance.now() - started)} ms`);
     }
+    return true;
   } catch (error) {
     if (existsSync(join(WEB_DIST, "index.html")) && !force) {
       console.warn("web: the build failed; serving the previous web/dist:", error);
-    } else {
-      console.error("web: the build failed:", error);
-      process.exitCode = 1;
+      return true;
     }
+    console.error("web: the build failed:", error);
+    return false;
   }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (!(await buildWebCommand(process.argv.includes("--force")))) process.exitCode = 1;
 }

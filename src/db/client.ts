@@ -9,7 +9,7 @@ import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
 import { handleStatementNames, type StatementMode } from "./pg-statements.ts";
 import { withNamedStatements } from "./pglite-statements.ts";
-import { isFreshDataDir, readTemplate } from "./pglite-template.ts";
+import { copyTemplate, findTemplate, isFreshDataDir } from "./pglite-template.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -94,14 +94,10 @@ const PGLITE_MAINTENANCE_SQL = ["vacuum conversations, task_counters, session", 
 export const PGLITE_SHARED_BUFFERS_MB = 16;
 
 /** How the app opens PGlite (also bench/rss.ts, to read the settings it runs with). */
-export function pgliteOptions(
-  sharedBuffersMb = PGLITE_SHARED_BUFFERS_MB,
-  template?: Blob,
-): PGliteOptions {
+export function pgliteOptions(sharedBuffersMb = PGLITE_SHARED_BUFFERS_MB): PGliteOptions {
   return {
     // PGlite's own start parameters, plus ours (a -c given later wins).
     startParams: [...PGlite.defaultStartParams, "-c", `shared_buffers=${sharedBuffersMb}MB`],
-    ...(template ? { loadDataDir: template } : {}),
   };
 }
 
@@ -115,14 +111,15 @@ async function openPglite(
   let client: PGlite;
   let dataDirFrom: Database["dataDirFrom"];
   try {
-    // A first start loads the migrated template `npm ci` built, instead of initdb plus
+    // A first start copies the migrated template `npm ci` built, instead of initdb plus
     // every migration (src/db/pglite-template.ts); without one it initializes as before.
     const fresh = !inMemory && isFreshDataDir(dataDir);
-    const template = fresh ? readTemplate() : undefined;
+    const template = fresh ? findTemplate() : undefined;
+    if (template) copyTemplate(template, dataDir);
     dataDirFrom = inMemory ? "memory" : !fresh ? "existed" : template ? "template" : "initdb";
     client = await PGlite.create(
       inMemory ? undefined : dataDir,
-      pgliteOptions(config.sharedBuffersMb, template),
+      pgliteOptions(config.sharedBuffersMb),
     );
   } catch (error) {
     lock?.release();

@@ -3,6 +3,7 @@ import { fromDrizzle, fromPglite, type Job, PgBoss, type Queue, type SendOptions
 import type { Config } from "../config.ts";
 import type { Log } from "../context.ts";
 import type { Database, Executor } from "../db/client.ts";
+import { JOBS_SCHEMA } from "./schema.ts";
 
 /**
  * The job queue: pg-boss on the app's own database (docs/decisions.md). Jobs are rows in
@@ -58,7 +59,7 @@ export async function startJobs(
   log: Log,
   queueOptions: Partial<Record<QueueName, Omit<Queue, "name">>> = {},
 ): Promise<Jobs> {
-  const common = { schema: "pgboss", supervise: true, schedule: false, migrate: true };
+  const common = { schema: JOBS_SCHEMA, supervise: true, schedule: false, migrate: true };
   const boss =
     database.kind === "pglite" && database.pglite
       ? new PgBoss({ ...common, backend: "pglite", db: fromPglite(database.pglite) })

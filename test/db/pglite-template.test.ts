@@ -5,13 +5,18 @@
  * other migrations is never used.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { PGlite } from "@electric-sql/pglite";
 import { EXPECTED_MIGRATIONS } from "../../src/db/migrate.ts";
-import { buildTemplate, isFreshDataDir, readTemplate } from "../../src/db/pglite-template.ts";
+import {
+  buildTemplate,
+  copyTemplate,
+  findTemplate,
+  isFreshDataDir,
+} from "../../src/db/pglite-template.ts";
 import { startServerProcess } from "../support/process.ts";
 
 describe("PGlite first start from the migrated template", () => {
@@ -23,16 +28,23 @@ describe("PGlite first start from the migrated template", () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  test("the template holds every migration and no user, session or secret", async () => {
-    const template = readTemplate();
-    assert.ok(template, "a template for this PGlite and these migrations");
+  test("the template holds every migration, pg-boss's schema and no user, session or secret", async () => {
+    const template = findTemplate();
+    assert.ok(template, "a template for this PGlite, this pg-boss and these migrations");
     const dir = join(root, "inspect");
-    const db = await PGlite.create(dir, { loadDataDir: template });
+    copyTemplate(template, dir);
+    assert.ok(!isFreshDataDir(dir));
+    const db = await PGlite.create(dir);
     try {
       const migrations = await db.query<{ n: number }>(
         "select count(*)::int as n from drizzle.__drizzle_migrations",
       );
       assert.equal(migrations.rows[0]?.n, EXPECTED_MIGRATIONS);
+      // pg-boss's schema, at the installed pg-boss's version, and no queue yet.
+      const boss = await db.query<{ version: number }>("select version from pgboss.version");
+      assert.equal(boss.rows.length, 1);
+      const queues = await db.query<{ n: number }>("select count(*)::int as n from pgboss.queue");
+      assert.equal(queues.rows[0]?.n, 0);
       for (const table of ['"user"', "session", "app_settings", "tasks", "api_keys"]) {
         const rows = await db.query<{ n: number }>(`select count(*)::int as n from ${table}`);
         assert.equal(rows.rows[0]?.n, 0, `${table} is empty`);
@@ -44,6 +56,11 @@ describe("PGlite first start from the migrated template", () => {
 
   test("npm start on an empty DATA_DIR loads it, serves, and restarts on what it wrote", async () => {
     const dataDir = join(root, "data");
+    // A copy cut short (no PG_VERSION yet) is still a fresh directory: copied again.
+    const template = findTemplate();
+    assert.ok(template);
+    cpSync(join(template, "global"), join(dataDir, "global"), { recursive: true });
+    writeFileSync(join(dataDir, "global", "pg_control"), "cut short");
     assert.ok(isFreshDataDir(dataDir));
     const env = { DATA_DIR: dataDir, LLM_PROVIDER: "offline", AUTH_RATE_LIMIT: "false" };
     const first = await startServerProcess(env, 60_000);
