@@ -41,7 +41,8 @@ export async function buildServer(options: { force?: boolean } = {}): Promise<"b
   const { build } = await import("esbuild");
   rmSync(SERVER_DIST, { recursive: true, force: true });
   await build({
-    entryPoints: { main: join(ROOT, "src/main.ts") },
+    // src/start.ts enables the compile cache, then loads src/main.ts.
+    entryPoints: { main: join(ROOT, "src/start.ts") },
     outdir: SERVER_DIST,
     outExtension: { ".js": ".mjs" },
     bundle: true,
