@@ -5,7 +5,8 @@
  * docs/benchmarks.md, B6). PGlite stays external: it loads its WebAssembly and data files
  * from its own package directory. The build runs only when an input changed.
  *
- *   node scripts/build-server.ts            build only if dist/ is missing or stale (prestart: scripts/build.ts)
+ *   node scripts/build-server.ts            build only if dist/ is missing or stale
+ *                                           (prestart runs it through scripts/build.ts)
  *   node scripts/build-server.ts --force    always build
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -3,7 +3,8 @@
  * build, so `npm start` and the browser tests always serve a current page and a fresh
  * start costs one hash of a few small files.
  *
- *   node web/build.ts            build only if web/dist is missing or stale (prestart: scripts/build.ts)
+ *   node web/build.ts            build only if web/dist is missing or stale (prestart runs
+ *                                it through scripts/build.ts)
  *   node web/build.ts --force    always build
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";

@@ -6,7 +6,7 @@
  * last, so an interrupted copy is still a fresh directory and is copied again) and opens it
  * as any existing directory. It was a tarball (PGlite's `dumpDataDir`) until PGlite's
  * `loadDataDir` was measured at ~0.9 s more than opening the same directory
- * (docs/benchmarks.md, "First start, eighth pass").
+ * (docs/benchmarks.md, eighth pass).
  *
  * `npm ci` builds it (the `prepare` script, scripts/pglite-template.ts) under
  * node_modules/.cache/tasktalk/, named by a fingerprint of PGlite's and pg-boss's versions
