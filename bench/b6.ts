@@ -18,8 +18,9 @@ import {
   ROOT,
   type Setup,
   startChild,
+  untilReady,
 } from "./lib/backends.ts";
-import { get, makeAgent } from "./lib/http.ts";
+import { makeAgent } from "./lib/http.ts";
 import type { Model } from "./lib/model.ts";
 import { median, percentile, progress } from "./lib/stats.ts";
 
@@ -108,17 +109,7 @@ export async function runB6FirstStarts(rounds: number): Promise<B6Result["firstS
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const agent = makeAgent(1);
     try {
-      for (;;) {
-        if (child.exitCode !== null) throw new Error(`npm start exited: ${stderr}`);
-        const ok = await get(agent, `${url}/health/ready`).then(
-          (res) => res.status === 200,
-          () => false,
-        );
-        if (ok) break;
-        if (performance.now() - started > 60_000) throw new Error(`not ready: ${stderr}`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      const ms = performance.now() - started;
+      const ms = await untilReady(agent, child, url, started, () => stderr);
       samples.push(ms);
       progress("B6", `first start (npm start, empty DATA_DIR): ${ms.toFixed(0)} ms`);
     } finally {

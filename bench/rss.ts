@@ -26,8 +26,8 @@ import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
 import { pgliteOptions } from "../src/db/client.ts";
 import { adminQuery } from "../test/support/databases.ts";
-import { appEnv, dropDatabase, ENTRIES, FULL, freePort, ROOT } from "./lib/backends.ts";
-import { get, makeAgent, post } from "./lib/http.ts";
+import { appEnv, dropDatabase, ENTRIES, FULL, freePort, ROOT, untilReady } from "./lib/backends.ts";
+import { makeAgent, post } from "./lib/http.ts";
 import { startModel } from "./lib/model.ts";
 
 const { values: args } = parseArgs({
@@ -132,17 +132,7 @@ async function measure(label: string, env: Record<string, string>) {
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const agent = makeAgent(1);
   try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`app exited at start: ${stderr}`);
-      const ok = await get(agent, `${url}/health/ready`).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-      if (ok) break;
-      if (performance.now() - started > 60_000) throw new Error(`app not ready: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const readyMs = performance.now() - started;
+    const readyMs = await untilReady(agent, child, url, started, () => stderr, 20);
     if (turns > 0) await sendTurns(agent, url);
     await new Promise((r) => setTimeout(r, restMs));
     const probe = await new Promise<Probe>((resolve) => {

@@ -252,17 +252,7 @@ export async function startChild(
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const agent = makeAgent(1);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`app exited at start: ${stderr}`);
-    const ok = await get(agent, `${url}/health/ready`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    if (performance.now() - started > 60_000) throw new Error(`app not ready: ${stderr}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  const coldStartMs = performance.now() - started;
+  const coldStartMs = await untilReady(agent, child, url, started, () => stderr);
   agent.destroy();
   return {
     child,
@@ -274,6 +264,30 @@ export async function startChild(
       await exited;
     },
   };
+}
+
+/**
+ * Polls `url`/health/ready every `pollMs` until it answers 200; ms since `started`. Throws
+ * (with the child's stderr) if the child exits first or is not ready within 60 s.
+ */
+export async function untilReady(
+  agent: ReturnType<typeof makeAgent>,
+  child: ChildProcess,
+  url: string,
+  started: number,
+  stderr: () => string,
+  pollMs = 5,
+): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`app exited at start: ${stderr()}`);
+    const ok = await get(agent, `${url}/health/ready`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) return performance.now() - started;
+    if (performance.now() - started > 60_000) throw new Error(`app not ready: ${stderr()}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
 }
 
 /** Resident set size of a process, from /proc (Linux). */
