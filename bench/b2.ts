@@ -80,9 +80,18 @@ export async function runB2(opts: {
               totals.t.push(r.totalMs);
               return r.firstTokenMs;
             };
+            // The baseline replays, call for call, the requests the server sent in a round.
+            // Every round starts from the seeded conversation, so its i-th turn sends the
+            // same requests each round; at 10 messages the window grows turn by turn (a
+            // round's last turns send ~40), so one turn's bodies would not stand for them.
             await resetTasktalk(app.sql, [key]);
-            await turn();
-            const bodies = (await opts.model.lastBodies()).slice(tool ? -2 : -1);
+            const sent: unknown[][] = [];
+            for (let i = 0; i < opts.plan.perRound; i++) {
+              await turn();
+              sent.push((await opts.model.lastBodies()).slice(tool ? -2 : -1));
+            }
+            totals.t.length = 0;
+            const replay = { next: 0 };
             const label = `${backend} ${length >= 1000 ? `${length / 1000}k` : length} msgs ${tool ? "tool" : "no tool"}`;
             const series = await alternate(
               "B2",
@@ -91,7 +100,11 @@ export async function runB2(opts: {
                 { name: "tasktalk", run: turn, reset: () => resetTasktalk(app.sql, [key]) },
                 {
                   name: "direct",
+                  reset: async () => {
+                    replay.next = 0;
+                  },
                   run: async () => {
+                    const bodies = sent[replay.next++ % sent.length] ?? [];
                     const r = await callModelDirect(modelAgent, opts.model.url, bodies);
                     totals.d.push(r.totalMs);
                     return r.firstTokenMs;

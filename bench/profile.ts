@@ -6,6 +6,7 @@
  *     what bench/peers/protocol-floor.ts copies)
  *   node bench/profile.ts --turns 1000 --cpu-prof turn.cpuprofile   (a CPU profile of the
  *     timed turns only: no start-up, seeding or warm-up in it; open it in Chrome DevTools)
+ *   node bench/profile.ts --plain ...   (B2's turn instead: streamed (SSE), no tool call)
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -13,7 +14,7 @@ import { parseArgs } from "node:util";
 import pg from "pg";
 import { tasktalkTurn } from "./b1.ts";
 import { FULL, preparePg, startInProcess } from "./lib/backends.ts";
-import { makeAgent } from "./lib/http.ts";
+import { makeAgent, post } from "./lib/http.ts";
 import { benchToken, convKey, uuidOf } from "./lib/layout.ts";
 import { startModel } from "./lib/model.ts";
 import { resetTasktalk } from "./lib/seed.ts";
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     backend: { type: "string", default: "pg" },
     full: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    plain: { type: "boolean", default: false },
   },
 });
 const turns = Number(values.turns);
@@ -61,14 +63,28 @@ proto.query = function (this: pg.Client, ...args: unknown[]) {
 
 if (backend === "pg") await preparePg(FULL);
 const model = await startModel();
+if (values.plain) await model.setPace(2);
 const app = await startInProcess(FULL, backend, model.url);
 const agent = makeAgent(1);
 const id = uuidOf(key);
+/** One turn: B1's (JSON, one tool call) or, with --plain, B2's without a tool (SSE). */
+async function turn(): Promise<number> {
+  if (!values.plain) return tasktalkTurn(agent, app.url, id, benchToken(0));
+  const r = await post(
+    agent,
+    `${app.url}/api/chat`,
+    { message: "thanks, that is all", conversation_id: id },
+    { authorization: `Bearer ${benchToken(0)}` },
+    { sse: true },
+  );
+  if (r.status !== 200 || !r.body.includes("[DONE]")) throw new Error(`HTTP ${r.status}`);
+  return r.totalMs;
+}
 await resetTasktalk(app.sql, [key]);
-for (let i = 0; i < 5; i++) await tasktalkTurn(agent, app.url, id, benchToken(0));
+for (let i = 0; i < 5; i++) await turn();
 const statements: { sql: string; ms: number }[] = [];
 recording.log = statements;
-const one = await tasktalkTurn(agent, app.url, id, benchToken(0));
+const one = await turn();
 recording.log = undefined;
 console.log(`one turn: ${one.toFixed(2)} ms, ${statements.length} statements (round trips):`);
 for (const s of statements) console.log(`  ${s.ms.toFixed(2).padStart(6)} ms  ${s.sql}`);
@@ -81,7 +97,10 @@ if (inspector) {
 }
 const cpu0 = process.cpuUsage();
 const start = performance.now();
-for (let i = 0; i < turns; i++) samples.push(await tasktalkTurn(agent, app.url, id, benchToken(0)));
+for (let i = 0; i < turns; i++) {
+  samples.push(await turn());
+  if (i % 200 === 199) await resetTasktalk(app.sql, [key]);
+}
 const cpu = process.cpuUsage(cpu0);
 if (inspector) {
   const { profile } = await inspector.post("Profiler.stop");

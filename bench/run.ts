@@ -44,6 +44,7 @@ import {
 } from "./lib/backends.ts";
 import { SMOKE_SCALE } from "./lib/layout.ts";
 import { type Model, startModel } from "./lib/model.ts";
+import { vacuumPg } from "./lib/seed.ts";
 import { progress } from "./lib/stats.ts";
 import { type Report, writeReport } from "./report.ts";
 
@@ -190,7 +191,13 @@ async function runAll(opts: {
       results: {},
     };
     const r = report.results;
-    if (only.has("B1")) r.B1 = await runB1({ setup, backends, model, pgPool, plan: plan.b1 });
+    // Each benchmark on PostgreSQL starts on vacuumed tables (seed.ts vacuumPg).
+    const settled = async (b: string) => {
+      if (!only.has(b)) return false;
+      await vacuumPg(pgPool);
+      return true;
+    };
+    if (await settled("B1")) r.B1 = await runB1({ setup, backends, model, pgPool, plan: plan.b1 });
     if (only.has("B1") || only.has("GROWTH")) {
       // B1's black-box check: the public API on a fresh database, the app as npm start runs it.
       await ensureBundle();
@@ -205,9 +212,9 @@ async function runAll(opts: {
           : {}),
       });
     }
-    if (only.has("B2")) r.B2 = await runB2({ setup, backends, model, plan: plan.b2 });
-    if (only.has("B4")) r.B4 = await runB4({ setup, model, plan: plan.b4 });
-    if (only.has("B5")) r.B5 = await runB5({ setup, backends, model, ...plan.b5 });
+    if (await settled("B2")) r.B2 = await runB2({ setup, backends, model, plan: plan.b2 });
+    if (await settled("B4")) r.B4 = await runB4({ setup, model, plan: plan.b4 });
+    if (await settled("B5")) r.B5 = await runB5({ setup, backends, model, ...plan.b5 });
     // B3 and B6 run the app as `npm start` does: the bundle in dist/, rebuilt when stale.
     // (The PGlite directory they start on was seeded above.)
     if (only.has("B6") || only.has("B3")) await ensureBundle();
@@ -232,7 +239,7 @@ async function runAll(opts: {
         for (const [b, app] of Object.entries(apps))
           idle[b] = await idleRss(app, plan.b6.idleRestMs);
         if (r.B6) r.B6.rssIdleMb = idle;
-        if (only.has("B3")) {
+        if (await settled("B3")) {
           r.B3 = await runB3({ apps, pgPool, pgDb: setup.pgDb, model, ...plan.b3 });
           if (r.B6) {
             for (const b of backends) {

@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import { spliceToolsJson } from "./tools-json.ts";
 
 // The model's HTTP client. The AI SDK's providers take a `fetch`; Node's own (undici's
 // WHATWG fetch) runs the spec's steps for every request, a cost on every turn's critical
@@ -26,7 +27,9 @@ const NULL_BODY = new Set([101, 204, 205, 304]);
 export const modelFetch: typeof fetch = (input, init) => {
   const url =
     typeof input === "string" ? URL.parse(input) : input instanceof URL ? input : undefined;
-  const body = init?.body;
+  // The provider's body, with the tools' kept JSON text in place (tools-json.ts).
+  const body = typeof init?.body === "string" ? spliceToolsJson(init.body) : init?.body;
+  if (body !== init?.body) init = { ...init, body };
   if (
     !url ||
     (url.protocol !== "http:" && url.protocol !== "https:") ||

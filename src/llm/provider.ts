@@ -2,6 +2,7 @@ import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { extractReasoningMiddleware, type LanguageModel, wrapLanguageModel } from "ai";
 import type { ModelSpec } from "../models/model.ts";
 import { modelFetch } from "./model-fetch.ts";
+import { placeToolsJson } from "./tools-json.ts";
 
 // The global fetch (undici: webhooks, and the model's fallback in model-fetch.ts) records a
 // resource timing entry for every request in the process's performance buffer (250 entries). Nothing here reads them, and
@@ -31,6 +32,9 @@ export async function createLanguageModel(spec: ModelSpec): Promise<LanguageMode
     baseURL: spec.baseURL,
     ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
     includeUsage: true,
+    // The tools' JSON text is kept, not serialized on every request (tools-json.ts): the
+    // body carries a placeholder that modelFetch replaces.
+    transformRequestBody: placeToolsJson,
     // node:http instead of the global fetch (model-fetch.ts, docs/decisions.md).
     fetch: modelFetch,
   });
