@@ -115,6 +115,7 @@ export async function runB1(opts: {
       await resetTasktalk(app.sql, [warmKey]);
       for (let i = 0; i < opts.plan.appWarmup; i++) {
         await tasktalkTurn(agent, app.url, uuidOf(warmKey), benchToken(0));
+        if (i % 20 === 19) await resetTasktalk(app.sql, [warmKey]);
       }
       await resetTasktalk(app.sql, [warmKey]);
       result[backend] = {};

@@ -87,9 +87,9 @@ const PLANS = {
     },
   },
   full: {
-    b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
+    b1: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 1000 },
     growth: { backends: ["pg", "pglite"] as Backend[], grow: 10_000, rounds: 5, perRound: 20 },
-    b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 100 },
+    b2: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3, appWarmup: 1500 },
     b3: { levels: [1, 8, 32, 128], rounds: 5, roundMs: 3000 },
     b4: { rounds: 7, perRound: 25, maxRoundMs: 10_000, warmup: 3 },
     b5: { turns: 300, warmup: 20 },
