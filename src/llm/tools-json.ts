@@ -74,9 +74,9 @@ export function spliceToolsJson(body: string): string {
   if (at < 0) return body;
   const from = at + MARK_TEXT.length;
   const end = body.indexOf('"', from);
-  const id = body.slice(from, end);
-  const text = sets.current.get(id) ?? sets.previous.get(id);
-  if (end < 0 || text === undefined) {
+  const id = end < 0 ? undefined : body.slice(from, end);
+  const text = id === undefined ? undefined : (sets.current.get(id) ?? sets.previous.get(id));
+  if (text === undefined) {
     // Not reachable: an entry outlives SETS_MAX newer tool sets, and a request is sent
     // microseconds after its placeholder is made. Never send a placeholder to a model.
     throw new Error("a model request's tool definitions were not found");
