@@ -7,6 +7,7 @@ import pg from "pg";
 import type { Config } from "../config.ts";
 import { serializeError } from "../http/log.ts";
 import { type DirLock, lockDataDir } from "./lock.ts";
+import { type PgMaintenanceRun, startPgMaintenance } from "./pg-maintenance.ts";
 import { handleStatementNames, type StatementMode } from "./pg-statements.ts";
 import { withNamedStatements } from "./pglite-statements.ts";
 import { copyTemplate, findTemplate, isFreshDataDir } from "./pglite-template.ts";
@@ -47,8 +48,11 @@ export interface Database {
   readonly dataDirFrom?: "existed" | "template" | "initdb" | "memory";
   /** PostgreSQL only: how statements are named now (src/db/pg-statements.ts). */
   readonly statements?: Readonly<StatementMode>;
-  /** PGlite only: what autovacuum would do (it also runs on a timer). */
-  maintain?(): Promise<void>;
+  /**
+   * What autovacuum would do (it also runs on a timer): always on PGlite, which has no
+   * autovacuum; on PostgreSQL only while the server's autovacuum is off (pg-maintenance.ts).
+   */
+  maintain?(): Promise<PgMaintenanceRun | undefined>;
   close(): Promise<void>;
 }
 
@@ -131,6 +135,7 @@ async function openPglite(
     for (const statement of PGLITE_MAINTENANCE_SQL) {
       if (!client.closed) await client.exec(statement);
     }
+    return undefined;
   };
   const onTimer = () => {
     maintain().catch((error: unknown) => {
@@ -211,6 +216,9 @@ async function openPg(
     handleStatementNames(client, statements, onSwitch);
   });
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const maintenance = startPgMaintenance(pool, (error) => {
+    logger?.warn({ err: serializeError(error), category: "database" }, "maintenance failed");
+  });
   let closed = false;
   return {
     kind: "pg",
@@ -224,9 +232,11 @@ async function openPg(
       waiting: pool.waitingCount,
       max: config.poolMax,
     }),
+    maintain: maintenance.run,
     async close() {
       if (closed) return;
       closed = true;
+      await maintenance.stop();
       await pool.end();
     },
   };
