@@ -13,7 +13,7 @@
 // So every few seconds the app reads which of its tables crossed autovacuum's default
 // thresholds (rows changed since the last ANALYZE > 50 + 10%, dead rows > 50 + 20%) and
 // analyzes, or vacuums and analyzes, them. Where autovacuum is on (any managed PostgreSQL,
-// PostgreSQL's default) the same read returns nothing and nothing is done. SKIP_LOCKED:
+// PostgreSQL's default) a pass reads that setting and does nothing more. SKIP_LOCKED:
 // instances never queue behind each other or behind a migration.
 
 import type pg from "pg";
@@ -22,14 +22,13 @@ import type pg from "pg";
 export const PG_MAINTENANCE_FIRST_MS = 5_000;
 export const PG_MAINTENANCE_EVERY_MS = 10_000;
 
-/** Tables past autovacuum's default thresholds, only when the server's autovacuum is off. */
+/** The app's tables past autovacuum's default thresholds. */
 const DUE_SQL = `
   select format('%I.%I', s.schemaname, s.relname) as name,
          s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0) as vacuum
   from pg_stat_user_tables s
   join pg_class c on c.oid = s.relid
-  where current_setting('autovacuum') = 'off'
-    and s.schemaname not like 'pg\\_temp%'
+  where s.schemaname not like 'pg\\_temp%'
     and pg_has_role(c.relowner, 'USAGE')
     and (s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0)
       or s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0))

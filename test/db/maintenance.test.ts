@@ -2,10 +2,26 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { sql } from "drizzle-orm";
 import { loadConfig } from "../../src/config.ts";
-import { openDatabase, rowsOf } from "../../src/db/client.ts";
+import { type Db, openDatabase, rowsOf } from "../../src/db/client.ts";
 import { migratePg, migratePglite } from "../../src/db/migrate.ts";
 import type { PgMaintenanceRun } from "../../src/db/pg-maintenance.ts";
 import { availableBackends, createTestDatabase } from "../support/databases.ts";
+
+/** A user with one conversation of `count` messages, inserted in one statement. */
+async function seedConversation(db: Db, count: number): Promise<void> {
+  await db.execute(
+    sql`insert into "user" (id, name, email, email_verified) values ('u1', 'U', 'u1@example.com', true)`,
+  );
+  await db.execute(sql`insert into conversations (id, user_id, title, model, last_seq)
+    values ('00000000-0000-4000-8000-000000000001', 'u1', 't', 'm', ${count})`);
+  await db.execute(sql`insert into messages (conversation_id, user_id, seq, role, content)
+    select '00000000-0000-4000-8000-000000000001', 'u1', g, 'user', 'message ' || g
+    from generate_series(1, ${count}) g`);
+}
+
+/** `messages`, or one of its partitions, is among the tables a pass analyzed. */
+const analyzedMessages = (names: string[]) =>
+  names.some((name) => name.startsWith("public.messages"));
 
 // PGlite has no autovacuum worker: the process vacuums and analyzes it itself. Without
 // statistics the planner reads and sorts a whole conversation for the newest messages.
@@ -16,14 +32,7 @@ test("PGlite maintenance gathers statistics, and the window read then uses the i
   try {
     await migratePglite(database.db);
     const db = database.db;
-    await db.execute(
-      sql`insert into "user" (id, name, email, email_verified) values ('u1', 'U', 'u1@example.com', true)`,
-    );
-    await db.execute(sql`insert into conversations (id, user_id, title, model, last_seq)
-      values ('00000000-0000-4000-8000-000000000001', 'u1', 't', 'm', 5000)`);
-    await db.execute(sql`insert into messages (conversation_id, user_id, seq, role, content)
-      select '00000000-0000-4000-8000-000000000001', 'u1', g, 'user', 'message ' || g
-      from generate_series(1, 5000) g`);
+    await seedConversation(db, 5000);
     const stats = async () =>
       rowsOf<{ reltuples: number }>(
         await db.execute(sql`select reltuples from pg_class where relname = 'messages'`),
@@ -65,14 +74,7 @@ test("PostgreSQL maintenance analyzes grown tables when the server's autovacuum 
     const autovacuum = rowsOf<{ autovacuum: string }>(
       await db.execute(sql`select current_setting('autovacuum') as autovacuum`),
     )[0]?.autovacuum;
-    await db.execute(
-      sql`insert into "user" (id, name, email, email_verified) values ('u1', 'U', 'u1@example.com', true)`,
-    );
-    await db.execute(sql`insert into conversations (id, user_id, title, model, last_seq)
-      values ('00000000-0000-4000-8000-000000000001', 'u1', 't', 'm', 3000)`);
-    await db.execute(sql`insert into messages (conversation_id, user_id, seq, role, content)
-      select '00000000-0000-4000-8000-000000000001', 'u1', g, 'user', 'message ' || g
-      from generate_series(1, 3000) g`);
+    await seedConversation(db, 3000);
     assert.ok(database.maintain, "PostgreSQL has a maintenance step");
     if (autovacuum !== "off") {
       const run = (await database.maintain()) as PgMaintenanceRun;
@@ -82,17 +84,13 @@ test("PostgreSQL maintenance analyzes grown tables when the server's autovacuum 
     }
     // A backend reports its row counts to the shared statistics within about a second.
     const analyzed: string[] = [];
-    for (let i = 0; i < 40 && !analyzed.some((name) => name.startsWith("public.messages")); i++) {
+    for (let i = 0; i < 40 && !analyzedMessages(analyzed); i++) {
       const run = (await database.maintain()) as PgMaintenanceRun;
       assert.equal(run.autovacuum, false);
       analyzed.push(...run.analyzed);
-      if (!analyzed.some((name) => name.startsWith("public.messages")))
-        await new Promise((resolve) => setTimeout(resolve, 500));
+      if (!analyzedMessages(analyzed)) await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    assert.ok(
-      analyzed.some((name) => name.startsWith("public.messages")),
-      `messages analyzed: ${analyzed.join(", ")}`,
-    );
+    assert.ok(analyzedMessages(analyzed), `messages analyzed: ${analyzed.join(", ")}`);
     const stats = rowsOf<{ tuples: number }>(
       await db.execute(sql`select sum(c.reltuples)::int as tuples from pg_class c
         where c.relname like 'messages%' and c.relkind = 'r'`),
@@ -100,10 +98,7 @@ test("PostgreSQL maintenance analyzes grown tables when the server's autovacuum 
     assert.equal(stats?.tuples, 3000);
     // Nothing past the thresholds is left: a second pass does nothing.
     const again = (await database.maintain()) as PgMaintenanceRun;
-    assert.ok(
-      !again.analyzed.some((name) => name.startsWith("public.messages")),
-      again.analyzed.join(),
-    );
+    assert.ok(!analyzedMessages(again.analyzed), again.analyzed.join());
   } finally {
     await database.close();
     await testDb.drop();
